@@ -1,0 +1,1 @@
+"""Database access: connection URLs, engines, table definitions and migrations."""

@@ -1,0 +1,46 @@
+"""SQLAlchemy table definitions, one module per area. Migrations (db/migrations) create them;
+`tests/db/test_migrations.py` checks that the two agree."""
+
+from hubspot_pipeline.db.tables.base import metadata
+from hubspot_pipeline.db.tables.coldcopy import campaigns, email_events, leads, workspaces
+from hubspot_pipeline.db.tables.platform import (
+    audit_log,
+    hubspot_rate_limit_buckets,
+    oauth_states,
+    sync_requests,
+    webhook_events,
+    workspace_api_keys,
+)
+from hubspot_pipeline.db.tables.seed import (
+    hubspot_activity_log,
+    hubspot_field_mappings,
+    hubspot_integrations,
+    hubspot_sync_status,
+    hubspot_workflow_executions,
+    hubspot_workflow_triggers,
+)
+from hubspot_pipeline.db.tables.sync import hubspot_sync_config, lead_changes, sync_conflicts, sync_cursors
+
+__all__ = [
+    "audit_log",
+    "campaigns",
+    "email_events",
+    "hubspot_activity_log",
+    "hubspot_field_mappings",
+    "hubspot_integrations",
+    "hubspot_rate_limit_buckets",
+    "hubspot_sync_config",
+    "hubspot_sync_status",
+    "hubspot_workflow_executions",
+    "hubspot_workflow_triggers",
+    "lead_changes",
+    "leads",
+    "metadata",
+    "oauth_states",
+    "sync_conflicts",
+    "sync_cursors",
+    "sync_requests",
+    "webhook_events",
+    "workspace_api_keys",
+    "workspaces",
+]

@@ -1,0 +1,66 @@
+"""ColdCopy's own tables: the application side of the sync, kept minimal but realistic."""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from hubspot_pipeline.db.tables.base import NOW, metadata, uuid_pk, workspace_fk
+
+LEAD_STATUSES = ("new", "contacted", "replied", "interested", "not_interested", "unsubscribed", "bounced")
+EMAIL_EVENT_TYPES = ("sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed")
+
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    uuid_pk(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("slug", sa.Text, nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+)
+
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    uuid_pk(),
+    workspace_fk(nullable=False, cascade=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+)
+
+leads = sa.Table(
+    "leads",
+    metadata,
+    uuid_pk(),
+    workspace_fk(nullable=False, cascade=True),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("first_name", sa.Text),
+    sa.Column("last_name", sa.Text),
+    sa.Column("company", sa.Text),
+    sa.Column("title", sa.Text),
+    sa.Column("phone", sa.Text),
+    sa.Column("website", sa.Text),
+    sa.Column("custom_fields", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("status", sa.Text, nullable=False, server_default="new"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    sa.Column("deleted_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint(f"status IN {LEAD_STATUSES!r}", name="leads_status_check"),
+    sa.CheckConstraint("email <> ''", name="leads_email_not_empty"),
+)
+# Email is unique per workspace, whatever its case (HubSpot compares emails case-insensitively too).
+sa.Index("leads_workspace_email_key", leads.c.workspace_id, sa.func.lower(leads.c.email), unique=True)
+sa.Index("leads_workspace_updated_idx", leads.c.workspace_id, leads.c.updated_at)
+
+email_events = sa.Table(
+    "email_events",
+    metadata,
+    uuid_pk(),
+    workspace_fk(nullable=False, cascade=True),
+    sa.Column("lead_id", UUID(as_uuid=True), sa.ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("campaign_id", UUID(as_uuid=True), sa.ForeignKey("campaigns.id", ondelete="SET NULL")),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("metadata", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.CheckConstraint(f"event_type IN {EMAIL_EVENT_TYPES!r}", name="email_events_event_type_check"),
+)
+sa.Index("email_events_occurred_idx", email_events.c.occurred_at)
+sa.Index("email_events_lead_idx", email_events.c.lead_id)

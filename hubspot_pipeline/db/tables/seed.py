@@ -1,0 +1,127 @@
+"""The six tables of the seed design, with the seed's columns, types, CHECK constraints and defaults.
+
+The seed's `TEXT ENCRYPTED` token columns are plain TEXT holding Fernet ciphertext only (hubspot/tokens.py).
+Columns the design needs beyond the seed are added by a later migration and listed in `docs/architecture.md`.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+from hubspot_pipeline.db.tables.base import NOW, metadata, uuid_pk, workspace_fk
+
+hubspot_integrations = sa.Table(
+    "hubspot_integrations",
+    metadata,
+    uuid_pk(),
+    workspace_fk(),
+    sa.Column("hub_id", sa.Text, nullable=False),
+    sa.Column("access_token", sa.Text),  # ciphertext
+    sa.Column("refresh_token", sa.Text),  # ciphertext
+    sa.Column("expires_at", sa.DateTime),
+    sa.Column("scopes", ARRAY(sa.Text)),
+    sa.Column("created_at", sa.DateTime, server_default=NOW),
+    sa.Column("updated_at", sa.DateTime, server_default=NOW),
+)
+sa.Index("hubspot_integrations_workspace_key", hubspot_integrations.c.workspace_id, unique=True)
+sa.Index("hubspot_integrations_hub_idx", hubspot_integrations.c.hub_id)
+
+hubspot_field_mappings = sa.Table(
+    "hubspot_field_mappings",
+    metadata,
+    uuid_pk(),
+    workspace_fk(),
+    sa.Column("coldcopy_field", sa.Text, nullable=False),
+    sa.Column("hubspot_property", sa.Text, nullable=False),
+    sa.Column("direction", sa.Text),
+    sa.Column("transform_function", sa.Text),
+    sa.Column("created_at", sa.DateTime, server_default=NOW),
+    # Beyond the seed (0002): which HubSpot object the mapping is for, and its own conflict policy.
+    sa.Column("object_type", sa.Text, nullable=False, server_default="contact"),
+    sa.Column("conflict_policy", sa.Text),
+    sa.CheckConstraint(
+        "direction IN ('to_hubspot', 'from_hubspot', 'bidirectional')", name="hubspot_field_mappings_direction_check"
+    ),
+)
+
+hubspot_sync_status = sa.Table(
+    "hubspot_sync_status",
+    metadata,
+    uuid_pk(),
+    workspace_fk(),
+    sa.Column("entity_type", sa.Text),
+    sa.Column("entity_id", UUID(as_uuid=True)),
+    sa.Column("hubspot_id", sa.Text),
+    sa.Column("last_synced_at", sa.DateTime),
+    sa.Column("sync_hash", sa.Text),
+    sa.Column("status", sa.Text),
+    sa.Column("error_message", sa.Text),
+    sa.Column("created_at", sa.DateTime, server_default=NOW),
+    sa.Column("updated_at", sa.DateTime, server_default=NOW),
+    # Beyond the seed (0002): the last agreed canonical values (their hash is `sync_hash`), and the retry
+    # index: failed attempts so far, and when the row was given up on ("dead") for a human to look at.
+    sa.Column("agreed", JSONB),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("dead_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("entity_type IN ('contact', 'company', 'activity')", name="hubspot_sync_status_entity_type_check"),
+    sa.CheckConstraint("status IN ('pending', 'synced', 'error')", name="hubspot_sync_status_status_check"),
+)
+sa.Index(
+    "hubspot_sync_status_entity_key",
+    hubspot_sync_status.c.workspace_id,
+    hubspot_sync_status.c.entity_type,
+    hubspot_sync_status.c.entity_id,
+    unique=True,
+)
+# The retry index: rows that failed and are retried on every run, whatever their hash says.
+sa.Index(
+    "hubspot_sync_status_retry_idx",
+    hubspot_sync_status.c.workspace_id,
+    hubspot_sync_status.c.entity_type,
+    postgresql_where=sa.text("status = 'error' AND dead_at IS NULL"),
+)
+sa.Index("hubspot_sync_status_hubspot_idx", hubspot_sync_status.c.workspace_id, hubspot_sync_status.c.hubspot_id)
+
+hubspot_activity_log = sa.Table(
+    "hubspot_activity_log",
+    metadata,
+    uuid_pk(),
+    workspace_fk(),
+    sa.Column("lead_id", UUID(as_uuid=True), sa.ForeignKey("leads.id")),
+    sa.Column("hubspot_contact_id", sa.Text),
+    sa.Column("activity_type", sa.Text),
+    sa.Column("activity_data", JSONB),
+    sa.Column("synced_at", sa.DateTime, server_default=NOW),
+)
+
+hubspot_workflow_triggers = sa.Table(
+    "hubspot_workflow_triggers",
+    metadata,
+    uuid_pk(),
+    workspace_fk(),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("enabled", sa.Boolean, server_default=sa.text("true")),
+    sa.Column("event_type", sa.String(50), nullable=False),
+    sa.Column("conditions", JSONB, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("actions", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("hubspot_workflow_id", sa.String(255)),
+    sa.Column("property_updates", JSONB, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("created_at", sa.DateTime, server_default=NOW),
+    sa.Column("updated_at", sa.DateTime, server_default=NOW),
+)
+
+hubspot_workflow_executions = sa.Table(
+    "hubspot_workflow_executions",
+    metadata,
+    uuid_pk(),
+    workspace_fk(),
+    sa.Column("trigger_id", UUID(as_uuid=True), sa.ForeignKey("hubspot_workflow_triggers.id")),
+    sa.Column("event_id", sa.String(255), nullable=False),
+    sa.Column("event_type", sa.String(50), nullable=False),
+    sa.Column("lead_id", UUID(as_uuid=True), sa.ForeignKey("leads.id")),
+    sa.Column("hubspot_contact_id", sa.String(255)),
+    sa.Column("execution_time", sa.DateTime, server_default=NOW),
+    sa.Column("status", sa.String(50), server_default="pending"),
+    sa.Column("error_message", sa.Text),
+    sa.Column("metadata", JSONB, server_default=sa.text("'{}'::jsonb")),
+)

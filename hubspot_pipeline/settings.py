@@ -1,0 +1,119 @@
+"""Every environment variable the project reads, in one place.
+
+Values come from the process environment and from a `.env` file in the working directory. A missing or
+malformed value fails at start with a message that names the variable and says what to put in it.
+Nothing else in the package calls `os.environ` for configuration.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The sandbox's fixed demo credentials: a local HubSpot needs a client id/secret like the real one, and
+# these are only ever valid against `hubspot-pipeline sandbox`.
+SANDBOX_CLIENT_ID = "sandbox-client-id"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
+
+
+class SettingsError(RuntimeError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # PostgreSQL: app tables, sync state, queues and Dagster storage. Unset: an embedded server is started.
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    # Where the embedded PostgreSQL keeps its files, and other local state (git-ignored).
+    data_dir: Path = Field(default=PROJECT_ROOT / ".data", alias="HUBSPOT_PIPELINE_DATA_DIR")
+
+    # The seed's HubSpot names.
+    hubspot_client_id: str = Field(default=SANDBOX_CLIENT_ID, alias="HUBSPOT_CLIENT_ID")
+    hubspot_client_secret: SecretStr = Field(default=SecretStr(SANDBOX_CLIENT_SECRET), alias="HUBSPOT_CLIENT_SECRET")
+    hubspot_redirect_uri: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://localhost:8000/api/integrations/hubspot/callback"), alias="HUBSPOT_REDIRECT_URI"
+    )
+    # Unset means the local sandbox (started by the demo and `make dev`); production: https://api.hubapi.com
+    hubspot_api_base_url: AnyHttpUrl | None = Field(default=None, alias="HUBSPOT_API_BASE_URL")
+    hubspot_api_version: str = Field(default="v3", alias="HUBSPOT_API_VERSION")
+    # Where users are sent to approve the app; the sandbox serves its own /oauth/authorize.
+    hubspot_authorize_url: AnyHttpUrl | None = Field(default=None, alias="HUBSPOT_AUTHORIZE_URL")
+    hubspot_app_id: int = Field(default=1, alias="HUBSPOT_APP_ID")
+
+    # Token encryption: comma-separated Fernet keys, newest first (rotation: prepend a key, then run
+    # `hubspot-pipeline rotate-keys`). Unset: a local key is generated under the data folder.
+    token_encryption_keys: SecretStr | None = Field(default=None, alias="TOKEN_ENCRYPTION_KEYS")
+    # Signs OAuth `state` values. Unset: derived from a local secret under the data folder.
+    state_signing_secret: SecretStr | None = Field(default=None, alias="STATE_SIGNING_SECRET")
+
+    # The public URL HubSpot posts webhooks to (v3 signatures cover it). Behind a proxy, set it explicitly.
+    webhook_public_url: AnyHttpUrl | None = Field(default=None, alias="WEBHOOK_PUBLIC_URL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_postgres(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise ValueError(
+                "must be a PostgreSQL URL such as postgresql://user:password@host:5432/dbname "
+                "(or leave it unset to use the embedded PostgreSQL)"
+            )
+        return value
+
+    @field_validator("hubspot_api_version")
+    @classmethod
+    def _api_version_is_known(cls, value: str) -> str:
+        import re
+
+        if value == "v3" or re.fullmatch(r"\d{4}-\d{2}", value):
+            return value
+        raise ValueError("must be 'v3' or a dated version such as '2026-03'")
+
+    @field_validator("token_encryption_keys")
+    @classmethod
+    def _keys_are_fernet(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from cryptography.fernet import Fernet
+
+        for index, key in enumerate(value.get_secret_value().split(",")):
+            try:
+                Fernet(key.strip())
+            except (ValueError, TypeError):
+                raise ValueError(
+                    f"key #{index + 1} is not a Fernet key (32 url-safe base64-encoded bytes); generate one with "
+                    "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
+                ) from None
+        return value
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else "?"
+        field = Settings.model_fields.get(name)
+        variable = field.alias if field and field.alias else name.upper()
+        secret = field is not None and "SecretStr" in str(field.annotation)
+        shown = "<hidden>" if secret else repr(problem.get("input"))
+        lines.append(f"{variable}: {problem['msg']} (got {shown})")
+    return "Invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings() -> Settings:
+    """Read the environment, raising `SettingsError` that names each bad variable."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return load_settings()

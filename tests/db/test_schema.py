@@ -1,0 +1,131 @@
+"""The schema: migrations up and down, the seed's CHECK constraints, the lead outbox trigger, and that the
+SQLAlchemy table definitions match what the migrations create."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from hubspot_pipeline.db import migrate
+from hubspot_pipeline.db.connection import BULK_LOAD_WRITER, WRITER_SETTING, get_engine, sync_writer
+from hubspot_pipeline.db.embedded import create_database, drop_database
+from hubspot_pipeline.db.tables import hubspot_field_mappings, hubspot_sync_status, lead_changes, leads, metadata
+
+
+IGNORED_DIFFERENCES = {"add_index", "remove_index", "remove_table_comment", "modify_comment"}
+VERSION_TABLE = "hubspot_pipeline_alembic_version"
+
+
+def _table_names(engine: sa.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def test_migrations_upgrade_and_downgrade_cleanly(database_url: str) -> None:
+    # A database of its own, so that dropping everything does not disturb the other tests.
+    base, _, query = database_url.partition("?")
+    server = base.rsplit("/", 1)[0]
+    admin_url = f"{server}/postgres" + (f"?{query}" if query else "")
+    name = f"hp_migrations_{uuid.uuid4().hex[:8]}"
+    create_database(admin_url, name)
+    engine = get_engine(f"{server}/{name}" + (f"?{query}" if query else ""))
+    try:
+        migrate.upgrade(engine=engine)
+        assert migrate.current_revision(engine) == "0003"
+        assert {"leads", "hubspot_integrations", "webhook_events", "lead_changes"} <= _table_names(engine)
+        migrate.downgrade("base", engine=engine)
+        assert migrate.current_revision(engine) is None
+        assert _table_names(engine) <= {"hubspot_pipeline_alembic_version"}
+        migrate.upgrade(engine=engine)  # and back up again, from nothing
+        assert migrate.current_revision(engine) == "0003"
+    finally:
+        engine.dispose()
+        drop_database(admin_url, name)
+
+
+def test_table_definitions_match_the_migrations(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_server_default": False})
+        differences = [
+            diff
+            for diff in compare_metadata(context, metadata)
+            # Alembic does not see functional/partial index expressions the same way on both sides, and
+            # table comments live in the migrations only.
+            if not (isinstance(diff, tuple) and diff[0] in IGNORED_DIFFERENCES)
+            and not (isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == VERSION_TABLE)
+        ]
+    assert differences == []
+
+
+def test_a_row_breaking_a_seed_check_constraint_is_refused(engine: sa.Engine, workspace_id: uuid.UUID) -> None:
+    with pytest.raises(sa.exc.IntegrityError, match="hubspot_field_mappings_direction_check"), engine.begin() as conn:
+        conn.execute(
+            sa.insert(hubspot_field_mappings).values(
+                workspace_id=workspace_id, coldcopy_field="email", hubspot_property="email", direction="sideways"
+            )
+        )
+    with pytest.raises(sa.exc.IntegrityError, match="hubspot_sync_status_status_check"), engine.begin() as conn:
+        conn.execute(
+            sa.insert(hubspot_sync_status).values(
+                workspace_id=workspace_id, entity_type="contact", entity_id=uuid.uuid4(), status="maybe"
+            )
+        )
+
+
+def _changes(conn: sa.Connection, lead_id: uuid.UUID) -> list[tuple[str, list[str] | None]]:
+    rows = conn.execute(
+        sa.select(lead_changes.c.operation, lead_changes.c.changed_fields)
+        .where(lead_changes.c.lead_id == lead_id)
+        .order_by(lead_changes.c.id)
+    )
+    return [(row.operation, row.changed_fields) for row in rows]
+
+
+def test_the_outbox_records_ordinary_writes_and_ignores_the_syncs_own(engine: sa.Engine, workspace_id) -> None:
+    with engine.begin() as conn:
+        lead_id = conn.execute(
+            sa.insert(leads)
+            .values(workspace_id=workspace_id, email="ada@example.com", first_name="Ada", custom_fields={"tier": "a"})
+            .returning(leads.c.id)
+        ).scalar_one()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(leads)
+            .where(leads.c.id == lead_id)
+            .values(title="CTO", custom_fields={"tier": "b", "source": "web"})
+        )
+    with engine.begin() as conn, sync_writer(conn):
+        conn.execute(sa.update(leads).where(leads.c.id == lead_id).values(first_name="Augusta"))
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT set_config(:k, :v, true)"), {"k": WRITER_SETTING, "v": BULK_LOAD_WRITER})
+        conn.execute(sa.update(leads).where(leads.c.id == lead_id).values(phone="+1 555"))
+    with engine.begin() as conn:
+        # An update that changes nothing is not a change.
+        conn.execute(sa.update(leads).where(leads.c.id == lead_id).values(title="CTO"))
+        assert _changes(conn, lead_id) == [
+            ("insert", None),
+            ("update", ["custom_fields.source", "custom_fields.tier", "title"]),
+        ]
+    with engine.begin() as conn:
+        conn.execute(sa.delete(leads).where(leads.c.id == lead_id))
+        assert _changes(conn, lead_id)[-1] == ("delete", None)
+
+
+def test_the_sync_setting_lasts_only_for_its_transaction(engine: sa.Engine, workspace_id) -> None:
+    with engine.begin() as conn, sync_writer(conn):
+        lead_id = conn.execute(
+            sa.insert(leads).values(workspace_id=workspace_id, email="grace@example.com").returning(leads.c.id)
+        ).scalar_one()
+    with engine.begin() as conn:
+        conn.execute(sa.update(leads).where(leads.c.id == lead_id).values(first_name="Grace"))
+        assert _changes(conn, lead_id) == [("update", ["first_name"])]
+
+
+def test_email_is_unique_per_workspace_whatever_its_case(engine: sa.Engine, workspace_id) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.insert(leads).values(workspace_id=workspace_id, email="Linus@Example.com"))
+    with pytest.raises(sa.exc.IntegrityError, match="leads_workspace_email_key"), engine.begin() as conn:
+        conn.execute(sa.insert(leads).values(workspace_id=workspace_id, email="linus@example.com"))
