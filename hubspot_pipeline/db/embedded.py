@@ -8,7 +8,6 @@ server as a dedicated system user, since PostgreSQL refuses to run as root.
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import warnings
@@ -18,7 +17,8 @@ import psycopg
 
 DATABASE_NAME = "hubspot_pipeline"
 
-_log = logging.getLogger(__name__)
+# pgserver keeps its lock file under the user's runtime dir; containers often lack XDG_RUNTIME_DIR.
+os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"runtime-{os.getuid()}"))
 _servers: dict[Path, object] = {}
 
 
@@ -28,7 +28,6 @@ def _pgdata(data_dir: Path) -> Path:
 
 def start_embedded(data_dir: Path, *, keep_running: bool = False) -> str:
     """Start (or attach to) the embedded server and return a libpq URL of the project database."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"runtime-{os.getuid()}"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pgserver
@@ -44,7 +43,9 @@ def start_embedded(data_dir: Path, *, keep_running: bool = False) -> str:
 
 def stop_embedded(data_dir: Path) -> bool:
     """Stop the embedded server if it runs; True when a server was stopped."""
-    from pgserver._commands import pg_ctl
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgserver._commands import pg_ctl
     from pgserver.utils import PostmasterInfo
 
     pgdata = _pgdata(data_dir)
