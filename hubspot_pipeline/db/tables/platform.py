@@ -30,11 +30,13 @@ webhook_events = sa.Table(
 )
 sa.Index("webhook_events_pending_idx", webhook_events.c.id, postgresql_where=webhook_events.c.processed_at.is_(None))
 
-# Sync requests made through the API (POST /sync/contacts); a sensor turns each into a Dagster run.
+# Sync requests made through the API (POST /sync/contacts); a sensor turns each into a Dagster run. `seq` is
+# the sensor's cursor: inserts take a lock so that seq values become visible in order and none is skipped.
 sync_requests = sa.Table(
     "sync_requests",
     metadata,
     uuid_pk(),
+    sa.Column("seq", sa.BigInteger, sa.Identity(), nullable=False, unique=True),
     workspace_fk(nullable=False, cascade=True),
     sa.Column("kind", sa.Text, nullable=False, server_default="contacts"),
     sa.Column("dry_run", sa.Boolean, nullable=False, server_default=sa.text("false")),
