@@ -54,6 +54,14 @@ class Settings(BaseSettings):
 
     # The public URL HubSpot posts webhooks to (v3 signatures cover it). Behind a proxy, set it explicitly.
     webhook_public_url: AnyHttpUrl | None = Field(default=None, alias="WEBHOOK_PUBLIC_URL")
+    # Largest webhook request accepted, in bytes (HubSpot sends at most 100 events of a few hundred bytes).
+    webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, alias="WEBHOOK_MAX_BODY_BYTES")
+    # Accept v1/v2 signatures (no timestamp) from apps that predate v3; v3 is always accepted.
+    webhook_accept_legacy_signatures: bool = Field(default=True, alias="WEBHOOK_ACCEPT_LEGACY_SIGNATURES")
+
+    # The API service (`hubspot-pipeline serve`).
+    api_host: str = Field(default="127.0.0.1", alias="API_HOST")
+    api_port: int = Field(default=8000, ge=1, le=65535, alias="API_PORT")
 
     @field_validator("database_url")
     @classmethod
@@ -95,11 +103,11 @@ class Settings(BaseSettings):
 
 
 def _describe(error: ValidationError) -> str:
+    by_alias = {field.alias or name.upper(): field for name, field in Settings.model_fields.items()}
     lines = []
     for problem in error.errors():
-        name = str(problem["loc"][0]) if problem["loc"] else "?"
-        field = Settings.model_fields.get(name)
-        variable = field.alias if field and field.alias else name.upper()
+        variable = str(problem["loc"][0]) if problem["loc"] else "?"
+        field = by_alias.get(variable) or Settings.model_fields.get(variable)
         secret = field is not None and "SecretStr" in str(field.annotation)
         shown = "<hidden>" if secret else repr(problem.get("input"))
         lines.append(f"{variable}: {problem['msg']} (got {shown})")

@@ -2,7 +2,7 @@
 API keys, the audit log and the shared rate-limit budget. Migration: 0003_platform."""
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from hubspot_pipeline.db.tables.base import NOW, metadata, uuid_pk, workspace_fk
 
@@ -93,16 +93,21 @@ audit_log = sa.Table(
 )
 sa.Index("audit_log_workspace_idx", audit_log.c.workspace_id, audit_log.c.occurred_at)
 
-# The per-portal request budget shared by every process (runs, sensors, API): one row per portal and policy
-# (general 10-second window, search per second, daily), counted under a row lock.
+# The per-portal request budget shared by every process (runs, sensors, API): one row per portal and policy,
+# read and written under a row lock (hubspot/limiter.py). `general` and `search` keep a sliding log of the
+# grant times inside their window (`grants`), so no rolling window ever holds more than `limit`; `daily` counts
+# `used` since `window_start`. `blocked_until` pauses every process after a 429.
 hubspot_rate_limit_buckets = sa.Table(
     "hubspot_rate_limit_buckets",
     metadata,
     sa.Column("portal_key", sa.Text, primary_key=True),
     sa.Column("policy", sa.Text, primary_key=True),
+    sa.Column("window_ms", sa.Integer, nullable=False),
+    sa.Column("limit", sa.Integer, nullable=False),
+    sa.Column("grants", ARRAY(sa.DateTime(timezone=True)), nullable=False, server_default=sa.text("'{}'")),
     sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
     sa.Column("used", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("limit", sa.Integer, nullable=False),
     sa.Column("blocked_until", sa.DateTime(timezone=True)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    sa.CheckConstraint("policy IN ('general', 'search', 'daily')", name="hubspot_rate_limit_buckets_policy_check"),
 )

@@ -88,16 +88,18 @@ COMMENT ON TABLE audit_log IS 'every mutating API call, OAuth event and operator
 
 CREATE TABLE hubspot_rate_limit_buckets (
   portal_key TEXT NOT NULL,
-  policy TEXT NOT NULL,
+  policy TEXT NOT NULL CONSTRAINT hubspot_rate_limit_buckets_policy_check CHECK (policy IN ('general', 'search', 'daily')),
+  window_ms INTEGER NOT NULL,
+  "limit" INTEGER NOT NULL,
+  grants TIMESTAMPTZ[] NOT NULL DEFAULT '{}',
   window_start TIMESTAMPTZ NOT NULL,
   used INTEGER NOT NULL DEFAULT 0,
-  "limit" INTEGER NOT NULL,
   blocked_until TIMESTAMPTZ,
   updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
   PRIMARY KEY (portal_key, policy)
 );
 COMMENT ON TABLE hubspot_rate_limit_buckets IS
-  'per-portal HubSpot request budget shared by every process (general window, search per second, daily)';
+  'per-portal HubSpot request budget shared by every process: sliding grant logs (general, search) and the daily count';
 """
 
 DOWNGRADE = """

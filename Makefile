@@ -1,0 +1,36 @@
+# The README's commands. Each target creates .venv and installs the pinned dependencies on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: demo test dev lint format clean
+
+$(INSTALLED): pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(INSTALLED)
+
+demo: $(INSTALLED)  ## full sync on the embedded defaults, printing what it did
+	$(BIN)/hubspot-pipeline demo
+
+test: $(INSTALLED)  ## the whole test suite
+	$(BIN)/python -m pytest
+
+dev: $(INSTALLED)  ## the local stack: database, sandbox, API and the Dagster UI
+	$(BIN)/hubspot-pipeline dev
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check hubspot_pipeline tests bench
+	$(BIN)/ruff format --check hubspot_pipeline tests bench
+	$(BIN)/mypy
+
+format: $(INSTALLED)
+	$(BIN)/ruff format hubspot_pipeline tests bench
+	$(BIN)/ruff check --fix hubspot_pipeline tests bench
+
+clean:
+	-$(BIN)/hubspot-pipeline db stop
+	rm -rf $(VENV) .data

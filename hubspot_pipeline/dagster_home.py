@@ -1,0 +1,29 @@
+"""The Dagster instance of local runs (`dev`, `demo`): its home under the data folder, its storage in the
+project database's `dagster` schema."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import psycopg
+
+from hubspot_pipeline.db.connection import DAGSTER_SCHEMA, dagster_storage_url, database_url
+from hubspot_pipeline.settings import PROJECT_ROOT, Settings
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """Create $DAGSTER_HOME with the project's dagster.yaml and point Dagster's storage at our database.
+
+    Sets DAGSTER_HOME and DAGSTER_PG_URL in this process's environment, so child processes inherit them.
+    """
+    url = database_url()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {DAGSTER_SCHEMA}")
+    home = (settings.data_dir / "dagster").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ["DAGSTER_PG_URL"] = dagster_storage_url(url)
+    return home

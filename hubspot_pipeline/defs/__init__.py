@@ -1,0 +1,1 @@
+"""Dagster definitions, one folder per area (contacts, webhooks, ...), loaded by `load_from_defs_folder`."""
