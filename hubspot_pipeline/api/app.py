@@ -1,0 +1,47 @@
+"""The FastAPI application. `create_app()` builds it; `hubspot-pipeline serve` runs it under uvicorn."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI
+
+from hubspot_pipeline.api.errors import install_error_handlers
+from hubspot_pipeline.api.routes import config, sync, webhooks
+
+PREFIX = "/api/integrations/hubspot"
+
+DESCRIPTION = """ColdCopy ↔ HubSpot integration API. Authenticate every call with a workspace API key
+(`Authorization: Bearer <key>`), issued with `hubspot-pipeline api-key issue --workspace <id>`; a key sees and
+changes only its own workspace. `POST /webhooks` is authenticated by HubSpot's signature instead, and
+`GET /callback` by the OAuth `state`. Errors are `{"error": {"code", "message", "details"}}`."""
+
+
+def create_app(engine: sa.Engine | None = None) -> FastAPI:
+    """The API on `engine` (default: the project database, DATABASE_URL or the embedded server)."""
+    if engine is None:
+        from hubspot_pipeline.db.connection import get_engine
+
+        engine = get_engine()
+    app = FastAPI(
+        title="hubspot_pipeline API",
+        version="1",
+        description=DESCRIPTION,
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    install_error_handlers(app)
+
+    api = APIRouter(prefix=PREFIX)
+    for module in (config, sync, webhooks):
+        api.include_router(module.router)
+
+    @api.get("/health", tags=["service"], summary="Liveness and database reachability (no authentication)")
+    def health() -> dict[str, str]:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        return {"status": "ok"}
+
+    app.include_router(api)
+    return app

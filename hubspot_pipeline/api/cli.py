@@ -1,0 +1,129 @@
+"""`hubspot-pipeline serve` (the API under uvicorn) and `hubspot-pipeline api-key issue|revoke|list`."""
+
+from __future__ import annotations
+
+import uuid
+
+import click
+
+from hubspot_pipeline.settings import SettingsError, get_settings
+
+
+def _settings():
+    try:
+        return get_settings()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface to bind (default: API_HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: API_PORT, 8000).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log each request line. Off by default: OAuth callback URLs carry one-time codes.",
+)
+def serve(host: str | None, port: int | None, workers: int, access_log: bool) -> None:
+    """Run the REST API (OpenAPI docs at /api/integrations/hubspot/docs)."""
+    settings = _settings()
+    import uvicorn
+
+    from hubspot_pipeline.db.connection import database_url
+
+    database_url()  # start (or attach to) the embedded PostgreSQL once, before the workers fork
+    uvicorn.run(
+        "hubspot_pipeline.api.app:create_app",
+        factory=True,
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+    )
+
+
+@click.group(name="api-key")
+def api_key() -> None:
+    """Workspace API keys for the REST API (stored hashed; a key is shown once, when issued)."""
+
+
+def _engine():
+    _settings()
+    from hubspot_pipeline.db.connection import get_engine
+
+    return get_engine()
+
+
+workspace_option = click.option(
+    "--workspace", "workspace_id", type=click.UUID, required=True, help="Workspace id."
+)
+
+
+@api_key.command()
+@workspace_option
+@click.option("--name", default="default", show_default=True, help="A label to tell keys apart.")
+def issue(workspace_id: uuid.UUID, name: str) -> None:
+    """Issue a key for a workspace and print it (this once)."""
+    from hubspot_pipeline.api import audit, keys
+
+    with _engine().begin() as conn:
+        try:
+            issued = keys.issue_key(conn, workspace_id, name)
+        except LookupError as error:
+            raise click.ClickException(str(error)) from None
+        audit.record(
+            conn,
+            workspace_id=workspace_id,
+            actor="cli",
+            action="api_key.issue",
+            target=str(issued.id),
+            details={},
+        )
+    click.echo(issued.key)
+    click.echo(
+        f"key {issued.key.split('_')[1]} issued for workspace {workspace_id}; store it now, it is not kept.",
+        err=True,
+    )
+
+
+@api_key.command()
+@workspace_option
+@click.argument("key_prefix_or_id")
+def revoke(workspace_id: uuid.UUID, key_prefix_or_id: str) -> None:
+    """Revoke a key of the workspace, by its prefix (see `list`) or id."""
+    from hubspot_pipeline.api import audit, keys
+
+    with _engine().begin() as conn:
+        count = keys.revoke_key(conn, workspace_id, key_prefix_or_id)
+        if count == 0:
+            raise click.ClickException(
+                f"no active key {key_prefix_or_id!r} in workspace {workspace_id}; see `hubspot-pipeline api-key list`"
+            )
+        audit.record(
+            conn,
+            workspace_id=workspace_id,
+            actor="cli",
+            action="api_key.revoke",
+            target=key_prefix_or_id,
+            details={},
+        )
+    click.echo(f"revoked {count} key(s)")
+
+
+@api_key.command(name="list")
+@workspace_option
+def list_(workspace_id: uuid.UUID) -> None:
+    """List the workspace's keys (prefixes only)."""
+    from hubspot_pipeline.api import keys
+
+    with _engine().connect() as conn:
+        rows = keys.list_keys(conn, workspace_id)
+    for row in rows:
+        state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
+        used = f"last used {row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never used"
+        click.echo(f"{row.key_prefix}  {row.name:<20} {state:<24} {used}  id={row.id}")
+    if not rows:
+        click.echo(f"no keys for workspace {workspace_id}", err=True)

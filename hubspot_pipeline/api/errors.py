@@ -1,0 +1,84 @@
+"""One error shape for every failure: `{"error": {"code", "message", "details"}}`, where the message says what
+was wrong and what to do about it. Unexpected exceptions become a 500 with no internals in the body."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error answered to the client as JSON. `message` must tell the caller what to fix."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return {"error": body}
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(loc[0] if loc else "request")
+
+
+def _validation_message(error: RequestValidationError) -> tuple[str, list[dict[str, str]]]:
+    problems = [{"field": _field(problem["loc"]), "problem": problem["msg"]} for problem in error.errors()]
+    listed = "; ".join(f"{problem['field']}: {problem['problem']}" for problem in problems)
+    return f"The request is invalid; correct these and send it again: {listed}", problems
+
+
+_STATUS_HINTS = {
+    404: ("not_found", "No such endpoint; see /api/integrations/hubspot/docs for the available ones."),
+    405: (
+        "method_not_allowed",
+        "This endpoint does not accept that HTTP method; see /api/integrations/hubspot/docs.",
+    ),
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(error.code, error.message, error.details), status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        message, problems = _validation_message(error)
+        return JSONResponse(error_body("invalid_request", message, problems), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code, message = _STATUS_HINTS.get(error.status_code, ("http_error", str(error.detail)))
+        return JSONResponse(error_body(code, message), status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        # The type and the stack only: messages of database or HTTP errors can carry tokens or emails.
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error(
+            "unexpected %s on %s %s\n%s", type(error).__name__, request.method, request.url.path, frames
+        )
+        return JSONResponse(
+            error_body(
+                "internal_error",
+                "The server failed to handle this request; it was logged. Retry later, and report it if it persists.",
+            ),
+            status_code=500,
+        )

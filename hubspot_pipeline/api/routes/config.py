@@ -1,0 +1,149 @@
+"""GET/PUT /config: whether and how the workspace syncs, and the state of its HubSpot connection."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.dialects.postgresql import insert
+
+from hubspot_pipeline.api import audit
+from hubspot_pipeline.api.cron import cron_problems
+from hubspot_pipeline.api.deps import CallerDep, EngineDep
+from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_config
+
+router = APIRouter(tags=["configuration"])
+
+ConflictPolicy = Literal["latest", "coldcopy_wins", "hubspot_wins"]
+ArchiveAction = Literal["unlink", "delete_lead", "keep"]
+SETTINGS = (
+    "enabled",
+    "conflict_policy",
+    "schedule_cron",
+    "sync_contacts",
+    "sync_companies",
+    "sync_activities",
+    "on_hubspot_archive",
+)
+# The table's server defaults, for a workspace that has never saved its configuration.
+DEFAULTS = {
+    "enabled": True,
+    "conflict_policy": "latest",
+    "schedule_cron": "*/15 * * * *",
+    "sync_contacts": True,
+    "sync_companies": True,
+    "sync_activities": True,
+    "on_hubspot_archive": "unlink",
+}
+
+
+class Connection(BaseModel):
+    connected: bool = Field(description="True while the workspace holds HubSpot tokens.")
+    status: str = Field(description="connected, needs_reconnect or disconnected.")
+    error: str | None = Field(None, description="Why the connection needs attention, when it does.")
+    hub_id: str | None = None
+    scopes: list[str] = []
+    access_token_expires_at: datetime | None = None
+
+
+class SyncConfig(BaseModel):
+    workspace_id: uuid.UUID
+    enabled: bool
+    conflict_policy: ConflictPolicy
+    schedule_cron: str
+    sync_contacts: bool
+    sync_companies: bool
+    sync_activities: bool
+    on_hubspot_archive: ArchiveAction
+    updated_at: datetime | None
+    connection: Connection
+
+
+class SyncConfigUpdate(BaseModel):
+    """Only the settings given are changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool | None = None
+    conflict_policy: ConflictPolicy | None = Field(
+        None, description="Who wins a field changed on both sides: latest change, ColdCopy, or HubSpot."
+    )
+    schedule_cron: str | None = Field(
+        None, description="Five-field cron of the incremental sync, e.g. */15 * * * *"
+    )
+    sync_contacts: bool | None = None
+    sync_companies: bool | None = None
+    sync_activities: bool | None = None
+    on_hubspot_archive: ArchiveAction | None = Field(
+        None, description="What happens to a lead whose contact is archived in HubSpot."
+    )
+
+    @field_validator("schedule_cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        problems = cron_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return " ".join(value.split())
+
+
+def read_config(conn: sa.Connection, workspace_id: uuid.UUID) -> SyncConfig:
+    row = conn.execute(
+        sa.select(hubspot_sync_config).where(hubspot_sync_config.c.workspace_id == workspace_id)
+    ).first()
+    integration = conn.execute(
+        sa.select(
+            hubspot_integrations.c.hub_id,
+            hubspot_integrations.c.scopes,
+            hubspot_integrations.c.expires_at,
+            (hubspot_integrations.c.refresh_token.is_not(None)).label("has_tokens"),
+        ).where(hubspot_integrations.c.workspace_id == workspace_id)
+    ).first()
+    values = {name: getattr(row, name) for name in SETTINGS} if row else dict(DEFAULTS)
+    connected = bool(integration and integration.has_tokens)
+    status = row.connection_status if row else ("connected" if connected else "disconnected")
+    connection = Connection(
+        connected=connected,
+        status=status if connected or status == "needs_reconnect" else "disconnected",
+        error=row.connection_error if row else None,
+        hub_id=integration.hub_id if integration else None,
+        scopes=list(integration.scopes or []) if integration else [],
+        access_token_expires_at=integration.expires_at if connected and integration else None,
+    )
+    return SyncConfig(
+        workspace_id=workspace_id, updated_at=row.updated_at if row else None, connection=connection, **values
+    )
+
+
+@router.get("/config", response_model=SyncConfig, summary="The workspace's sync configuration and connection")
+def get_config(caller: CallerDep, engine: EngineDep) -> SyncConfig:
+    with engine.connect() as conn:
+        return read_config(conn, caller.workspace_id)
+
+
+@router.put("/config", response_model=SyncConfig, summary="Change sync settings (only those given)")
+def put_config(update: SyncConfigUpdate, caller: CallerDep, engine: EngineDep) -> SyncConfig:
+    changes = update.model_dump(exclude_none=True)
+    with engine.begin() as conn:
+        if changes:
+            statement = insert(hubspot_sync_config).values(workspace_id=caller.workspace_id, **changes)
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[hubspot_sync_config.c.workspace_id],
+                    set_={**changes, "updated_at": sa.func.now()},
+                )
+            )
+        audit.record(
+            conn,
+            workspace_id=caller.workspace_id,
+            actor=caller.actor,
+            action="config.update",
+            details={"changed": changes},
+        )
+        return read_config(conn, caller.workspace_id)

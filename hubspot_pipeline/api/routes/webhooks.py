@@ -1,0 +1,95 @@
+"""POST /webhooks: HubSpot's deliveries. Authenticated by HubSpot's signature, not by an API key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from hubspot_pipeline.api.errors import error_body
+from hubspot_pipeline.api.webhook_ingest import WebhookRejected, parse_events, store_events, verify_signature
+from hubspot_pipeline.settings import get_settings
+
+router = APIRouter(tags=["webhooks"])
+
+
+class WebhookReceipt(BaseModel):
+    received: int
+    stored: int
+    duplicates: int
+    unknown_portals: list[int]
+    signature_version: str
+
+
+def signed_url(request: Request) -> str:
+    """The URL HubSpot signed: WEBHOOK_PUBLIC_URL when set (behind a proxy), else the URL as received, with
+    its path and query exactly as sent."""
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    public = get_settings().webhook_public_url
+    if public is not None:
+        base = str(public)
+        return base if not query or "?" in base else f"{base}?{query}"
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    host = request.headers.get("host") or request.url.netloc
+    url = f"{request.url.scheme}://{host}{raw_path.decode('latin-1')}"
+    return f"{url}?{query}" if query else url
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise WebhookRejected(
+            413, "body_too_large", f"The body is over {limit} bytes; send at most 100 events."
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise WebhookRejected(
+                413, "body_too_large", f"The body is over {limit} bytes; send at most 100 events."
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_REJECTIONS = {
+    400: {"model": dict, "description": "The body is not a JSON array of HubSpot events."},
+    401: {"model": dict, "description": "Missing, wrong or stale signature."},
+    413: {"model": dict, "description": "Body too large."},
+}
+
+
+@router.post(
+    "/webhooks",
+    response_model=WebhookReceipt,
+    summary="Receive HubSpot webhook events (signed by HubSpot)",
+    responses=_REJECTIONS,
+)
+async def receive_webhooks(request: Request) -> JSONResponse:
+    settings = get_settings()
+    try:
+        body = await _read_limited(request, settings.webhook_max_body_bytes)
+        version = verify_signature(
+            secret=settings.hubspot_client_secret.get_secret_value(),
+            method=request.method,
+            uri=signed_url(request),
+            body=body,
+            headers={name.lower(): value for name, value in request.headers.items()},
+            accept_legacy=settings.webhook_accept_legacy_signatures,
+        )
+        events = parse_events(body)
+    except WebhookRejected as rejected:
+        return JSONResponse(error_body(rejected.code, rejected.message), status_code=rejected.status)
+    result = await run_in_threadpool(
+        store_events, request.app.state.engine, events, signature_version=version
+    )
+    receipt = WebhookReceipt(
+        received=result.received,
+        stored=result.stored,
+        duplicates=result.duplicates,
+        unknown_portals=result.unknown_portals,
+        signature_version=version,
+    )
+    return JSONResponse(receipt.model_dump())

@@ -1,0 +1,75 @@
+"""GET/PUT /config: defaults, partial updates, validation messages, and the connection summary (which never
+carries a token)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from api_support import Tenant, make_tenant, url
+from fastapi.testclient import TestClient
+
+from hubspot_pipeline.db.tables import hubspot_sync_config
+
+
+def test_a_new_workspace_reads_the_defaults_and_its_connection(client: TestClient, tenant: Tenant) -> None:
+    body = client.get(url("/config"), headers=tenant.headers).json()
+    assert body["enabled"] is True
+    assert body["conflict_policy"] == "latest"
+    assert body["schedule_cron"] == "*/15 * * * *"
+    assert body["connection"]["connected"] is True
+    assert body["connection"]["hub_id"] == str(tenant.hub_id)
+    assert "gAAAAA" not in str(body)  # neither ciphertext nor any token
+
+
+def test_an_unconnected_workspace_says_so(client: TestClient, engine: sa.Engine) -> None:
+    lonely = make_tenant(engine, connected=False)
+    connection = client.get(url("/config"), headers=lonely.headers).json()["connection"]
+    assert connection == {
+        "connected": False,
+        "status": "disconnected",
+        "error": None,
+        "hub_id": None,
+        "scopes": [],
+        "access_token_expires_at": None,
+    }
+
+
+def test_put_changes_only_what_it_names(client: TestClient, tenant: Tenant, engine: sa.Engine) -> None:
+    first = client.put(url("/config"), json={"conflict_policy": "coldcopy_wins"}, headers=tenant.headers)
+    assert first.status_code == 200
+    second = client.put(
+        url("/config"),
+        json={"schedule_cron": "0  */2 * * mon-fri", "sync_activities": False},
+        headers=tenant.headers,
+    )
+    body = second.json()
+    assert (
+        body["conflict_policy"],
+        body["schedule_cron"],
+        body["sync_activities"],
+        body["sync_contacts"],
+    ) == (
+        "coldcopy_wins",
+        "0 */2 * * mon-fri",
+        False,
+        True,
+    )
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(hubspot_sync_config).where(hubspot_sync_config.c.workspace_id == tenant.workspace_id)
+        ).one()
+    assert stored.conflict_policy == "coldcopy_wins" and stored.sync_activities is False
+
+
+def test_invalid_settings_are_refused_with_every_problem_named(client: TestClient, tenant: Tenant) -> None:
+    response = client.put(
+        url("/config"),
+        json={"conflict_policy": "newest", "schedule_cron": "61 25 * * *", "sync_all": True},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    fields = {problem["field"] for problem in error["details"]}
+    assert fields == {"conflict_policy", "schedule_cron", "sync_all"}
+    assert "minute field: '61' is outside 0-59" in error["message"]
+    assert "hour field: '25' is outside 0-23" in error["message"]
+    assert client.get(url("/config"), headers=tenant.headers).json()["conflict_policy"] == "latest"
