@@ -1,0 +1,229 @@
+"""POST /webhooks: v3 (and v1/v2) signature checks over the raw body and exact URL, the 5-minute window,
+de-duplication on (subscriptionId, eventId, objectId, occurredAt), portal to workspace mapping, durable
+storage, and the 400/401/413 answers. Throughput and crash safety are in bench/api_webhook_ingest.py."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from api_support import Tenant, url
+from fastapi.testclient import TestClient
+
+from hubspot_pipeline.db.tables import audit_log, webhook_events
+from hubspot_pipeline.hubspot.signatures import sign_v1, sign_v2, sign_v3
+from hubspot_pipeline.settings import get_settings
+
+WEBHOOK_URL = "http://testserver" + url("/webhooks")
+_event_ids = itertools.count(uuid.uuid4().int % 10**9 * 1000)
+
+
+def secret() -> str:
+    return get_settings().hubspot_client_secret.get_secret_value()
+
+
+def event(portal_id: int, **fields: Any) -> dict[str, Any]:
+    base = {
+        "eventId": next(_event_ids),
+        "subscriptionId": 25,
+        "portalId": portal_id,
+        "appId": 1,
+        "occurredAt": int(time.time() * 1000),
+        "subscriptionType": "contact.propertyChange",
+        "attemptNumber": 0,
+        "objectId": 1246965,
+        "changeSource": "CRM_UI",
+        "propertyName": "firstname",
+        "propertyValue": "Ada",
+    }
+    return {**base, **fields}
+
+
+def v3_headers(
+    body: bytes, *, uri: str = WEBHOOK_URL, timestamp_ms: int | None = None, key: str | None = None
+):
+    timestamp = str(int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
+    return {
+        "Content-Type": "application/json",
+        "X-HubSpot-Signature-v3": sign_v3(key or secret(), "POST", uri, body, timestamp),
+        "X-HubSpot-Request-Timestamp": timestamp,
+    }
+
+
+def post(client: TestClient, events: list[dict[str, Any]], **signing: Any):
+    body = json.dumps(events).encode()
+    return client.post(url("/webhooks"), content=body, headers=v3_headers(body, **signing))
+
+
+def stored(engine: sa.Engine, event_ids: list[int]) -> list[Any]:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(webhook_events)
+            .where(webhook_events.c.event_id.in_(event_ids))
+            .order_by(webhook_events.c.id)
+        ).all()
+
+
+def test_a_signed_delivery_is_stored_for_its_workspace(client: TestClient, tenant: Tenant, engine) -> None:
+    events = [event(tenant.hub_id), event(tenant.hub_id, subscriptionType="contact.creation", objectId=7)]
+    response = post(client, events)
+    assert response.status_code == 200
+    assert response.json() == {
+        "received": 2,
+        "stored": 2,
+        "duplicates": 0,
+        "unknown_portals": [],
+        "signature_version": "v3",
+    }
+    rows = stored(engine, [e["eventId"] for e in events])
+    assert [row.workspace_id for row in rows] == [tenant.workspace_id] * 2
+    assert rows[0].property_name == "firstname" and rows[0].property_value == "Ada"
+    assert rows[1].subscription_type == "contact.creation" and rows[1].payload == events[1]
+
+
+def test_the_same_event_delivered_twice_is_stored_once(client: TestClient, tenant: Tenant, engine) -> None:
+    first = event(tenant.hub_id)
+    # HubSpot's eventId is not unique alone: same id, other object, is another event.
+    sibling = {**first, "objectId": first["objectId"] + 1}
+    assert post(client, [first, first, sibling]).json()["stored"] == 2
+    retried = post(client, [{**first, "attemptNumber": 1}])
+    assert retried.status_code == 200
+    assert retried.json()["duplicates"] == 1
+    assert len(stored(engine, [first["eventId"]])) == 2
+
+
+def test_a_replayed_request_older_than_five_minutes_is_refused(
+    client: TestClient, tenant: Tenant, engine
+) -> None:
+    events = [event(tenant.hub_id)]
+    stale = int(time.time() * 1000) - 5 * 60 * 1000 - 1000
+    response = post(client, events, timestamp_ms=stale)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "stale_timestamp"
+    assert stored(engine, [events[0]["eventId"]]) == []
+
+
+def test_a_re_signed_or_altered_request_is_refused(client: TestClient, tenant: Tenant, engine) -> None:
+    events = [event(tenant.hub_id)]
+    body = json.dumps(events).encode()
+    # Signed with another secret.
+    forged = client.post(url("/webhooks"), content=body, headers=v3_headers(body, key="not-the-app-secret"))
+    assert forged.status_code == 401 and forged.json()["error"]["code"] == "bad_signature"
+    # A genuine signature moved onto a changed body.
+    headers = v3_headers(body)
+    altered = body.replace(b'"Ada"', b'"Eve"')
+    assert client.post(url("/webhooks"), content=altered, headers=headers).status_code == 401
+    # A genuine body and signature with a new timestamp (a replay trying to beat the window).
+    headers["X-HubSpot-Request-Timestamp"] = str(int(time.time() * 1000) + 1)
+    assert client.post(url("/webhooks"), content=body, headers=headers).status_code == 401
+    # Signed for another URL.
+    other = client.post(
+        url("/webhooks"), content=body, headers=v3_headers(body, uri="https://elsewhere/webhooks")
+    )
+    assert other.status_code == 401
+    assert stored(engine, [events[0]["eventId"]]) == []
+
+
+def test_the_signed_url_keeps_the_query_string_and_decodes_only_what_hubspot_decodes(
+    client, tenant, engine
+) -> None:
+    body = json.dumps([event(tenant.hub_id)]).encode()
+    raw_query = "tenant=a%3Ab%2Fc%40d&space=a%20b"
+    headers = v3_headers(body, uri=f"{WEBHOOK_URL}?{raw_query}")
+    assert client.post(f"{url('/webhooks')}?{raw_query}", content=body, headers=headers).status_code == 200
+
+
+def test_the_public_url_setting_is_what_signatures_cover_behind_a_proxy(client, tenant, monkeypatch) -> None:
+    public = "https://hooks.example.com/api/integrations/hubspot/webhooks"
+    monkeypatch.setenv("WEBHOOK_PUBLIC_URL", public)
+    get_settings.cache_clear()
+    try:
+        body = json.dumps([event(tenant.hub_id)]).encode()
+        as_seen_by_proxy = client.post(url("/webhooks"), content=body, headers=v3_headers(body, uri=public))
+        assert as_seen_by_proxy.status_code == 200
+        as_seen_locally = client.post(url("/webhooks"), content=body, headers=v3_headers(body))
+        assert as_seen_locally.status_code == 401
+    finally:
+        monkeypatch.delenv("WEBHOOK_PUBLIC_URL")
+        get_settings.cache_clear()
+
+
+def test_older_apps_v1_and_v2_signatures_are_accepted(client: TestClient, tenant: Tenant) -> None:
+    body = json.dumps([event(tenant.hub_id)]).encode()
+    v1 = {"X-HubSpot-Signature": sign_v1(secret(), body), "X-HubSpot-Signature-Version": "v1"}
+    response = client.post(url("/webhooks"), content=body, headers=v1)
+    assert response.status_code == 200 and response.json()["signature_version"] == "v1"
+    body = json.dumps([event(tenant.hub_id)]).encode()
+    v2 = {
+        "X-HubSpot-Signature": sign_v2(secret(), "POST", WEBHOOK_URL, body),
+        "X-HubSpot-Signature-Version": "v2",
+    }
+    assert client.post(url("/webhooks"), content=body, headers=v2).json()["signature_version"] == "v2"
+    wrong = {"X-HubSpot-Signature": sign_v1("other", body), "X-HubSpot-Signature-Version": "v1"}
+    assert client.post(url("/webhooks"), content=body, headers=wrong).status_code == 401
+
+
+def test_an_unsigned_request_is_refused(client: TestClient, tenant: Tenant) -> None:
+    response = client.post(url("/webhooks"), json=[event(tenant.hub_id)])
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "missing_signature"
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"not json", "JSON array"),
+        (b"{}", "non-empty JSON array"),
+        (b"[]", "non-empty JSON array"),
+        (b"[1]", "event #0 must be a JSON object"),
+        (json.dumps([{"eventId": 1}]).encode(), "`portalId` must be a 64-bit integer"),
+        (json.dumps([{**event(1), "objectId": "12"}]).encode(), "`objectId` must be a 64-bit integer"),
+        (
+            json.dumps([event(1), {**event(1), "subscriptionType": None}]).encode(),
+            "event #1: `subscriptionType`",
+        ),
+    ],
+)
+def test_a_validly_signed_malformed_body_is_a_400_naming_the_problem(
+    client, body: bytes, problem: str
+) -> None:
+    response = client.post(url("/webhooks"), content=body, headers=v3_headers(body))
+    assert response.status_code == 400
+    assert problem in response.json()["error"]["message"]
+
+
+def test_an_oversized_body_is_a_413(client: TestClient, tenant: Tenant) -> None:
+    body = json.dumps([event(tenant.hub_id, propertyValue="x" * 2_000_000)]).encode()
+    response = client.post(url("/webhooks"), content=body, headers=v3_headers(body))
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "body_too_large"
+
+
+def test_an_unknown_portal_gets_2xx_and_an_audit_entry(client: TestClient, engine: sa.Engine) -> None:
+    portal = 990_000_000 + uuid.uuid4().int % 1_000_000
+    events = [event(portal), event(portal)]
+    response = post(client, events)
+    assert response.status_code == 200
+    assert response.json()["unknown_portals"] == [portal]
+    assert [row.workspace_id for row in stored(engine, [e["eventId"] for e in events])] == [None, None]
+    with engine.connect() as conn:
+        entry = conn.execute(sa.select(audit_log).where(audit_log.c.target == f"portal:{portal}")).one()
+    assert entry.action == "webhook.unknown_portal"
+    assert entry.details["events"] == 2 and entry.workspace_id is None
+
+
+def test_a_disconnected_portal_is_treated_as_unknown(client: TestClient, tenant: Tenant, engine) -> None:
+    from hubspot_pipeline.db.tables import hubspot_integrations
+
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(hubspot_integrations)
+            .where(hubspot_integrations.c.workspace_id == tenant.workspace_id)
+            .values(access_token=None, refresh_token=None)
+        )
+    assert post(client, [event(tenant.hub_id)]).json()["unknown_portals"] == [tenant.hub_id]
