@@ -1,1 +1,60 @@
-"""Everything that talks to HubSpot. Knows nothing of Dagster."""
+"""Everything that talks to HubSpot. Knows nothing of Dagster.
+
+Public API (import from here):
+    HubSpotClient                     client.py: every HubSpot call the project makes
+    PrivateAppToken, OAuthTokens      auth.py: how a client authenticates
+    PostgresRateLimiter               limiter.py: one budget per portal, shared by every process
+    SearchCursor, SearchPage          search.py: resumable incremental reads
+    BatchResult, RowError             batch.py: per-row outcome of batch calls
+    RetryPolicy                       retry.py
+    ClientMetrics                     metrics.py
+    OAuthApp, TokenSet, SCOPES        oauth.py: authorize URL, code exchange, refresh, revoke, metadata
+    issue_state, consume_state        oauth_state.py: signed single-use OAuth state
+    TokenCipher, TokenStore           tokens.py, token_store.py: encrypted tokens in hubspot_integrations
+    HubSpotError and subclasses       errors.py
+"""
+
+from hubspot_pipeline.hubspot.auth import OAuthTokens, PrivateAppToken
+from hubspot_pipeline.hubspot.batch import BatchResult, RowError
+from hubspot_pipeline.hubspot.client import HubSpotClient
+from hubspot_pipeline.hubspot.errors import (
+    HubSpotAuthError,
+    HubSpotError,
+    HubSpotRateLimitError,
+    HubSpotSyncError,
+    HubSpotValidationError,
+)
+from hubspot_pipeline.hubspot.limiter import PostgresRateLimiter, UnlimitedRateLimiter
+from hubspot_pipeline.hubspot.metrics import ClientMetrics
+from hubspot_pipeline.hubspot.oauth import SCOPES, OAuthApp, TokenSet
+from hubspot_pipeline.hubspot.oauth_state import consume_state, issue_state
+from hubspot_pipeline.hubspot.retry import RetryPolicy
+from hubspot_pipeline.hubspot.search import SearchCursor, SearchPage
+from hubspot_pipeline.hubspot.token_store import TokenStore
+from hubspot_pipeline.hubspot.tokens import TokenCipher
+
+__all__ = [
+    "SCOPES",
+    "BatchResult",
+    "ClientMetrics",
+    "HubSpotAuthError",
+    "HubSpotClient",
+    "HubSpotError",
+    "HubSpotRateLimitError",
+    "HubSpotSyncError",
+    "HubSpotValidationError",
+    "OAuthApp",
+    "OAuthTokens",
+    "PostgresRateLimiter",
+    "PrivateAppToken",
+    "RetryPolicy",
+    "RowError",
+    "SearchCursor",
+    "SearchPage",
+    "TokenCipher",
+    "TokenSet",
+    "TokenStore",
+    "UnlimitedRateLimiter",
+    "consume_state",
+    "issue_state",
+]

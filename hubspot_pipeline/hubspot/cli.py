@@ -1,0 +1,20 @@
+"""`hubspot-pipeline rotate-keys`: re-encrypt every stored HubSpot token with the newest key.
+
+Rotation: prepend a new key to TOKEN_ENCRYPTION_KEYS (keep the old ones after it), deploy, run this command,
+then remove the old keys. Until the command has run, tokens encrypted with an old key still decrypt.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every stored HubSpot token with the newest TOKEN_ENCRYPTION_KEYS key."""
+    from hubspot_pipeline.db.connection import get_engine
+    from hubspot_pipeline.hubspot.token_store import TokenStore
+    from hubspot_pipeline.hubspot.tokens import TokenCipher
+
+    count = TokenStore(get_engine(), TokenCipher.from_settings()).rotate_all()
+    click.echo(f"Re-encrypted the tokens of {count} HubSpot integration(s) with the newest key.")

@@ -1,0 +1,267 @@
+"""One request budget per HubSpot portal, shared by every process of a deployment, kept in PostgreSQL.
+
+    limiter = PostgresRateLimiter(engine, portal_key="hub:123", per_ten_seconds=100, daily_limit=250_000)
+    limiter.acquire("general")    # blocks until a call may be made; returns the seconds waited
+    limiter.acquire("search")     # search has its own 5-per-second budget (reference §9.1)
+    limiter.observe(headers)      # X-HubSpot-RateLimit-* of a response: adopt a lower Max, count others' use
+    limiter.block("general", 10)  # after a 429: every process pauses
+
+Rows of `hubspot_rate_limit_buckets`, one per (portal, policy), are locked for the few milliseconds of a
+decision. `general` and `search` keep a sliding log of grant times (database clock), so *no rolling window*
+holds more than `limit` grants, whatever mix of processes and threads asks: a fixed-window counter would let
+twice the limit through across a window edge. The window is lengthened by `guard_seconds` so that jitter
+between the grant and the request reaching HubSpot cannot squeeze an extra call into HubSpot's own window.
+`daily` counts calls since the start of the portal's day (`timezone`) and, once spent, raises
+`HubSpotRateLimitError` until the reset instead of waiting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping
+from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from hubspot_pipeline.db.tables import hubspot_rate_limit_buckets as buckets
+from hubspot_pipeline.hubspot.errors import HubSpotRateLimitError
+
+Kind = Literal["general", "search"]
+# The general budgets HubSpot sells (reference §9.1): 100 (free/starter), 110 (OAuth apps), 190 (pro/ent.).
+GENERAL_BUDGETS = (100, 110, 190, 250)
+MAX_SINGLE_SLEEP = 1.0
+
+
+class RateLimiter(Protocol):
+    def acquire(self, kind: Kind) -> float: ...
+
+    def observe(self, headers: Mapping[str, str]) -> None: ...
+
+    def block(self, kind: Kind, seconds: float) -> None: ...
+
+    def block_daily(self, until: float | None) -> None: ...
+
+
+class UnlimitedRateLimiter:
+    """No shared budget: for one-off scripts and protocol tests only; never for a real portal."""
+
+    def acquire(self, kind: Kind) -> float:
+        return 0.0
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        return None
+
+    def block(self, kind: Kind, seconds: float) -> None:
+        return None
+
+    def block_daily(self, until: float | None) -> None:
+        return None
+
+
+class PostgresRateLimiter:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        portal_key: str,
+        *,
+        per_ten_seconds: int = 100,
+        window_seconds: float = 10.0,
+        search_per_second: int = 5,
+        daily_limit: int | None = None,
+        guard_seconds: float = 0.5,
+        search_guard_seconds: float = 0.15,
+        timezone: str = "UTC",
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.engine = engine
+        self.portal_key = portal_key
+        self.timezone = ZoneInfo(timezone)
+        self._sleep = sleep
+        self._windows = {
+            "general": (per_ten_seconds, int((window_seconds + guard_seconds) * 1000)),
+            "search": (search_per_second, int((1.0 + search_guard_seconds) * 1000)),
+        }
+        self.daily_limit = daily_limit
+        self._known_limit = per_ten_seconds
+        self._ensure_rows()
+
+    def _ensure_rows(self) -> None:
+        rows = [
+            {"portal_key": self.portal_key, "policy": policy, "limit": limit, "window_ms": window_ms}
+            for policy, (limit, window_ms) in self._windows.items()
+        ]
+        rows.append(
+            {
+                "portal_key": self.portal_key,
+                "policy": "daily",
+                "limit": self.daily_limit or 0,
+                "window_ms": 86_400_000,
+            }
+        )
+        with self.engine.begin() as conn:
+            for row in rows:
+                statement = insert(buckets).values(**row, window_start=sa.func.now())
+                # A restart with a new configuration takes effect; grants already made stay counted.
+                conn.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=[buckets.c.portal_key, buckets.c.policy],
+                        set_={"limit": statement.excluded.limit, "window_ms": statement.excluded.window_ms},
+                    )
+                )
+
+    # -- taking budget ---------------------------------------------------------------------------------
+    def acquire(self, kind: Kind) -> float:
+        """Wait until one call of this kind fits every budget, record it, return the seconds waited."""
+        started = time.monotonic()
+        while True:
+            wait = self._try_acquire(kind)
+            if wait <= 0:
+                return time.monotonic() - started
+            self._sleep(min(wait, MAX_SINGLE_SLEEP))
+
+    def _try_acquire(self, kind: Kind) -> float:
+        with self.engine.begin() as conn:
+            rows = {
+                row.policy: row
+                for row in conn.execute(
+                    sa.select(buckets)
+                    .where(buckets.c.portal_key == self.portal_key, buckets.c.policy.in_([kind, "daily"]))
+                    .order_by(buckets.c.policy)
+                    .with_for_update()
+                )
+            }
+            now: dt.datetime = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+            window = rows[kind]
+            daily = rows["daily"]
+            wait = 0.0
+            for row in (window, daily):
+                if row.blocked_until is not None and row.blocked_until > now:
+                    if row.policy == "daily":
+                        raise self._daily_error(row.blocked_until.timestamp())
+                    wait = max(wait, (row.blocked_until - now).total_seconds())
+            horizon = now - dt.timedelta(milliseconds=window.window_ms)
+            grants = [g for g in window.grants if g > horizon]
+            if len(grants) >= window.limit:
+                wait = max(wait, (grants[len(grants) - window.limit] - horizon).total_seconds())
+            day_start = self._day_start(now)
+            used = daily.used if daily.window_start >= day_start else 0
+            if daily.limit and used >= daily.limit:
+                raise self._daily_error(self._next_day(now).timestamp())
+            if wait > 0:
+                return max(wait, 0.001)
+            conn.execute(
+                sa.update(buckets)
+                .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == kind)
+                .values(grants=[*grants, now], updated_at=now)
+            )
+            conn.execute(
+                sa.update(buckets)
+                .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == "daily")
+                .values(used=used + 1, window_start=max(daily.window_start, day_start), updated_at=now)
+            )
+            return 0.0
+
+    # -- learning from HubSpot -------------------------------------------------------------------------
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Adjust to the X-HubSpot-RateLimit-* headers of a (non-search) response."""
+        lower = {k.lower(): v for k, v in headers.items()}
+        maximum = _int(lower.get("x-hubspot-ratelimit-max"))
+        remaining = _int(lower.get("x-hubspot-ratelimit-remaining"))
+        daily = _int(lower.get("x-hubspot-ratelimit-daily"))
+        daily_remaining = _int(lower.get("x-hubspot-ratelimit-daily-remaining"))
+        lower_max = maximum is not None and maximum < self._known_limit
+        running_low = remaining is not None and remaining < max(2, self._known_limit // 5)
+        if not (lower_max or running_low or (daily is not None and daily_remaining is not None)):
+            return
+        with self.engine.begin() as conn:
+            if lower_max and maximum is not None:
+                self._known_limit = maximum
+                conn.execute(
+                    sa.update(buckets)
+                    .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == "general")
+                    .values(limit=sa.func.least(buckets.c.limit, maximum))
+                )
+            if running_low and remaining is not None:
+                self._account_for_others(conn, remaining)
+            if daily is not None and daily_remaining is not None:
+                conn.execute(
+                    sa.update(buckets)
+                    .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == "daily")
+                    .values(limit=daily, used=sa.func.greatest(buckets.c.used, daily - daily_remaining))
+                )
+
+    def _account_for_others(self, conn: sa.Connection, remaining: int) -> None:
+        # HubSpot says fewer calls are left than our log allows: someone else spends this budget (another
+        # deployment, a script). Log phantom grants now so that every process slows down accordingly.
+        row = conn.execute(
+            sa.select(buckets)
+            .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == "general")
+            .with_for_update()
+        ).one()
+        now: dt.datetime = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+        horizon = now - dt.timedelta(milliseconds=row.window_ms)
+        grants = [g for g in row.grants if g > horizon]
+        ours = row.limit - len(grants)
+        missing = min(ours - remaining, row.limit)
+        if missing > 2:
+            conn.execute(
+                sa.update(buckets)
+                .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == "general")
+                .values(grants=grants + [now] * missing, updated_at=now)
+            )
+
+    def block(self, kind: Kind, seconds: float) -> None:
+        """Pause every process's calls of this kind for `seconds` (after a 429)."""
+        until = sa.func.clock_timestamp() + sa.func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(buckets)
+                .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == kind)
+                .values(
+                    blocked_until=sa.func.greatest(sa.func.coalesce(buckets.c.blocked_until, until), until)
+                )
+            )
+
+    def block_daily(self, until: float | None) -> None:
+        """The daily cap is spent: refuse calls until `until` (epoch seconds), or the portal's next midnight."""
+        with self.engine.begin() as conn:
+            now: dt.datetime = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+            moment = dt.datetime.fromtimestamp(until, dt.UTC) if until else self._next_day(now)
+            conn.execute(
+                sa.update(buckets)
+                .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == "daily")
+                .values(blocked_until=moment)
+            )
+
+    def next_daily_reset(self) -> float:
+        return self._next_day(dt.datetime.now(dt.UTC)).timestamp()
+
+    # -- helpers -------------------------------------------------------------------------------------
+    def _day_start(self, now: dt.datetime) -> dt.datetime:
+        local = now.astimezone(self.timezone)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def _next_day(self, now: dt.datetime) -> dt.datetime:
+        start = self._day_start(now)
+        return (start + dt.timedelta(days=1, hours=2)).replace(hour=0)
+
+    def _daily_error(self, retry_at: float) -> HubSpotRateLimitError:
+        reset = dt.datetime.fromtimestamp(retry_at, dt.UTC).isoformat(timespec="seconds")
+        return HubSpotRateLimitError(
+            f"The daily HubSpot API call limit of portal {self.portal_key} is spent; calls resume at {reset}. "
+            "Nothing was sent; run again after the reset",
+            status=429,
+            category="RATE_LIMIT",
+            policy="DAILY",
+            retry_at=retry_at,
+        )
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
