@@ -1,0 +1,115 @@
+"""The shared rate limiter in PostgreSQL: no rolling window ever holds more than the limit, whatever the
+number of threads and limiter instances (processes are covered against the sandbox in
+test_shared_budget.py); the daily cap stops calls; 429 blocks and headers adjust the budget."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from hubspot_pipeline.hubspot.errors import HubSpotRateLimitError
+from hubspot_pipeline.hubspot.limiter import PostgresRateLimiter
+
+
+def _max_in_any_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    best, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def test_threads_of_two_limiters_never_exceed_the_rolling_window(engine: sa.Engine) -> None:
+    portal = f"test:{uuid.uuid4()}"
+    limiters = [
+        PostgresRateLimiter(engine, portal, per_ten_seconds=5, window_seconds=1.0, guard_seconds=0.0)
+        for _ in range(2)
+    ]
+    granted: list[float] = []
+    lock = threading.Lock()
+
+    def worker(limiter: PostgresRateLimiter) -> None:
+        for _ in range(5):
+            limiter.acquire("general")
+            with lock:
+                granted.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker, args=(limiters[i % 2],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(granted) == 20
+    # Grants are timestamped by the database; the local clock read just after can only lag, so allow 50 ms.
+    assert _max_in_any_window(granted, 0.95) <= 5
+
+
+def test_search_has_its_own_budget(engine: sa.Engine) -> None:
+    portal = f"test:{uuid.uuid4()}"
+    limiter = PostgresRateLimiter(
+        engine, portal, per_ten_seconds=2, search_per_second=3, search_guard_seconds=0
+    )
+    waits = [limiter.acquire("general") for _ in range(2)] + [limiter.acquire("search") for _ in range(3)]
+    assert waits == pytest.approx([0.0] * 5, abs=0.2)
+    from hubspot_pipeline.db.tables import hubspot_rate_limit_buckets as buckets
+
+    with engine.connect() as conn:
+        rows = dict(
+            conn.execute(
+                sa.select(buckets.c.policy, sa.func.cardinality(buckets.c.grants)).where(
+                    buckets.c.portal_key == portal
+                )
+            ).all()
+        )
+    assert rows["general"] == 2 and rows["search"] == 3
+
+
+def test_the_daily_cap_raises_until_the_reset_instead_of_waiting(engine: sa.Engine) -> None:
+    limiter = PostgresRateLimiter(engine, f"test:{uuid.uuid4()}", daily_limit=3)
+    for _ in range(3):
+        limiter.acquire("general")
+    with pytest.raises(HubSpotRateLimitError) as caught:
+        limiter.acquire("general")
+    assert caught.value.policy == "DAILY"
+    assert caught.value.retry_at is not None and caught.value.retry_at > time.time()
+
+
+def test_a_429_block_pauses_every_limiter_of_the_portal(engine: sa.Engine) -> None:
+    portal = f"test:{uuid.uuid4()}"
+    slept: list[float] = []
+    first = PostgresRateLimiter(engine, portal)
+    second = PostgresRateLimiter(engine, portal, sleep=slept.append)
+    first.block("general", 0.3)
+    second.acquire("general")
+    assert slept and sum(slept) > 0.1
+
+
+def test_a_lower_max_header_lowers_the_shared_limit(engine: sa.Engine) -> None:
+    portal = f"test:{uuid.uuid4()}"
+    limiter = PostgresRateLimiter(engine, portal, per_ten_seconds=190)
+    limiter.observe({"X-HubSpot-RateLimit-Max": "110", "X-HubSpot-RateLimit-Remaining": "109"})
+    from hubspot_pipeline.db.tables import hubspot_rate_limit_buckets as buckets
+
+    with engine.connect() as conn:
+        limit = conn.execute(
+            sa.select(buckets.c.limit).where(buckets.c.portal_key == portal, buckets.c.policy == "general")
+        ).scalar_one()
+    assert limit == 110
+
+
+def test_calls_made_by_someone_else_are_counted_from_the_remaining_header(engine: sa.Engine) -> None:
+    portal = f"test:{uuid.uuid4()}"
+    slept: list[float] = []
+    limiter = PostgresRateLimiter(
+        engine, portal, per_ten_seconds=10, window_seconds=1.0, guard_seconds=0, sleep=slept.append
+    )
+    limiter.acquire("general")
+    limiter.observe({"X-HubSpot-RateLimit-Max": "10", "X-HubSpot-RateLimit-Remaining": "0"})
+    limiter.acquire("general")
+    assert slept  # the budget was spent elsewhere: the next call had to wait
