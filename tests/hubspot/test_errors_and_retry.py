@@ -3,6 +3,7 @@ Protocol-level behaviour over HTTP is in test_transport.py; against the sandbox 
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import httpx
@@ -104,7 +105,7 @@ def test_5xx_is_retried_with_growing_backoff_only_when_idempotent() -> None:
         decide_response(POLICY, attempts, 503, {}, {}, idempotent=True, rng=random.Random(1)).wait
         for _ in range(5)
     ]
-    assert all(later > earlier / 2 for earlier, later in zip(waits, waits[1:], strict=False))
+    assert all(later > earlier / 2 for earlier, later in itertools.pairwise(waits))
     assert not decide_response(POLICY, attempts, 503, {}, {}, idempotent=True).retry  # 6th: exhausted
     assert not decide_response(POLICY, Attempts(), 500, {}, {}, idempotent=False).retry
 
