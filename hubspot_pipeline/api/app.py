@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
 
 from hubspot_pipeline.api.errors import install_error_handlers
-from hubspot_pipeline.api.routes import config, sync, webhooks
+from hubspot_pipeline.api.routes import config, mappings, oauth, sync, webhooks
 
 PREFIX = "/api/integrations/hubspot"
 
@@ -34,7 +34,7 @@ def create_app(engine: sa.Engine | None = None) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix=PREFIX)
-    for module in (config, sync, webhooks):
+    for module in (oauth, config, mappings, sync, webhooks):
         api.include_router(module.router)
 
     @api.get("/health", tags=["service"], summary="Liveness and database reachability (no authentication)")

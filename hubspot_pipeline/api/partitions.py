@@ -1,0 +1,34 @@
+"""Adding a newly connected workspace to Dagster's `workspace` partitions from the API process.
+
+Only when the API shares a Dagster instance with the daemon (DAGSTER_HOME set, as under `hubspot-pipeline
+dev`); otherwise the sync-request and webhook sensors add the partition before the workspace's first run.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+WORKSPACE_PARTITIONS = "workspace"
+log = logging.getLogger(__name__)
+
+
+def add_workspace_partition(workspace_id: uuid.UUID) -> bool:
+    """True when the partition exists afterwards; False when no Dagster instance is configured here."""
+    import dagster as dg
+    from dagster._core.errors import DagsterHomeNotSetError, DagsterInvariantViolationError
+
+    try:
+        instance = dg.DagsterInstance.get()
+    except (DagsterHomeNotSetError, DagsterInvariantViolationError):
+        return False
+    key = str(workspace_id)
+    try:
+        if not instance.has_dynamic_partition(WORKSPACE_PARTITIONS, key):
+            instance.add_dynamic_partitions(WORKSPACE_PARTITIONS, [key])
+        return True
+    except Exception as error:  # the sensors add it later; connecting must not fail on this
+        log.warning("could not add workspace partition: %s", type(error).__name__)
+        return False
+    finally:
+        instance.dispose()
