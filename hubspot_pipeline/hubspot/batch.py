@@ -11,7 +11,9 @@
 - A batch refused as a whole (400, 409) is split in halves until the bad rows are isolated; the good rows
   are written, the bad ones become `RowError`s. A 409 "Existing ID: N" on a create resolves to record N.
 - 5xx, network errors and rate limits are retried by the transport (every batch operation here is
-  idempotent: upserts by key, updates and archives by id; creates resolve their own 409s).
+  idempotent: upserts by key, updates and archives by id; creates resolve their own 409s). A batch whose
+  retries run out becomes `RowError(retryable=True)` for its rows; the other batches still complete.
+  Auth errors and the DAILY cap stop the whole call (nothing more can succeed).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from hubspot_pipeline.hubspot.errors import HubSpotError, HubSpotValidationError
+from hubspot_pipeline.hubspot.errors import HubSpotError, HubSpotSyncError, HubSpotValidationError
 from hubspot_pipeline.hubspot.transport import Transport
 
 BATCH_SIZE = 100
@@ -36,6 +38,8 @@ class RowError:
     category: str | None
     message: str
     context: dict[str, Any] = field(default_factory=dict)
+    # True when HubSpot kept failing (5xx, network): the row itself may be fine, try it again later.
+    retryable: bool = False
 
 
 @dataclass
@@ -93,6 +97,9 @@ class BatchOps(Transport):
         """Send a batch; when HubSpot refuses it whole, bisect to find the rows at fault."""
         try:
             return send(batch)
+        except HubSpotSyncError as error:
+            # Retries are exhausted for this batch only: report its rows, keep the other batches' work.
+            return BatchResult(errors=[_row_error(key, error) for key, _ in batch])
         except HubSpotValidationError as error:
             if len(batch) == 1:
                 return BatchResult(errors=[_row_error(batch[0][0], error)])
@@ -299,4 +306,4 @@ def _key_of(item: Mapping[str, Any], keys: list[str], id_property: str | None) -
 
 
 def _row_error(key: str, error: HubSpotError) -> RowError:
-    return RowError(key, error.status, error.category, error.message, error.context)
+    return RowError(key, error.status, error.category, error.message, error.context, error.retryable)

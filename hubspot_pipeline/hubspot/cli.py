@@ -16,5 +16,13 @@ def rotate_keys() -> None:
     from hubspot_pipeline.hubspot.token_store import TokenStore
     from hubspot_pipeline.hubspot.tokens import TokenCipher
 
-    count = TokenStore(get_engine(), TokenCipher.from_settings()).rotate_all()
+    count, unreadable = TokenStore(get_engine(), TokenCipher.from_settings()).rotate_all()
     click.echo(f"Re-encrypted the tokens of {count} HubSpot integration(s) with the newest key.")
+    if unreadable:
+        click.echo(
+            f"{len(unreadable)} integration(s) have tokens no configured key can read (workspaces: "
+            f"{', '.join(unreadable)}). Put the key that encrypted them back into TOKEN_ENCRYPTION_KEYS and "
+            "run this again, or reconnect HubSpot for those workspaces.",
+            err=True,
+        )
+        raise SystemExit(1)

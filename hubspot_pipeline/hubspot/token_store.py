@@ -168,26 +168,34 @@ class TokenStore:
             )
             self._set_status(conn, workspace_id, "disconnected", None)
 
-    def rotate_all(self) -> int:
-        """Re-encrypt every stored token with the newest key; returns the number of rows rewritten."""
-        count = 0
+    def rotate_all(self) -> tuple[int, list[str]]:
+        """Re-encrypt every stored token with the newest key.
+
+        Returns (rows rewritten, workspace ids whose tokens no configured key can read: those need the old
+        key put back, or a reconnect)."""
+        count, unreadable = 0, []
         with self.engine.begin() as conn:
             rows = conn.execute(
                 sa.select(
                     hubspot_integrations.c.id,
+                    hubspot_integrations.c.workspace_id,
                     hubspot_integrations.c.access_token,
                     hubspot_integrations.c.refresh_token,
                 ).with_for_update()
             ).all()
             for row in rows:
-                values = {
-                    column: self.cipher.rotate(value)
-                    for column, value in (
-                        ("access_token", row.access_token),
-                        ("refresh_token", row.refresh_token),
-                    )
-                    if value
-                }
+                try:
+                    values = {
+                        column: self.cipher.rotate(value)
+                        for column, value in (
+                            ("access_token", row.access_token),
+                            ("refresh_token", row.refresh_token),
+                        )
+                        if value
+                    }
+                except HubSpotAuthError:
+                    unreadable.append(str(row.workspace_id))
+                    continue
                 if values:
                     conn.execute(
                         sa.update(hubspot_integrations)
@@ -195,4 +203,4 @@ class TokenStore:
                         .values(**values)
                     )
                     count += 1
-        return count
+        return count, unreadable

@@ -75,4 +75,10 @@ class TokenCipher:
 
     def rotate(self, ciphertext: str) -> str:
         """The same token, encrypted with the newest key."""
-        return self._fernet.rotate(ciphertext.encode()).decode()
+        try:
+            return self._fernet.rotate(ciphertext.encode()).decode()
+        except InvalidToken:
+            raise HubSpotAuthError(
+                "A stored HubSpot token cannot be decrypted with any key in TOKEN_ENCRYPTION_KEYS",
+                category="TOKEN_DECRYPTION_FAILED",
+            ) from None
