@@ -1,6 +1,6 @@
 """One request budget per HubSpot portal, shared by every process of a deployment, kept in PostgreSQL.
 
-    limiter = PostgresRateLimiter(engine, portal_key="hub:123", per_ten_seconds=100, daily_limit=250_000)
+    limiter = PostgresRateLimiter(engine, portal_key="hub:123", per_ten_seconds=110, daily_limit=None)
     limiter.acquire("general")    # blocks until a call may be made; returns the seconds waited
     limiter.acquire("search")     # search has its own 5-per-second budget (reference §9.1)
     limiter.observe(headers)      # X-HubSpot-RateLimit-* of a response: adopt a lower Max, count others' use
@@ -11,7 +11,8 @@ decision. `general` and `search` keep a sliding log of grant times (database clo
 holds more than `limit` grants, whatever mix of processes and threads asks: a fixed-window counter would let
 twice the limit through across a window edge. The window is lengthened by `guard_seconds` so that jitter
 between the grant and the request reaching HubSpot cannot squeeze an extra call into HubSpot's own window.
-`daily` counts calls since the start of the portal's day (`timezone`) and, once spent, raises
+`per_ten_seconds` is the portal's general budget (100, 110 for OAuth apps, 190, 250); one process configures
+it (the sync), the others pass None and use whatever the portal's row says. `daily` counts calls since the start of the portal's day (`timezone`) and, once spent, raises
 `HubSpotRateLimitError` until the reset instead of waiting.
 """
 
@@ -32,6 +33,8 @@ from hubspot_pipeline.hubspot.errors import HubSpotRateLimitError
 Kind = Literal["general", "search"]
 # The general budgets HubSpot sells (reference §9.1): 100 (free/starter), 110 (OAuth apps), 190 (pro/ent.).
 GENERAL_BUDGETS = (100, 110, 190, 250)
+# Unconfigured: the smallest, until the X-HubSpot-RateLimit-Max header or a configured process says more.
+DEFAULT_PER_TEN_SECONDS = 100
 MAX_SINGLE_SLEEP = 1.0
 
 
@@ -67,7 +70,7 @@ class PostgresRateLimiter:
         engine: sa.Engine,
         portal_key: str,
         *,
-        per_ten_seconds: int = 100,
+        per_ten_seconds: int | None = None,
         window_seconds: float = 10.0,
         search_per_second: int = 5,
         daily_limit: int | None = None,
@@ -81,11 +84,19 @@ class PostgresRateLimiter:
         self.timezone = ZoneInfo(timezone)
         self._sleep = sleep
         self._windows = {
-            "general": (per_ten_seconds, int((window_seconds + guard_seconds) * 1000)),
+            "general": (
+                per_ten_seconds or DEFAULT_PER_TEN_SECONDS,
+                int((window_seconds + guard_seconds) * 1000),
+            ),
             "search": (search_per_second, int((1.0 + search_guard_seconds) * 1000)),
         }
         self.daily_limit = daily_limit
-        self._known_limit = per_ten_seconds
+        self._known_limit = per_ten_seconds or DEFAULT_PER_TEN_SECONDS
+        self._configured = {
+            "general": per_ten_seconds is not None,
+            "search": True,
+            "daily": daily_limit is not None,
+        }
         self._ensure_rows()
 
     def _ensure_rows(self) -> None:
@@ -104,13 +115,16 @@ class PostgresRateLimiter:
         with self.engine.begin() as conn:
             for row in rows:
                 statement = insert(buckets).values(**row, window_start=sa.func.now())
-                # A restart with a new configuration takes effect; grants already made stay counted.
-                conn.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=[buckets.c.portal_key, buckets.c.policy],
-                        set_={"limit": statement.excluded.limit, "window_ms": statement.excluded.window_ms},
+                keys = [buckets.c.portal_key, buckets.c.policy]
+                if self._configured[row["policy"]]:
+                    # A restart with a new configuration takes effect; grants already made stay counted.
+                    excluded = statement.excluded
+                    statement = statement.on_conflict_do_update(
+                        index_elements=keys, set_={"limit": excluded.limit, "window_ms": excluded.window_ms}
                     )
-                )
+                else:  # keep what the portal's row already says (set by another process or learned)
+                    statement = statement.on_conflict_do_nothing(index_elements=keys)
+                conn.execute(statement)
 
     # -- taking budget ---------------------------------------------------------------------------------
     def acquire(self, kind: Kind) -> float:
