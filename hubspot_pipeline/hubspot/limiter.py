@@ -116,7 +116,7 @@ class PostgresRateLimiter:
             for row in rows:
                 statement = insert(buckets).values(**row, window_start=sa.func.now())
                 keys = [buckets.c.portal_key, buckets.c.policy]
-                if self._configured[row["policy"]]:
+                if self._configured[str(row["policy"])]:
                     # A restart with a new configuration takes effect; grants already made stay counted.
                     excluded = statement.excluded
                     statement = statement.on_conflict_do_update(
