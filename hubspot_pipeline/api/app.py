@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 
 from hubspot_pipeline.api.errors import install_error_handlers
 from hubspot_pipeline.api.routes import config, mappings, oauth, sync, webhooks
@@ -38,8 +38,8 @@ def create_app(engine: sa.Engine | None = None) -> FastAPI:
         api.include_router(module.router)
 
     @api.get("/health", tags=["service"], summary="Liveness and database reachability (no authentication)")
-    def health() -> dict[str, str]:
-        with engine.connect() as conn:
+    def health(request: Request) -> dict[str, str]:
+        with request.app.state.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
         return {"status": "ok"}
 

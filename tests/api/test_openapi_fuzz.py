@@ -1,0 +1,30 @@
+"""Schemathesis over the API's own OpenAPI document, in process: whatever it generates (valid and invalid
+inputs, with a valid workspace key), no endpoint answers 5xx. Bounded examples per operation; the workspace is
+not connected to HubSpot, so nothing leaves the process."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+import sqlalchemy as sa
+from api_support import Tenant, make_tenant
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from hubspot_pipeline.api.app import PREFIX, create_app
+
+# The schema is read at collection time; the app gets the test database's engine before any call is made.
+APP = create_app(sa.create_engine("postgresql+psycopg://unset-until-the-fixture-runs/none"))
+schema = schemathesis.openapi.from_asgi(f"{PREFIX}/openapi.json", APP)
+
+
+@pytest.fixture(scope="module")
+def fuzz_tenant(engine: sa.Engine) -> Tenant:
+    APP.state.engine = engine
+    return make_tenant(engine, connected=False)
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_input_makes_the_api_answer_5xx(case, fuzz_tenant: Tenant) -> None:
+    case.call_and_validate(headers=fuzz_tenant.headers, checks=[not_a_server_error])
