@@ -29,6 +29,10 @@ def _spawn(name: str, args: list[str]) -> subprocess.Popen:
     return subprocess.Popen(args, cwd=PROJECT_ROOT, start_new_session=True)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @click.command()
 @click.option("--ui-port", default=UI_PORT, show_default=True)
 @click.option("--no-sandbox", is_flag=True, help="Do not start the sandbox (HUBSPOT_API_BASE_URL points elsewhere).")
@@ -69,6 +73,8 @@ def dev(ui_port: int, no_sandbox: bool, no_api: bool) -> None:
         _spawn("dagster", [f"{bin_dir}/dagster", "dev", "-w", "workspace.yaml", "-p", str(ui_port), "-h", "127.0.0.1"])
     )
     click.echo(f"Dagster UI: http://127.0.0.1:{ui_port}   API docs: http://127.0.0.1:{API_PORT}/docs")
+    # A SIGTERM (from a supervisor or `timeout`) stops the stack as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
