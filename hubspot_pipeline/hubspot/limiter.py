@@ -10,7 +10,8 @@ Rows of `hubspot_rate_limit_buckets`, one per (portal, policy), are locked for t
 decision. `general` and `search` keep a sliding log of grant times (database clock), so *no rolling window*
 holds more than `limit` grants, whatever mix of processes and threads asks: a fixed-window counter would let
 twice the limit through across a window edge. The window is lengthened by `guard_seconds` so that jitter
-between the grant and the request reaching HubSpot cannot squeeze an extra call into HubSpot's own window.
+between the grant and the request reaching HubSpot cannot squeeze an extra call into HubSpot's own window;
+searches are moreover spaced evenly (window / limit apart), because one second leaves little room for jitter.
 `per_ten_seconds` is the portal's general budget (100, 110 for OAuth apps, 190, 250); one process configures
 it (the sync), the others pass None and use whatever the portal's row says. `daily` counts calls since the start of the portal's day (`timezone`) and, once spent, raises
 `HubSpotRateLimitError` until the reset instead of waiting.
@@ -74,8 +75,8 @@ class PostgresRateLimiter:
         window_seconds: float = 10.0,
         search_per_second: int = 5,
         daily_limit: int | None = None,
-        guard_seconds: float = 0.5,
-        search_guard_seconds: float = 0.15,
+        guard_seconds: float = 1.0,
+        search_guard_seconds: float = 0.2,
         timezone: str = "UTC",
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -160,6 +161,11 @@ class PostgresRateLimiter:
             grants = [g for g in window.grants if g > horizon]
             if len(grants) >= window.limit:
                 wait = max(wait, (grants[len(grants) - window.limit] - horizon).total_seconds())
+            if kind == "search" and grants:
+                # Searches are also spaced evenly: with a one-second window, a burst that reaches HubSpot
+                # late could otherwise share a window with the next burst.
+                spacing = dt.timedelta(milliseconds=window.window_ms / window.limit)
+                wait = max(wait, (grants[-1] + spacing - now).total_seconds())
             day_start = self._day_start(now)
             used = daily.used if daily.window_start >= day_start else 0
             if daily.limit and used >= daily.limit:
