@@ -76,7 +76,7 @@ class Plan:
 
 
 def _frame(columns: list[str], rows: list[dict] | None = None) -> pd.DataFrame:
-    return pd.DataFrame(rows or [], columns=columns)
+    return pd.DataFrame(rows or [], columns=columns, dtype=object)
 
 
 def _follow(merges: Mapping[str, str], hubspot_id: str) -> str:
@@ -147,7 +147,8 @@ def build_plan(
     merges = dict(merges or {})
     archived = {str(a) for a in archived_contacts}
     deleted = {str(d) for d in deleted_leads}
-    state = state.copy()
+    state = state.copy().astype({"hubspot_id": object})
+    state["hubspot_id"] = state["hubspot_id"].where(state["hubspot_id"].notna(), None)
     if "tombstone" not in state:
         state["tombstone"] = [
             (a or {}).get(TOMBSTONE) if isinstance(a, dict) else None for a in state.get("agreed", [])
@@ -174,7 +175,7 @@ def build_plan(
 
     # Archived in HubSpot: per the workspace's choice.
     for lead_id, hubspot_id in state["hubspot_id"].items():
-        if lead_id in ended or state.at[lead_id, "tombstone"] is not None or str(hubspot_id) not in archived:
+        if lead_id in ended or pd.notna(state.at[lead_id, "tombstone"]) or str(hubspot_id) not in archived:
             continue
         if on_hubspot_archive == "keep":
             unlinks.append(lead_id)
@@ -187,7 +188,7 @@ def build_plan(
         ended.add(lead_id)
     # Deleted in ColdCopy: stop syncing, keep the link so the contact is not pulled back as a new lead.
     for lead_id in deleted & set(state.index):
-        if lead_id not in ended and state.at[lead_id, "tombstone"] is None:
+        if lead_id not in ended and pd.isna(state.at[lead_id, "tombstone"]):
             tombstones.append(
                 {"lead_id": lead_id, "hubspot_id": state.at[lead_id, "hubspot_id"], "reason": "lead_deleted"}
             )
@@ -493,10 +494,10 @@ def _agreed_rows(pairs: pd.DataFrame, resolved: pd.DataFrame, mapping_set: Mappi
     hashes = hash_agreed(agreed, mapping_set.pushed_columns)
     return pd.DataFrame(
         {
-            "lead_id": pairs["lead_id"].to_numpy(),
-            "hubspot_id": pairs["hubspot_id"].to_numpy(),
-            "agreed": agreed,
-            "sync_hash": hashes,
-            "retry": pairs["retry"].to_numpy(),
+            "lead_id": pd.Series(pairs["lead_id"].to_numpy(), dtype=object),
+            "hubspot_id": pd.Series(pairs["hubspot_id"].to_numpy(), dtype=object),
+            "agreed": pd.Series(agreed, dtype=object),
+            "sync_hash": pd.Series(hashes, dtype=object),
+            "retry": pairs["retry"].to_numpy(dtype=bool),
         }
     )
