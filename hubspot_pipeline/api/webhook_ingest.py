@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
 from hubspot_pipeline.api import audit
-from hubspot_pipeline.db.tables import hubspot_integrations, webhook_events
+from hubspot_pipeline.db.tables import hubspot_integrations
 from hubspot_pipeline.hubspot import signatures
 
 WEBHOOK_INSERT_LOCK = 0x48505745  # "HPWE"
@@ -106,10 +105,24 @@ def _int(event: dict[str, Any], name: str, index: int, *, required: bool) -> int
     return value
 
 
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def parse_events(body: bytes) -> list[dict[str, Any]]:
     """The events of a delivery, validated; raises WebhookRejected(400) naming the first problem."""
     try:
-        events = json.loads(body)
+        events = json.loads(body, parse_constant=_no_constants)
     except (UnicodeDecodeError, ValueError):
         raise WebhookRejected(
             400, "malformed_body", "The body must be a JSON array of HubSpot events."
@@ -123,6 +136,10 @@ def parse_events(body: bytes) -> list[dict[str, Any]]:
             413,
             "too_many_events",
             f"At most {MAX_EVENTS_PER_REQUEST} events per request; send smaller batches.",
+        )
+    if b"\\u0000" in body and _has_nul(events):
+        raise WebhookRejected(
+            400, "malformed_body", "The body holds a NUL character (\\u0000), which cannot be stored."
         )
     for index, event in enumerate(events):
         if not isinstance(event, dict):
@@ -153,27 +170,25 @@ class StoreResult:
         return self.received - self.stored
 
 
-def _property_value(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value)
-
-
-def _row(event: dict[str, Any], workspace_id: uuid.UUID | None) -> dict[str, Any]:
-    return {
-        "portal_id": event["portalId"],
-        "workspace_id": workspace_id,
-        "app_id": event.get("appId"),
-        "subscription_id": event["subscriptionId"],
-        "event_id": event["eventId"],
-        "object_id": event["objectId"],
-        "occurred_at": event["occurredAt"],
-        "subscription_type": event.get("subscriptionType", event.get("eventType")),
-        "property_name": event.get("propertyName"),
-        "property_value": _property_value(event.get("propertyValue")),
-        "change_source": event.get("changeSource"),
-        "payload": event,
-    }
+# One statement, compiled once: PostgreSQL unpacks the JSON array itself, which costs far less than binding
+# 100 rows of parameters from Python.
+_INSERT = sa.text(
+    """
+    INSERT INTO webhook_events (portal_id, workspace_id, app_id, subscription_id, event_id, object_id,
+                                occurred_at, subscription_type, property_name, property_value, change_source,
+                                payload)
+    SELECT (e->>'portalId')::bigint, m.workspace_id, (e->>'appId')::bigint, (e->>'subscriptionId')::bigint,
+           (e->>'eventId')::bigint, (e->>'objectId')::bigint, (e->>'occurredAt')::bigint,
+           COALESCE(e->>'subscriptionType', e->>'eventType'), e->>'propertyName', e->>'propertyValue',
+           e->>'changeSource', e
+    FROM jsonb_array_elements(CAST(:events AS jsonb)) WITH ORDINALITY AS t(e, n)
+    LEFT JOIN unnest(CAST(:portals AS bigint[]), CAST(:workspaces AS uuid[])) AS m(portal_id, workspace_id)
+           ON m.portal_id = (e->>'portalId')::bigint
+    ORDER BY n
+    ON CONFLICT ON CONSTRAINT webhook_events_dedup_key DO NOTHING
+    RETURNING id
+    """
+)
 
 
 def portal_workspaces(conn: sa.Connection, portal_ids: set[int]) -> dict[int, uuid.UUID]:
@@ -193,10 +208,14 @@ def store_events(engine: sa.Engine, events: list[dict[str, Any]], *, signature_v
     portals = {event["portalId"] for event in events}
     with engine.begin() as conn:
         workspaces = portal_workspaces(conn, portals)
-        rows = [_row(event, workspaces.get(event["portalId"])) for event in events]
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(WEBHOOK_INSERT_LOCK)))
         stored = conn.execute(
-            insert(webhook_events).values(rows).on_conflict_do_nothing().returning(webhook_events.c.id)
+            _INSERT,
+            {
+                "events": json.dumps(events),
+                "portals": list(workspaces),
+                "workspaces": list(workspaces.values()),
+            },
         ).all()
         unknown = sorted(portals - workspaces.keys())
         for portal in unknown:
