@@ -73,7 +73,12 @@ def chunks(items: Sequence[Any], size: int = BATCH_SIZE) -> Iterator[Sequence[An
 
 
 def existing_id(error: HubSpotError) -> str | None:
-    match = EXISTING_ID.search(error.message)
+    return existing_id_in(error.message)
+
+
+def existing_id_in(message: str) -> str | None:
+    """The record id in HubSpot's "Contact already exists. Existing ID: N" (it is only in the text)."""
+    match = EXISTING_ID.search(message)
     return match.group(1) if match else None
 
 
@@ -239,6 +244,13 @@ class BatchOps(Transport):
             parsed = self._parse(response.body, batch, key_property)
             if not key_property:  # positions are the keys: map results in order
                 parsed.by_key = {batch[i][0]: item for i, item in enumerate(parsed.results) if i < len(batch)}
+            # A 207 names each row that exists already ("Existing ID: N"): that is success with record N.
+            properties = dict(batch)
+            for row in [e for e in parsed.errors if EXISTING_ID.search(e.message) and e.key in properties]:
+                item = {"id": existing_id_in(row.message), "existing": True, "properties": properties[row.key]}
+                parsed.results.append(item)
+                parsed.by_key[row.key] = item
+                parsed.errors.remove(row)
             return parsed
 
         return self._fan_out(items, send)

@@ -37,6 +37,7 @@ GENERAL_BUDGETS = (100, 110, 190, 250)
 # Unconfigured: the smallest, until the X-HubSpot-RateLimit-Max header or a configured process says more.
 DEFAULT_PER_TEN_SECONDS = 100
 MAX_SINGLE_SLEEP = 1.0
+DAILY_SYNC_SECONDS = 5.0
 
 
 class RateLimiter(Protocol):
@@ -93,6 +94,7 @@ class PostgresRateLimiter:
         }
         self.daily_limit = daily_limit
         self._known_limit = per_ten_seconds or DEFAULT_PER_TEN_SECONDS
+        self._next_daily_sync = 0.0
         self._configured = {
             "general": per_ten_seconds is not None,
             "search": True,
@@ -194,9 +196,18 @@ class PostgresRateLimiter:
         daily_remaining = _int(lower.get("x-hubspot-ratelimit-daily-remaining"))
         lower_max = maximum is not None and maximum < self._known_limit
         running_low = remaining is not None and remaining < max(2, self._known_limit // 5)
-        if not (lower_max or running_low or (daily is not None and daily_remaining is not None)):
+        # The daily count only needs to be roughly right: refresh it from HubSpot every few seconds.
+        daily_due = daily is not None and daily_remaining is not None and time.monotonic() >= self._next_daily_sync
+        if not (lower_max or running_low or daily_due):
             return
         with self.engine.begin() as conn:
+            # Lock in the same order as acquire() (daily before general), or two processes could deadlock.
+            conn.execute(
+                sa.select(buckets.c.policy)
+                .where(buckets.c.portal_key == self.portal_key, buckets.c.policy.in_(["daily", "general"]))
+                .order_by(buckets.c.policy)
+                .with_for_update()
+            ).all()
             if lower_max and maximum is not None:
                 self._known_limit = maximum
                 conn.execute(
@@ -206,7 +217,8 @@ class PostgresRateLimiter:
                 )
             if running_low and remaining is not None:
                 self._account_for_others(conn, remaining)
-            if daily is not None and daily_remaining is not None:
+            if daily_due and daily is not None and daily_remaining is not None:
+                self._next_daily_sync = time.monotonic() + DAILY_SYNC_SECONDS
                 conn.execute(
                     sa.update(buckets)
                     .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == "daily")

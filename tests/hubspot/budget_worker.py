@@ -1,0 +1,52 @@
+"""One of the processes of test_shared_budget.py: spends the portal's budget as fast as its limiter allows,
+with general calls and searches on two threads, for `--seconds`; prints its client's call counts as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+
+from hubspot_pipeline.db.connection import get_engine
+from hubspot_pipeline.hubspot import HubSpotClient, PostgresRateLimiter, PrivateAppToken
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--portal-key", required=True)
+    parser.add_argument("--per-ten-seconds", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+
+    limiter = PostgresRateLimiter(
+        get_engine(args.database_url), args.portal_key, per_ten_seconds=args.per_ten_seconds
+    )
+    client = HubSpotClient(args.base_url, PrivateAppToken(args.token), limiter=limiter, max_concurrency=4)
+    deadline = time.monotonic() + args.seconds
+
+    def general() -> None:
+        while time.monotonic() < deadline:
+            next(client.list_pages("contacts", page_size=1))
+
+    def search() -> None:
+        while time.monotonic() < deadline:
+            client.search("contacts", {"limit": 1, "after": "0"})
+
+    threads = [
+        threading.Thread(target=general),
+        threading.Thread(target=general),
+        threading.Thread(target=search),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(json.dumps(client.metrics.snapshot()["calls"]))
+
+
+if __name__ == "__main__":
+    main()
