@@ -8,7 +8,13 @@ from typing import Literal
 
 from starlette.requests import Request
 
-from hubspot_pipeline.sandbox.errors import ApiError, envelope, expired_authentication, invalid_authentication
+from hubspot_pipeline.sandbox.errors import (
+    ApiError,
+    envelope,
+    expired_authentication,
+    invalid_authentication,
+    missing_scopes,
+)
 from hubspot_pipeline.sandbox.portal import Portal
 from hubspot_pipeline.sandbox.routing import Route
 from hubspot_pipeline.sandbox.state import Sandbox
@@ -53,13 +59,20 @@ def authenticate(sandbox: Sandbox, route: Route, request: Request, now_ms: int) 
                     ),
                 )
             return AuthInfo("developer", None, hapikey, sandbox.app.app_id, None)
+        bearer = _bearer(request)
+        if bearer == sandbox.options.developer_api_key:
+            return AuthInfo("developer", None, bearer, sandbox.app.app_id, None)
+        if bearer is None:
+            raise invalid_authentication()
+        # A portal's token is not developer credentials (reference §10, problem 15).
+        _resolve_token(sandbox, bearer, now_ms)
+        write = request.method != "GET"
+        raise missing_scopes(("developers-write",) if write else ("developers-read",))
     token = _bearer(request)
     if token is None:
         raise invalid_authentication()
     info = _resolve_token(sandbox, token, now_ms)
     if route.scopes and info.scopes is not None and not info.scopes.intersection(route.scopes):
-        from hubspot_pipeline.sandbox.errors import missing_scopes
-
         raise missing_scopes(route.scopes)
     return info
 

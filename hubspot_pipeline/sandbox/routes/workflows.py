@@ -1,0 +1,111 @@
+"""Workflows: the v4 flow listing and reading, and the legacy v2 contact enrollment (POST/DELETE → 204),
+the only direct "enroll" API HubSpot has. Flows are created through /_sandbox (HubSpot's UI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hubspot_pipeline.sandbox.errors import ApiError, envelope, resource_not_found, validation_error
+from hubspot_pipeline.sandbox.lookup import find_record, parse_limit
+from hubspot_pipeline.sandbox.object_types import CONTACTS
+from hubspot_pipeline.sandbox.portal import Enrollment, Flow
+from hubspot_pipeline.sandbox.routing import Reply, RequestContext, Router
+from hubspot_pipeline.sandbox.timeutil import iso_ms
+
+SCOPES = ("automation",)
+
+
+def _listing(flow: Flow) -> dict[str, Any]:
+    return {
+        "id": flow.id,
+        "isEnabled": flow.is_enabled,
+        "flowType": "WORKFLOW",
+        "name": flow.name,
+        "objectTypeId": flow.object_type_id,
+        "revisionId": flow.revision_id,
+        "createdAt": iso_ms(flow.created_ms),
+        "updatedAt": iso_ms(flow.updated_ms),
+    }
+
+
+async def list_flows(context: RequestContext) -> Reply:
+    limit = parse_limit(context.query.get("limit"), 100, 100)
+    after = context.query.get("after")
+    flows = sorted(context.portal.flows.values(), key=lambda flow: int(flow.id) if flow.id.isdigit() else 0)
+    if after:
+        flows = [
+            flow for flow in flows if flow.id.isdigit() and after.isdigit() and int(flow.id) > int(after)
+        ]
+    body: dict[str, Any] = {"results": [_listing(flow) for flow in flows[:limit]]}
+    if len(flows) > limit:
+        body["paging"] = {"next": {"after": flows[limit - 1].id}}
+    return Reply(200, body)
+
+
+async def get_flow(context: RequestContext) -> Reply:
+    flow = context.portal.flows.get(context.params["flowId"])
+    if flow is None:
+        raise resource_not_found(f"Flow {context.params['flowId']} does not exist.")
+    body = _listing(flow)
+    # The parts of a contact flow the sandbox does not model are present and empty, as for a new flow.
+    body.update(
+        {
+            "type": "CONTACT_FLOW",
+            "actions": [],
+            "blockedDates": [],
+            "canEnrollFromSalesforce": False,
+            "crmObjectCreationStatus": "COMPLETE",
+            "customProperties": {},
+            "dataSources": [],
+            "nextAvailableActionId": "1",
+            "suppressionListIds": [],
+            "timeWindows": [],
+        }
+    )
+    return Reply(200, body)
+
+
+def _workflow_and_contact(context: RequestContext) -> tuple[Flow, Any]:
+    raw_id = context.params["workflowId"]
+    flow = context.portal.flow_by_workflow_id(int(raw_id)) if raw_id.isdigit() else None
+    if flow is None:
+        raise ApiError(404, envelope(f"Workflow {raw_id} does not exist.", "OBJECT_NOT_FOUND"))
+    if flow.object_type_id != CONTACTS.type_id:
+        raise validation_error(
+            f"Workflow {raw_id} is not contact-based; only contacts can be enrolled this way."
+        )
+    email = context.params["email"]
+    contact = find_record(context.portal, CONTACTS, email, "email")
+    if contact is None:
+        raise ApiError(404, envelope(f"Contact {email} does not exist.", "OBJECT_NOT_FOUND"))
+    return flow, contact
+
+
+async def enroll(context: RequestContext) -> Reply:
+    flow, contact = _workflow_and_contact(context)
+    active = [
+        e
+        for e in context.portal.enrollments
+        if e.workflow_id == flow.workflow_id and e.contact_id == contact.id and e.active
+    ]
+    if not active:
+        context.portal.enrollments.append(
+            Enrollment(flow.workflow_id, contact.properties.get("email", ""), contact.id, context.now_ms)
+        )
+    return Reply(204)
+
+
+async def unenroll(context: RequestContext) -> Reply:
+    flow, contact = _workflow_and_contact(context)
+    for enrollment in context.portal.enrollments:
+        if enrollment.workflow_id == flow.workflow_id and enrollment.contact_id == contact.id:
+            enrollment.active = False
+    return Reply(204)
+
+
+def register(router: Router) -> None:
+    router.add("GET", "/automation/v4/flows", list_flows, scopes=SCOPES)
+    router.add("GET", "/automation/v4/flows/{flowId}", get_flow, scopes=SCOPES)
+    enrollment = "/automation/v2/workflows/{workflowId}/enrollments/contacts/{email}"
+    router.add("POST", enrollment, enroll, scopes=SCOPES)
+    router.add("DELETE", enrollment, unenroll, scopes=SCOPES)
