@@ -48,11 +48,16 @@ def connect_portal(engine: sa.Engine, workspace_id: uuid.UUID, hub_id: int) -> N
         )
 
 
+def new_hub_id() -> int:
+    """A portal id no other test uses (the database outlives the sandbox's per-test reset)."""
+    return next(_hub_ids)
+
+
 def make_tenant(engine: sa.Engine, *, connected: bool = True) -> Tenant:
     workspace_id = new_workspace(engine)
     with engine.begin() as conn:
         key = keys.issue_key(conn, workspace_id, "test").key
-    hub_id = next(_hub_ids)
+    hub_id = new_hub_id()
     if connected:
         connect_portal(engine, workspace_id, hub_id)
     return Tenant(workspace_id=workspace_id, key=key, hub_id=hub_id)

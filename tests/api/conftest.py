@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hubspot_pipeline.api.app import create_app
+from hubspot_pipeline.sandbox.pytest_plugin import hubspot_sandbox, hubspot_sandbox_server  # noqa: F401
+from hubspot_pipeline.sandbox.testing import SandboxHandle
+from hubspot_pipeline.settings import get_settings
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +37,19 @@ def tenant(engine: sa.Engine) -> Tenant:
 @pytest.fixture
 def other_tenant(engine: sa.Engine) -> Tenant:
     return make_tenant(engine)
+
+
+@pytest.fixture
+def sandbox_api(hubspot_sandbox: SandboxHandle) -> Iterator[SandboxHandle]:  # noqa: F811
+    """The sandbox as this deployment's HubSpot: HUBSPOT_API_BASE_URL points at it for the test."""
+    previous = os.environ.get("HUBSPOT_API_BASE_URL")
+    os.environ["HUBSPOT_API_BASE_URL"] = hubspot_sandbox.base_url
+    get_settings.cache_clear()
+    try:
+        yield hubspot_sandbox
+    finally:
+        if previous is None:
+            os.environ.pop("HUBSPOT_API_BASE_URL", None)
+        else:
+            os.environ["HUBSPOT_API_BASE_URL"] = previous
+        get_settings.cache_clear()

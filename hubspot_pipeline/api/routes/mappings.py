@@ -3,6 +3,7 @@ mappings, validated and saved as one set, or refused with every problem listed).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -155,9 +156,14 @@ def post_mappings(body: MappingSet, caller: CallerDep, engine: EngineDep) -> Sav
             )
         )
         if mappings:
+            # Rows keep the order they were given in: created_at one microsecond apart.
+            now = datetime.now(UTC).replace(tzinfo=None)
             conn.execute(
                 sa.insert(hubspot_field_mappings),
-                [{**m, "workspace_id": caller.workspace_id} for m in mappings],
+                [
+                    {**m, "workspace_id": caller.workspace_id, "created_at": now + timedelta(microseconds=i)}
+                    for i, m in enumerate(mappings)
+                ],
             )
         audit.record(
             conn,

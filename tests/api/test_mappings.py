@@ -1,0 +1,95 @@
+"""GET /properties and GET/POST /mappings against the sandbox over HTTP: the portal's properties are listed,
+a valid set is saved whole, and an invalid set is refused with every problem named and nothing saved."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from api_support import Tenant, make_tenant, url
+from fastapi.testclient import TestClient
+from test_oauth import connect
+
+from hubspot_pipeline.sandbox.testing import SandboxHandle
+
+
+@pytest.fixture
+def connected(client: TestClient, engine: sa.Engine, sandbox_api: SandboxHandle) -> Tenant:
+    tenant = make_tenant(engine, connected=False)
+    connect(client, tenant, sandbox_api)
+    return tenant
+
+
+def test_properties_lists_the_portals_contact_and_company_properties(client, connected: Tenant) -> None:
+    response = client.get(url("/properties"), headers=connected.headers)
+    assert response.status_code == 200
+    contacts = {p["name"]: p for p in response.json()["contacts"]}
+    companies = {p["name"] for p in response.json()["companies"]}
+    assert {"email", "firstname", "lastname", "lifecyclestage"} <= set(contacts)
+    assert "domain" in companies
+    assert contacts["lifecyclestage"]["type"] == "enumeration" and contacts["lifecyclestage"]["options"]
+
+
+def test_properties_without_a_usable_connection_is_a_409_saying_what_to_do(client, engine, tenant) -> None:
+    never = client.get(url("/properties"), headers=make_tenant(engine, connected=False).headers)
+    assert never.status_code == 409 and "connect it first with GET" in never.json()["error"]["message"]
+    # `tenant` holds ciphertext no key of this deployment can read, as after a lost encryption key.
+    unreadable = client.get(url("/properties"), headers=tenant.headers)
+    assert unreadable.status_code == 409 and "reconnect HubSpot" in unreadable.json()["error"]["message"]
+
+
+VALID = [
+    {"coldcopy_field": "email", "hubspot_property": "email", "transform_function": "trim | lowercase"},
+    {"coldcopy_field": "first_name", "hubspot_property": "firstname", "transform_function": "trim"},
+    {"coldcopy_field": "title", "hubspot_property": "jobtitle", "direction": "to_hubspot"},
+    {"coldcopy_field": "custom_fields.tier", "hubspot_property": "coldcopy_tier"},  # will be created
+    {
+        "coldcopy_field": "company",
+        "hubspot_property": "name",
+        "object_type": "company",
+        "direction": "to_hubspot",
+    },
+]
+
+
+def test_a_valid_set_is_saved_whole_and_replaces_the_previous_one(client, connected: Tenant) -> None:
+    saved = client.post(url("/mappings"), json={"mappings": VALID}, headers=connected.headers)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["saved"] == 5
+    again = client.post(url("/mappings"), json={"mappings": VALID[:2]}, headers=connected.headers)
+    assert again.json()["saved"] == 2
+    listed = client.get(url("/mappings"), headers=connected.headers).json()
+    assert [m["hubspot_property"] for m in listed["mappings"]] == ["email", "firstname"]
+
+
+def test_an_invalid_set_is_refused_with_every_problem_named(client, connected: Tenant) -> None:
+    client.post(url("/mappings"), json={"mappings": VALID[:2]}, headers=connected.headers)
+    invalid = [
+        VALID[0],
+        {"coldcopy_field": "first_name", "hubspot_property": "firstname", "transform_function": "shout()"},
+        {"coldcopy_field": "nickname", "hubspot_property": "lastname"},
+        {"coldcopy_field": "title", "hubspot_property": "createdate", "direction": "to_hubspot"},
+        {"coldcopy_field": "phone", "hubspot_property": "Bad Name!"},
+        {"coldcopy_field": "title", "hubspot_property": "jobtitle", "transform_function": "truncate(-3)"},
+    ]
+    response = client.post(url("/mappings"), json={"mappings": invalid}, headers=connected.headers)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_mappings"
+    assert {problem["index"] for problem in error["details"]} == {1, 2, 3, 4, 5}
+    for index in (2, 3, 4, 5, 6):
+        assert f"mapping #{index} " in error["message"]
+    assert "Nothing was saved" in error["message"]
+    listed = client.get(url("/mappings"), headers=connected.headers).json()
+    assert [m["hubspot_property"] for m in listed["mappings"]] == ["email", "firstname"]
+
+
+def test_a_mapping_with_an_unknown_direction_or_field_is_a_422_naming_it(client, connected: Tenant) -> None:
+    response = client.post(
+        url("/mappings"),
+        json={
+            "mappings": [{"coldcopy_field": "email", "hubspot_property": "email", "direction": "sideways"}]
+        },
+        headers=connected.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "mappings.0.direction"
