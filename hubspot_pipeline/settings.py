@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     webhook_public_url: AnyHttpUrl | None = Field(default=None, alias="WEBHOOK_PUBLIC_URL")
     # Largest webhook request accepted, in bytes (HubSpot sends at most 100 events of a few hundred bytes).
     webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, alias="WEBHOOK_MAX_BODY_BYTES")
+    # The developer account's API key, to read the app's webhook settings (POST /webhooks/verify). Optional.
+    hubspot_developer_api_key: SecretStr | None = Field(default=None, alias="HUBSPOT_DEVELOPER_API_KEY")
     # Accept v1/v2 signatures (no timestamp) from apps that predate v3; v3 is always accepted.
     webhook_accept_legacy_signatures: bool = Field(default=True, alias="WEBHOOK_ACCEPT_LEGACY_SIGNATURES")
 
