@@ -148,8 +148,9 @@ def _text(value: object) -> str:
 
 
 def lead_field_values(leads: pd.DataFrame, field: str) -> pd.Series:
-    """A lead field as strings ("" for empty), whether a column or `custom_fields.<key>`."""
-    if field.startswith(CUSTOM_PREFIX):
+    """A lead field as strings ("" for empty): a column, or `custom_fields.<key>` (a column of that name
+    when the reader extracted it already, else looked up in the `custom_fields` dicts)."""
+    if field.startswith(CUSTOM_PREFIX) and field not in leads.columns:
         key = field[len(CUSTOM_PREFIX) :]
         return (
             leads["custom_fields"]
