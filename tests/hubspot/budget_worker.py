@@ -1,5 +1,5 @@
-"""One of the processes of test_shared_budget.py: spends the portal's budget as fast as its limiter allows,
-with general calls and searches on two threads, for `--seconds`; prints its client's call counts as JSON."""
+"""One of the processes of test_shared_budget.py: spends a portal's budget as fast as its limiter allows,
+general calls or searches (`--mode`) on three threads, for `--seconds`; prints its call counts as JSON."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def main() -> None:
     parser.add_argument("--portal-key", required=True)
     parser.add_argument("--per-ten-seconds", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--mode", choices=["general", "search"], default="general")
     args = parser.parse_args()
 
     limiter = PostgresRateLimiter(
@@ -36,11 +37,8 @@ def main() -> None:
         while time.monotonic() < deadline:
             client.search("contacts", {"limit": 1, "after": "0"})
 
-    threads = [
-        threading.Thread(target=general),
-        threading.Thread(target=general),
-        threading.Thread(target=search),
-    ]
+    target = general if args.mode == "general" else search
+    threads = [threading.Thread(target=target) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -1,0 +1,74 @@
+"""Four processes sharing one portal's budget through PostgreSQL never exceed it: over a run of more than
+30 s, the sandbox's own rolling windows show no 10-second window over 100 general calls and no second over
+5 searches, and it never had to answer 429. General calls and searches run on two portals so that the
+sandbox's per-portal window count (which lumps every call of a portal together) measures each budget alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from hubspot_pipeline.sandbox.testing import SandboxHandle
+
+WORKER = Path(__file__).with_name("budget_worker.py")
+PROCESSES = 4
+SECONDS = 32
+
+
+@pytest.mark.slow
+def test_four_processes_sharing_one_portal_budget_never_exceed_it(
+    hubspot_sandbox: SandboxHandle, database_url: str
+) -> None:
+    admin = hubspot_sandbox.admin
+    general_hub, general_token = hubspot_sandbox.hub_id, hubspot_sandbox.private_app_token
+    search_hub, search_token = admin.add_portal()
+    run = uuid.uuid4().hex[:8]
+    workers = []
+    for _ in range(PROCESSES):
+        for mode, token, hub in (
+            ("general", general_token, general_hub),
+            ("search", search_token, search_hub),
+        ):
+            workers.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        str(WORKER),
+                        "--base-url",
+                        hubspot_sandbox.base_url,
+                        "--token",
+                        token,
+                        "--database-url",
+                        database_url,
+                        "--portal-key",
+                        f"hub:{hub}:{run}",
+                        "--mode",
+                        mode,
+                        "--seconds",
+                        str(SECONDS),
+                        "--per-ten-seconds",
+                        "100",
+                    ],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+    outputs = [json.loads(worker.communicate(timeout=SECONDS + 60)[0]) for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers)
+
+    general = admin.rate_windows(hub_id=general_hub, window_ms=10_000, limit=100)
+    searches = admin.rate_windows(hub_id=search_hub, window_ms=1_000, limit=5)
+    # Every process did its share of the work...
+    assert all(sum(calls.values()) > 0 for calls in outputs)
+    assert general["attempts"] >= 3 * 100  # three full windows and more: the budget was the bottleneck
+    assert searches["attempts"] >= 5 * 25
+    # ...and no window, as HubSpot counts them, went over.
+    assert general["attemptsOverLimit"] == 0 and general["maxAttemptsInWindow"] <= 100
+    assert searches["attemptsOverLimit"] == 0 and searches["maxAttemptsInWindow"] <= 5
+    assert admin.counters(general_hub)["byStatus"].get("429", 0) == 0
+    assert admin.counters(search_hub)["byStatus"].get("429", 0) == 0
