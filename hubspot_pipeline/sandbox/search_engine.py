@@ -7,7 +7,10 @@ import fnmatch
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from hubspot_pipeline.sandbox.errors import validation_error
 from hubspot_pipeline.sandbox.property_defs import PropertyDef
@@ -135,11 +138,69 @@ def compile_filter(
     return lambda record_id, doc: name in doc and compare(fold(doc[name]), folded)
 
 
+@dataclass(frozen=True)
+class CompiledFilter:
+    """A filter as a per-record predicate, and, for numeric properties, as a vectorised mask too."""
+
+    predicate: Predicate
+    column: str | None = None
+    parse: Callable[[str], float | None] | None = None
+    mask: Callable[[np.ndarray], np.ndarray] | None = None
+
+
+_VECTOR_OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+    "EQ": lambda v, t: v == t,
+    "NEQ": lambda v, t: ~(v == t),
+    "LT": lambda v, t: v < t,
+    "LTE": lambda v, t: v <= t,
+    "GT": lambda v, t: v > t,
+    "GTE": lambda v, t: v >= t,
+}
+
+
+def _vectorised(raw: dict[str, Any], definition: PropertyDef | None, name: str) -> CompiledFilter | None:
+    numeric = name == "hs_object_id" or (definition is not None and definition.type in NUMERIC_TYPES)
+    if not numeric:
+        return None
+    operator = str(raw["operator"]).upper()
+
+    def parse(text: str) -> float | None:
+        return _number(definition if name != "hs_object_id" else None, text)
+
+    mask: Callable[[np.ndarray], np.ndarray] | None = None
+    if operator in _VECTOR_OPS and raw.get("value") is not None:
+        target = parse(str(raw["value"]))
+        if target is None:
+            return None
+        compare = _VECTOR_OPS[operator]
+        mask = lambda values: compare(values, target)  # noqa: E731
+    elif operator == "BETWEEN" and raw.get("value") is not None and raw.get("highValue") is not None:
+        low, high = parse(str(raw["value"])), parse(str(raw["highValue"]))
+        if low is None or high is None:
+            return None
+        mask = lambda values: (values >= low) & (values <= high)  # noqa: E731
+    elif operator == "HAS_PROPERTY":
+        mask = lambda values: ~np.isnan(values)  # noqa: E731
+    elif operator == "NOT_HAS_PROPERTY":
+        mask = np.isnan
+    elif operator in ("IN", "NOT_IN") and isinstance(raw.get("values"), list):
+        wanted = np.array(
+            [n for n in (parse(str(v)) for v in raw["values"]) if n is not None], dtype=np.float64
+        )
+        if operator == "IN":
+            mask = lambda values: np.isin(values, wanted)  # noqa: E731
+        else:
+            mask = lambda values: ~np.isin(values, wanted)  # noqa: E731
+    if mask is None:
+        return None
+    return CompiledFilter(lambda record_id, doc: True, name, parse, mask)
+
+
 def compile_groups(
     groups: Any,
     definitions: dict[str, PropertyDef],
     association_check: Callable[[str, str], Callable[[int], bool]],
-) -> list[list[Predicate]]:
+) -> list[list[CompiledFilter]]:
     if groups in (None, []):
         return []
     if not isinstance(groups, list):
@@ -157,7 +218,12 @@ def compile_groups(
                 f"Too many filters in a group: {len(filters)}. The maximum is {MAX_FILTERS_PER_GROUP}."
             )
         total += len(filters)
-        compiled.append([compile_filter(item, definitions, association_check) for item in filters])
+        group_filters = []
+        for item in filters:
+            predicate = compile_filter(item, definitions, association_check)  # validates every filter
+            name = str(item["propertyName"])
+            group_filters.append(_vectorised(item, definitions.get(name), name) or CompiledFilter(predicate))
+        compiled.append(group_filters)
     if total > MAX_FILTERS:
         raise validation_error(f"Too many filters: {total}. The maximum is {MAX_FILTERS} in all groups.")
     return compiled
@@ -177,18 +243,3 @@ def parse_sort(sorts: Any) -> tuple[str, bool] | None:
     if isinstance(sort, dict) and sort.get("propertyName"):
         return str(sort["propertyName"]), str(sort.get("direction", "ASCENDING")).upper() == "DESCENDING"
     raise validation_error(f"Invalid sort {sort!r}")
-
-
-def sort_key(definition: PropertyDef | None, name: str) -> Callable[[tuple[int, Doc]], Any]:
-    numeric = definition is not None and definition.type in NUMERIC_TYPES
-    if name == "hs_object_id":
-        return lambda item: (0, item[0], 0)
-    if numeric:
-
-        def numeric_key(item: tuple[int, Doc]) -> Any:
-            number = _number(definition, item[1].get(name))
-            # Records without the value sort last; ties break by id so paging is stable.
-            return (1, 0.0, item[0]) if number is None else (0, number, item[0])
-
-        return numeric_key
-    return lambda item: (0 if name in item[1] else 1, item[1].get(name, "").lower(), item[0])

@@ -10,7 +10,8 @@ from hubspot_pipeline.sandbox.errors import validation_error
 from hubspot_pipeline.sandbox.object_types import ObjectType, resolve_object_type
 from hubspot_pipeline.sandbox.routes.common import READ_SCOPES, object_type_of
 from hubspot_pipeline.sandbox.routing import Reply, RequestContext, Router
-from hubspot_pipeline.sandbox.search_engine import compile_groups, parse_sort, sort_key
+from hubspot_pipeline.sandbox.search_engine import compile_groups, parse_sort
+from hubspot_pipeline.sandbox.search_query import run_search
 from hubspot_pipeline.sandbox.serialize import select_properties
 from hubspot_pipeline.sandbox.timeutil import iso_ms, parse_epoch_ms
 
@@ -79,34 +80,23 @@ async def search(context: RequestContext) -> Reply:
     index.catch_up(context.now_ms)
 
     terms = [term.lower() for term in str(text).split()] if text else []
-    text_fields = object_type.search_text_properties
-    matches: list[tuple[int, dict[str, str]]] = []
-    for record_id, doc in index.docs.items():
-        if groups and not any(all(predicate(record_id, doc) for predicate in group) for group in groups):
-            continue
-        if terms:
-            haystack = " ".join(doc.get(field, "") for field in text_fields).lower()
-            if not all(term in haystack for term in terms):
-                continue
-        matches.append((record_id, doc))
-
-    if sort is not None:
-        name, descending = sort
-        matches.sort(key=sort_key(definitions.get(name), name), reverse=descending)
-    elif terms:
-        created = object_type.created_property
-        matches.sort(key=sort_key(definitions.get(created), created))
-    else:
-        matches.sort(key=lambda item: item[0])
-
+    ordered, ids, docs = run_search(
+        index,
+        groups,
+        terms,
+        object_type.search_text_properties,
+        sort,
+        definitions,
+        object_type.created_property if terms else None,
+    )
     requested = body.get("properties") or None
     null = context.sandbox.options.empty_properties == "null"
-    page = matches[after : after + limit]
+    page = ordered[after : after + limit]
     response: dict[str, Any] = {
-        "total": len(matches),
-        "results": [_result(object_type, record_id, doc, requested, null) for record_id, doc in page],
+        "total": len(ordered),
+        "results": [_result(object_type, int(ids[p]), docs[p], requested, null) for p in page],
     }
-    if after + limit < len(matches):
+    if after + limit < len(ordered):
         response["paging"] = {"next": {"after": str(after + limit), "link": f"?after={after + limit}"}}
     return Reply(200, response)
 
