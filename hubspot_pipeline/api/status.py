@@ -74,6 +74,13 @@ def _cursor_position(cursor: Any) -> int | None:
     return None
 
 
+def _data_lag(cursor: Any, now: datetime) -> float | None:
+    """How far behind now the data a cursor has read is, when the cursor records a time (HubSpot search)."""
+    if isinstance(cursor, dict) and isinstance(cursor.get("modified_ms"), int) and cursor["modified_ms"] > 0:
+        return round(now.timestamp() - cursor["modified_ms"] / 1000, 1)
+    return None
+
+
 def _cursors(conn: sa.Connection, workspace_id: uuid.UUID, now: datetime) -> list[dict[str, Any]]:
     rows = conn.execute(
         sa.select(sync_cursors.c.stream, sync_cursors.c.cursor, sync_cursors.c.updated_at).where(
@@ -85,6 +92,7 @@ def _cursors(conn: sa.Connection, workspace_id: uuid.UUID, now: datetime) -> lis
             "stream": row.stream,
             "updated_at": row.updated_at,
             "lag_seconds": round((now - row.updated_at).total_seconds(), 1),
+            "data_lag_seconds": _data_lag(row.cursor, now),
             "position": _cursor_position(row.cursor),
         }
         for row in rows

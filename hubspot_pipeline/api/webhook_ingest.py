@@ -22,6 +22,8 @@ from hubspot_pipeline.db.tables import hubspot_integrations
 from hubspot_pipeline.hubspot import signatures
 
 WEBHOOK_INSERT_LOCK = 0x48505745  # "HPWE"
+# The subscriptionType of the test events POST /webhooks/verify sends: verified like any delivery, not queued.
+PROBE_TYPE = "hubspot_pipeline.verify"
 MAX_EVENTS_PER_REQUEST = 1000
 _INT64 = (-(2**63), 2**63 - 1)
 _REQUIRED_INTS = ("portalId", "subscriptionId", "eventId", "objectId", "occurredAt")
@@ -233,3 +235,10 @@ def store_events(engine: sa.Engine, events: list[dict[str, Any]], *, signature_v
                 },
             )
     return StoreResult(received=len(events), stored=len(stored), unknown_portals=unknown)
+
+
+def probe_storage(engine: sa.Engine, events: list[dict[str, Any]], *, signature_version: str) -> StoreResult:
+    """For a delivery holding only test events: prove the queue's database answers, store nothing."""
+    with engine.connect() as conn:
+        conn.execute(sa.select(sa.func.count()).select_from(sa.text("webhook_events")).where(sa.false()))
+    return StoreResult(received=len(events), stored=0)

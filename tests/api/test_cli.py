@@ -55,12 +55,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_api(port: int, *extra: str) -> subprocess.Popen:
+def start_api(port: int, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     """`hubspot-pipeline serve` in its own process group, on the test database; returns once it answers."""
     binary = Path(sys.executable).parent / "hubspot-pipeline"
     process = subprocess.Popen(
         [str(binary), "serve", "--port", str(port), *extra],
-        env={**os.environ},
+        env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,

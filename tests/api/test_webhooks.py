@@ -79,6 +79,7 @@ def test_a_signed_delivery_is_stored_for_its_workspace(client: TestClient, tenan
         "duplicates": 0,
         "unknown_portals": [],
         "signature_version": "v3",
+        "probes": 0,
     }
     rows = stored(engine, [e["eventId"] for e in events])
     assert [row.workspace_id for row in rows] == [tenant.workspace_id] * 2

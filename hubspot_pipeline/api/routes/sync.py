@@ -55,7 +55,10 @@ class CursorLag(BaseModel):
     stream: str
     updated_at: datetime
     lag_seconds: float = Field(description="Seconds since the cursor last advanced.")
-    position: int | None
+    data_lag_seconds: float | None = Field(
+        None, description="How far behind now the last record read is (HubSpot search cursor)."
+    )
+    position: int | None = Field(None, description="The lead outbox id read up to (outbox cursor).")
 
 
 class Queues(BaseModel):

@@ -7,8 +7,18 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from hubspot_pipeline.api import audit
+from hubspot_pipeline.api.deps import CallerDep, EngineDep
 from hubspot_pipeline.api.errors import error_body
-from hubspot_pipeline.api.webhook_ingest import WebhookRejected, parse_events, store_events, verify_signature
+from hubspot_pipeline.api.webhook_ingest import (
+    PROBE_TYPE,
+    WebhookRejected,
+    parse_events,
+    probe_storage,
+    store_events,
+    verify_signature,
+)
+from hubspot_pipeline.api.webhook_verify import verify_setup
 from hubspot_pipeline.settings import get_settings
 
 router = APIRouter(tags=["webhooks"])
@@ -20,6 +30,7 @@ class WebhookReceipt(BaseModel):
     duplicates: int
     unknown_portals: list[int]
     signature_version: str
+    probes: int = 0  # test events of POST /webhooks/verify: verified, never queued
 
 
 def signed_url(request: Request) -> str:
@@ -82,14 +93,48 @@ async def receive_webhooks(request: Request) -> JSONResponse:
         events = parse_events(body)
     except WebhookRejected as rejected:
         return JSONResponse(error_body(rejected.code, rejected.message), status_code=rejected.status)
-    result = await run_in_threadpool(
-        store_events, request.app.state.engine, events, signature_version=version
-    )
+    probes = [event for event in events if event.get("subscriptionType") == PROBE_TYPE]
+    real = [event for event in events if event.get("subscriptionType") != PROBE_TYPE]
+    store = store_events if real else probe_storage
+    result = await run_in_threadpool(store, request.app.state.engine, real, signature_version=version)
     receipt = WebhookReceipt(
-        received=result.received,
+        received=len(events),
         stored=result.stored,
-        duplicates=result.duplicates,
+        duplicates=result.received - result.stored,
         unknown_portals=result.unknown_portals,
         signature_version=version,
+        probes=len(probes),
     )
     return JSONResponse(receipt.model_dump())
+
+
+class VerifyCheck(BaseModel):
+    name: str
+    ok: bool | None
+    detail: str
+
+
+class VerifyResult(BaseModel):
+    ok: bool
+    target_url: str
+    hub_id: str
+    checks: list[VerifyCheck]
+
+
+@router.post(
+    "/webhooks/verify",
+    response_model=VerifyResult,
+    summary="Check the webhook setup end to end: HubSpot's settings and a signed test event",
+)
+def verify_webhooks(request: Request, caller: CallerDep, engine: EngineDep) -> VerifyResult:
+    own_url = str(request.url_for("receive_webhooks"))
+    result = VerifyResult.model_validate(verify_setup(engine, caller.workspace_id, own_url))
+    with engine.begin() as conn:
+        audit.record(
+            conn,
+            workspace_id=caller.workspace_id,
+            actor=caller.actor,
+            action="webhooks.verify",
+            details={"ok": result.ok, "failed": [c.name for c in result.checks if c.ok is False]},
+        )
+    return result

@@ -86,22 +86,6 @@ def syncing_workspaces(conn: sa.Connection, workspace_ids: list[uuid.UUID]) -> s
     return set(workspace_ids) - set(off)
 
 
-def mark_webhook_events_processed(
-    conn: sa.Connection, workspace_id: uuid.UUID, after_id: int, up_to_id: int
-) -> int:
-    result = conn.execute(
-        sa.update(webhook_events)
-        .where(
-            webhook_events.c.workspace_id == workspace_id,
-            webhook_events.c.id > after_id,
-            webhook_events.c.id <= up_to_id,
-            webhook_events.c.processed_at.is_(None),
-        )
-        .values(processed_at=sa.func.now())
-    )
-    return result.rowcount
-
-
 def new_sync_requests(conn: sa.Connection, after_seq: int, limit: int) -> list[dict[str, Any]]:
     rows = conn.execute(
         sa.select(sync_requests)
