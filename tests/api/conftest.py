@@ -8,7 +8,17 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from api_support import Tenant, make_tenant
+from api_support import (
+    Api,
+    Tenant,
+    connect_over_http,
+    free_port,
+    make_tenant,
+    new_hub_id,
+    point_webhooks_at,
+    start_api,
+    stop_api,
+)
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -53,3 +63,34 @@ def sandbox_api(hubspot_sandbox: SandboxHandle) -> Iterator[SandboxHandle]:  # n
         else:
             os.environ["HUBSPOT_API_BASE_URL"] = previous
         get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def served_api(hubspot_sandbox_server: SandboxHandle, database_url: str) -> Iterator[Api]:  # noqa: F811
+    """`hubspot-pipeline serve` in its own process, its HubSpot the session's sandbox."""
+    port = free_port()
+    process = start_api(
+        port,
+        env={
+            "HUBSPOT_API_BASE_URL": hubspot_sandbox_server.base_url,
+            "HUBSPOT_DEVELOPER_API_KEY": hubspot_sandbox_server.developer_api_key,
+        },
+    )
+    try:
+        yield Api(f"http://127.0.0.1:{port}")
+    finally:
+        stop_api(process)
+
+
+@pytest.fixture
+def webhook_tenant(
+    engine: sa.Engine,
+    served_api: Api,
+    hubspot_sandbox: SandboxHandle,  # noqa: F811
+) -> tuple[Tenant, int]:
+    """A workspace connected over HTTP to a new sandbox portal whose webhooks go to `served_api`."""
+    tenant = make_tenant(engine, connected=False)
+    hub_id, _ = hubspot_sandbox.admin.add_portal(new_hub_id())
+    connect_over_http(served_api, tenant, hub_id)
+    point_webhooks_at(hubspot_sandbox, served_api.webhook_url)
+    return tenant, hub_id

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
-from api_support import new_workspace, url
+from api_support import free_port, new_workspace, start_api, stop_api, url
 from click.testing import CliRunner
 
 from hubspot_pipeline.cli import main
@@ -47,43 +40,6 @@ def test_issuing_for_an_unknown_workspace_says_so(database_url: str) -> None:
     result = CliRunner().invoke(main, ["api-key", "issue", "--workspace", str(uuid.uuid4())])
     assert result.exit_code != 0
     assert "no workspace with id" in result.output
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_api(port: int, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """`hubspot-pipeline serve` in its own process group, on the test database; returns once it answers."""
-    binary = Path(sys.executable).parent / "hubspot-pipeline"
-    process = subprocess.Popen(
-        [str(binary), "serve", "--port", str(port), *extra],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}{url('/health')}", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"serve exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
-            )
-    process.kill()
-    raise RuntimeError("serve did not answer /health within 60 s")
-
-
-def stop_api(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
 
 
 def test_serve_runs_the_api_with_its_openapi_docs(database_url: str) -> None:

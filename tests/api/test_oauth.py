@@ -4,12 +4,10 @@ POST /disconnect (refresh token revoked, tokens deleted). Tokens never appear in
 
 from __future__ import annotations
 
-import urllib.parse
-
 import httpx
 import pytest
 import sqlalchemy as sa
-from api_support import Tenant, make_tenant, new_hub_id, url
+from api_support import Tenant, approve, make_tenant, new_hub_id, url
 from fastapi.testclient import TestClient
 
 from hubspot_pipeline.api.hubspot_access import token_store
@@ -20,13 +18,6 @@ from hubspot_pipeline.sandbox.testing import SandboxHandle
 @pytest.fixture
 def lonely(engine: sa.Engine) -> Tenant:
     return make_tenant(engine, connected=False)
-
-
-def approve(authorize_url: str, hub_id: int) -> dict[str, str]:
-    """What the user's browser does at HubSpot: approve for one account, follow the redirect's query."""
-    response = httpx.get(f"{authorize_url}&hub_id={hub_id}", follow_redirects=False)
-    assert response.status_code == 302, response.text
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(response.headers["location"]).query))
 
 
 def connect(client: TestClient, tenant: Tenant, sandbox: SandboxHandle) -> tuple[int, dict, list[str]]:
