@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -16,10 +17,11 @@ from hubspot_pipeline.api.deps import CallerDep, EngineDep
 from hubspot_pipeline.api.errors import ApiError
 from hubspot_pipeline.api.hubspot_access import token_store, translated_errors
 from hubspot_pipeline.api.partitions import add_workspace_partition
-from hubspot_pipeline.db.tables import hubspot_integrations
+from hubspot_pipeline.db.tables import hubspot_integrations, oauth_states
 from hubspot_pipeline.hubspot import HubSpotAuthError, HubSpotError, OAuthApp, consume_state, issue_state
 
 router = APIRouter(tags=["connection"])
+STALE_STATES = timedelta(days=1)
 
 
 class AuthorizeUrl(BaseModel):
@@ -53,6 +55,9 @@ def auth(
         bool, Query(description="false: answer the URL as JSON instead of redirecting")
     ] = True,
 ) -> RedirectResponse | AuthorizeUrl:
+    with engine.begin() as conn:
+        # Expired states are useless (consume_state refuses them); keep the table small.
+        conn.execute(sa.delete(oauth_states).where(oauth_states.c.expires_at < sa.func.now() - STALE_STATES))
     state = issue_state(engine, caller.workspace_id)
     app = OAuthApp.from_settings()
     try:
