@@ -75,6 +75,7 @@ class WebhookDispatcher:
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._duplicated: set[int] = set()  # events already sent twice are not duplicated again
         self.stats = DispatchStats()
 
     # --- events in ------------------------------------------------------------------------------------
@@ -91,6 +92,7 @@ class WebhookDispatcher:
     def reset(self) -> None:
         self._queues.clear()
         self._retries.clear()
+        self._duplicated.clear()
         self.stats = DispatchStats()
 
     def pending(self) -> int:
@@ -162,8 +164,10 @@ class WebhookDispatcher:
                 queue.extend(items)
             while queue and self._in_flight.get(hub_id, 0) < limit:
                 batch = [queue.popleft() for _ in range(min(options.max_events_per_request, len(queue)))]
-                for event in list(batch):
-                    if options.duplicate_probability and rng.random() < options.duplicate_probability:
+                for event in batch:
+                    duplicate = options.duplicate_probability and rng.random() < options.duplicate_probability
+                    if duplicate and event["eventId"] not in self._duplicated:
+                        self._duplicated.add(event["eventId"])
                         queue.append(dict(event))  # the same notification again, later
                 self._send(hub_id, batch)
 
