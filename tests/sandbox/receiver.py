@@ -42,7 +42,7 @@ def run_receiver(path: str = "/webhooks/hubspot?portal=1") -> Iterator[Receiver]
     receiver: Receiver | None = None
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+        def do_POST(self) -> None:
             assert receiver is not None
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             with receiver.lock:
