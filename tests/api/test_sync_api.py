@@ -8,7 +8,7 @@ import time
 import uuid
 
 import sqlalchemy as sa
-from api_support import Tenant, url
+from api_support import Tenant, make_tenant, url
 from fastapi.testclient import TestClient
 
 from hubspot_pipeline.db.tables import hubspot_sync_status, lead_changes, leads, sync_cursors, sync_requests
@@ -98,3 +98,10 @@ def test_the_status_reports_errors_retry_index_cursors_and_queues(client, tenant
     assert status["queues"]["lead_changes_pending"] == 1
     assert status["queues"]["sync_requests_pending"] == 1
     assert status["recent_runs"][0]["status"] == "queued"
+
+
+def test_a_workspace_not_connected_to_hubspot_cannot_queue_a_sync(client: TestClient, engine) -> None:
+    lonely = make_tenant(engine, connected=False)
+    response = client.post(url("/sync/contacts"), json={}, headers=lonely.headers)
+    assert response.status_code == 409
+    assert "GET /api/integrations/hubspot/auth" in response.json()["error"]["message"]

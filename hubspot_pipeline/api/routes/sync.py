@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hubspot_pipeline.api import audit
 from hubspot_pipeline.api.deps import CallerDep, EngineDep
 from hubspot_pipeline.api.errors import ApiError
+from hubspot_pipeline.api.hubspot_access import connected_hub_id
 from hubspot_pipeline.api.status import workspace_status
 from hubspot_pipeline.api.sync_requests import get_request, queue_request
 
@@ -86,6 +87,7 @@ class SyncStatus(BaseModel):
 @router.post("/sync/contacts", response_model=SyncRequest, status_code=202, summary="Queue a contact sync")
 def sync_contacts(caller: CallerDep, engine: EngineDep, body: SyncRequestBody | None = None) -> SyncRequest:
     body = body or SyncRequestBody()
+    connected_hub_id(engine, caller.workspace_id)  # 409 with what to do when there is nothing to sync with
     with engine.begin() as conn:
         row = queue_request(
             conn,

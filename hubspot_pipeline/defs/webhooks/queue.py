@@ -76,11 +76,17 @@ def next_webhook_batch(conn: sa.Connection, after_id: int, limit: int) -> Webhoo
 
 
 def syncing_workspaces(conn: sa.Connection, workspace_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Those of the workspaces whose contact sync is on (no configuration saved means the defaults: on)."""
+    """Those of the workspaces whose contact sync is on and whose connection works (no configuration saved
+    means the defaults: on). A workspace that needs reconnecting would only fail run after run."""
+    config = hubspot_sync_config.c
     off = conn.execute(
-        sa.select(hubspot_sync_config.c.workspace_id).where(
-            hubspot_sync_config.c.workspace_id.in_(workspace_ids),
-            sa.or_(hubspot_sync_config.c.enabled.is_(False), hubspot_sync_config.c.sync_contacts.is_(False)),
+        sa.select(config.workspace_id).where(
+            config.workspace_id.in_(workspace_ids),
+            sa.or_(
+                config.enabled.is_(False),
+                config.sync_contacts.is_(False),
+                config.connection_status != "connected",
+            ),
         )
     ).scalars()
     return set(workspace_ids) - set(off)
