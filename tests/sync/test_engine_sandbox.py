@@ -7,24 +7,25 @@ Dagster is not involved here (see test_contacts_defs.py).
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import leads
+from hubspot_pipeline.db.tables import hubspot_sync_config, hubspot_sync_status, leads, sync_conflicts
 from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.sandbox.testing import SandboxHandle
+from hubspot_pipeline.sync import engine as sync_engine
 from hubspot_pipeline.sync.engine import ensure_hubspot_properties, prepare, run_contact_sync
 
 WRITE_ENDPOINTS = ("batch/upsert", "batch/update", "batch/create")
+# The sandbox has no index lag here, and the client learns HubSpot's clock from the Date header, in whole
+# seconds (up to ~2 s stale): a horizon a little in the future reads every write made so far.
+SEARCH_LAG = -3.0
 
 
 def sync(engine: sa.Engine, client: HubSpotClient, workspace_id: uuid.UUID, **options):
-    # Search horizons come from the HTTP Date header (whole seconds): let the last writes fall behind it.
-    time.sleep(1.1)
     ensure_hubspot_properties(prepare(engine, client, workspace_id))
-    return run_contact_sync(engine, client, workspace_id, search_lag_seconds=0, **options)
+    return run_contact_sync(engine, client, workspace_id, search_lag_seconds=SEARCH_LAG, **options)
 
 
 def add_leads(engine: sa.Engine, workspace_id: uuid.UUID, rows: list[dict]) -> None:
@@ -53,17 +54,10 @@ def contacts(client: HubSpotClient) -> dict[str, dict]:
 
 
 def write_calls(sandbox: SandboxHandle) -> int:
-    calls = sandbox.admin.counters()
-    by_endpoint = calls.get("calls") or calls.get("byEndpoint") or calls
-    return sum(int(n) for name, n in _flatten(by_endpoint) if any(w in name for w in WRITE_ENDPOINTS))
-
-
-def _flatten(value, prefix=""):
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield from _flatten(inner, f"{prefix} {key}")
-    elif isinstance(value, int | float):
-        yield prefix, value
+    by_endpoint = sandbox.admin.counters()["byEndpoint"]
+    return sum(
+        sum(by_status.values()) for name, by_status in by_endpoint.items() if name.endswith(WRITE_ENDPOINTS)
+    )
 
 
 def test_first_sync_pushes_leads_pulls_contacts_and_a_second_run_writes_nothing(
@@ -96,3 +90,168 @@ def test_first_sync_pushes_leads_pulls_contacts_and_a_second_run_writes_nothing(
     again = sync(engine, hubspot_client, workspace_id)
     assert write_calls(hubspot_sandbox) == before
     assert again.counts["push"] == 0 and again.counts["pull"] == 0
+
+
+def set_config(engine: sa.Engine, workspace_id: uuid.UUID, **values) -> None:
+    from sqlalchemy.dialects.postgresql import insert
+
+    with engine.begin() as conn:
+        statement = insert(hubspot_sync_config).values(workspace_id=workspace_id, **values)
+        conn.execute(statement.on_conflict_do_update(index_elements=["workspace_id"], set_=values))
+
+
+def update_lead(engine: sa.Engine, workspace_id: uuid.UUID, current_email: str, **values) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(leads)
+            .where(leads.c.workspace_id == workspace_id, leads.c.email == current_email)
+            .values(**values)
+        )
+
+
+def test_changes_on_either_side_flow_and_a_conflict_keeps_both_values_and_the_decision(
+    engine, workspace_id, hubspot_client, hubspot_sandbox
+):
+    set_config(engine, workspace_id, conflict_policy="hubspot_wins")
+    add_leads(
+        engine,
+        workspace_id,
+        [{"email": f"p{i}@example.com", "first_name": f"P{i}", "title": "CTO"} for i in range(3)],
+    )
+    sync(engine, hubspot_client, workspace_id)
+    ids = {email: c["id"] for email, c in contacts(hubspot_client).items()}
+    update_lead(engine, workspace_id, "p0@example.com", title="VP Sales")  # ColdCopy only
+    hubspot_sandbox.admin.ui_edit(ids["p1@example.com"], {"firstname": "Penelope"})  # HubSpot only
+    update_lead(engine, workspace_id, "p2@example.com", title="Founder")  # both, differently
+    hubspot_sandbox.admin.ui_edit(ids["p2@example.com"], {"jobtitle": "Chair"})
+
+    report = sync(engine, hubspot_client, workspace_id)
+    assert report.errors == 0
+    in_hubspot, in_coldcopy = contacts(hubspot_client), lead_rows(engine, workspace_id)
+    assert in_hubspot["p0@example.com"]["jobtitle"] == "VP Sales"
+    assert in_coldcopy["p1@example.com"]["first_name"] == "Penelope"
+    assert in_coldcopy["p2@example.com"]["title"] == in_hubspot["p2@example.com"]["jobtitle"] == "Chair"
+    with engine.connect() as conn:
+        [conflict] = conn.execute(
+            sa.select(sync_conflicts).where(sync_conflicts.c.workspace_id == workspace_id)
+        ).all()
+    assert (conflict.field, conflict.coldcopy_value, conflict.hubspot_value) == (
+        "jobtitle",
+        "Founder",
+        "Chair",
+    )
+    assert (conflict.policy, conflict.winner, conflict.resolved_value) == ("hubspot_wins", "hubspot", "Chair")
+    # The sync's own write to the lead is not in the outbox, so nothing echoes back.
+    before = write_calls(hubspot_sandbox)
+    assert sync(engine, hubspot_client, workspace_id).counts["push"] == 0
+    assert write_calls(hubspot_sandbox) == before
+
+
+def test_faults_and_a_run_killed_mid_push_converge_with_no_duplicate(
+    engine, workspace_id, hubspot_client, hubspot_sandbox
+):
+    add_leads(
+        engine, workspace_id, [{"email": f"k{i}@example.com", "first_name": f"K{i}"} for i in range(350)]
+    )
+    hubspot_sandbox.admin.configure(
+        faults={"error_500": 0.15, "error_503": 0.05, "drop_connection": 0.05, "rate_limit_429": 0.05}
+    )
+    # A run killed after its HubSpot writes, before it recorded anything.
+    ensure_hubspot_properties(prepare(engine, hubspot_client, workspace_id))
+    job = prepare(engine, hubspot_client, workspace_id, search_lag_seconds=SEARCH_LAG)
+    changed = sync_engine.read_changed_leads(job)
+    plan = sync_engine.plan_sync(job, changed, sync_engine.read_changed_contacts(job, changed))
+    sync_engine.push_contacts(job, plan)
+    for _ in range(4):  # runs that meet faults until every row went through
+        if sync(engine, hubspot_client, workspace_id).errors == 0:
+            break
+    hubspot_sandbox.admin.configure(
+        faults={"error_500": 0, "error_503": 0, "drop_connection": 0, "rate_limit_429": 0}
+    )
+    sync(engine, hubspot_client, workspace_id)
+    in_hubspot = contacts(hubspot_client)  # asserts no email twice
+    assert sorted(in_hubspot) == sorted(lead_rows(engine, workspace_id))
+    assert all(in_hubspot[f"k{i}@example.com"]["firstname"] == f"K{i}" for i in range(350))
+    with engine.connect() as conn:
+        statuses = conn.execute(
+            sa.select(hubspot_sync_status.c.status, sa.func.count())
+            .where(hubspot_sync_status.c.workspace_id == workspace_id)
+            .group_by(hubspot_sync_status.c.status)
+        ).all()
+    assert dict(statuses) == {"synced": 350}
+    before = write_calls(hubspot_sandbox)
+    sync(engine, hubspot_client, workspace_id)
+    assert write_calls(hubspot_sandbox) == before
+
+
+def test_a_failed_row_stays_in_the_retry_index_until_it_succeeds(engine, workspace_id, hubspot_client):
+    add_leads(engine, workspace_id, [{"email": "good@example.com"}, {"email": "bad@example"}])
+    first = sync(engine, hubspot_client, workspace_id)
+    assert first.errors == 1
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(hubspot_sync_status).where(
+                hubspot_sync_status.c.workspace_id == workspace_id, hubspot_sync_status.c.status == "error"
+            )
+        ).one()
+    assert row.attempts == 1 and "email" in row.error_message.lower()
+    assert sync(engine, hubspot_client, workspace_id).errors == 1  # retried with no change to the lead
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                sa.select(hubspot_sync_status.c.attempts).where(hubspot_sync_status.c.id == row.id)
+            ).scalar_one()
+            == 2
+        )
+    update_lead(engine, workspace_id, "bad@example", email="fixed@example.com")
+    assert sync(engine, hubspot_client, workspace_id).errors == 0
+    assert "fixed@example.com" in contacts(hubspot_client)
+
+
+def test_deleted_and_archived_records_are_not_recreated(
+    engine, workspace_id, hubspot_client, hubspot_sandbox
+):
+    set_config(engine, workspace_id, on_hubspot_archive="delete_lead")
+    add_leads(engine, workspace_id, [{"email": "gone@example.com"}, {"email": "archived@example.com"}])
+    sync(engine, hubspot_client, workspace_id)
+    ids = {email: c["id"] for email, c in contacts(hubspot_client).items()}
+    with engine.begin() as conn:
+        conn.execute(
+            sa.delete(leads).where(leads.c.workspace_id == workspace_id, leads.c.email == "gone@example.com")
+        )
+    hubspot_sandbox.admin.ui_edit(ids["gone@example.com"], {"firstname": "Still here"})
+    hubspot_client.archive("contacts", ids["archived@example.com"])
+    with engine.begin() as conn:  # what the API's webhook endpoint stores for the archive
+        conn.execute(
+            sa.text(
+                "INSERT INTO webhook_events (portal_id, workspace_id, subscription_id, event_id, object_id, occurred_at, "
+                "subscription_type, payload) VALUES (1, :ws, 1, 1, :oid, 1, 'contact.deletion', '{}')"
+            ),
+            {"ws": workspace_id, "oid": int(ids["archived@example.com"])},
+        )
+    report = sync(engine, hubspot_client, workspace_id)
+    assert report.counts["tombstones"] == 2 and report.counts["lead_deletes"] == 1
+    assert lead_rows(engine, workspace_id) == {}  # neither re-created from HubSpot
+    assert "archived@example.com" not in contacts(hubspot_client)
+    hubspot_sandbox.admin.ui_edit(ids["gone@example.com"], {"firstname": "Again"})
+    assert sync(engine, hubspot_client, workspace_id).counts["pull_new"] == 0
+
+
+def test_a_dry_run_reports_the_plan_and_changes_nothing(
+    engine, workspace_id, hubspot_client, hubspot_sandbox
+):
+    add_leads(engine, workspace_id, [{"email": f"d{i}@example.com"} for i in range(5)])
+    hubspot_client.batch_upsert("contacts", [{"email": "fromhub@example.com", "firstname": "H"}])
+    report = sync(engine, hubspot_client, workspace_id, dry_run=True)
+    assert report.dry_run and report.counts["push_new"] == 5 and report.counts["pull_new"] == 1
+    assert set(contacts(hubspot_client)) == {"fromhub@example.com"}
+    assert set(lead_rows(engine, workspace_id)) == {f"d{i}@example.com" for i in range(5)}
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(hubspot_sync_status)
+                .where(hubspot_sync_status.c.workspace_id == workspace_id)
+            ).scalar_one()
+            == 0
+        )
