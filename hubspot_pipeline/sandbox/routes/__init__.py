@@ -12,6 +12,15 @@ def register_all(router: Router) -> None:
     batch.register(router)  # before objects: /batch/read must not be taken for GET-by-id paths
     search.register(router)
     objects.register(router)
-    for module_name in ("oauth", "properties", "associations", "merge", "timeline", "workflows", "webhooks"):
+    for module_name in (
+        "oauth",
+        "properties",
+        "associations",
+        "merge",
+        "gdpr",
+        "timeline",
+        "workflows",
+        "webhooks",
+    ):
         module = __import__(f"hubspot_pipeline.sandbox.routes.{module_name}", fromlist=["register"])
         module.register(router)
