@@ -63,10 +63,11 @@ def prepare(
     full: bool = False,
     run_id: str | None = None,
     search_lag_seconds: float = 30.0,
+    mapping_rows: list[dict[str, Any]] | None = None,
 ) -> SyncJob:
     with engine.connect() as conn:
         settings = store.workspace_settings(conn, workspace_id)
-        rows = store.mapping_rows(conn, workspace_id)
+        rows = store.mapping_rows(conn, workspace_id) if mapping_rows is None else mapping_rows
     mapping_set = compile_mappings(rows, default_policy=settings.conflict_policy)
     return SyncJob(engine, client, workspace_id, mapping_set, settings, full, run_id, search_lag_seconds)
 
@@ -505,45 +506,3 @@ def run_contact_sync(
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-PROPERTY_GROUP = "coldcopy_sync"
-PROPERTY_GROUP_LABEL = "ColdCopy sync"
-
-
-class MappingError(ValueError):
-    """The workspace's mappings cannot be synced as they are; the message lists each problem and the fix."""
-
-
-def ensure_hubspot_properties(job: SyncJob) -> list[str]:
-    """Check the mappings against the portal's contact properties and create the missing custom ones (text,
-    in their own group). Returns the names created; raises MappingError listing every bad mapping."""
-    from hubspot_pipeline.sync.mapping import validate_mapping_set
-
-    if job.client is None:
-        return []
-    existing = job.client.list_properties("contacts")
-    problems = validate_mapping_set([m.mapping for m in job.mapping_set.mappings], existing)
-    if problems:
-        raise MappingError("; ".join(str(p) for p in problems))
-    names = {str(p["name"]) for p in existing}
-    missing = [m for m in job.mapping_set.mappings if m.column not in names]
-    if missing:
-        job.client.create_property_group("contacts", PROPERTY_GROUP, PROPERTY_GROUP_LABEL)
-    for compiled in missing:
-        produces = compiled.pipeline.produces or frozenset({"string"})
-        kind, field_type = (
-            ("number", "number") if produces == frozenset({"number", "string"}) else ("string", "text")
-        )
-        job.client.create_property(
-            "contacts",
-            {
-                "name": compiled.column,
-                "label": compiled.column.replace("_", " ").capitalize(),
-                "type": kind,
-                "fieldType": field_type,
-                "groupName": PROPERTY_GROUP,
-                "description": f"Synced from ColdCopy's {compiled.mapping.coldcopy_field}",
-            },
-        )
-    return [m.column for m in missing]

@@ -15,7 +15,8 @@ from hubspot_pipeline.db.tables import hubspot_sync_config, hubspot_sync_status,
 from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.sandbox.testing import SandboxHandle
 from hubspot_pipeline.sync import engine as sync_engine
-from hubspot_pipeline.sync.engine import ensure_hubspot_properties, prepare, run_contact_sync
+from hubspot_pipeline.sync.engine import prepare, run_contact_sync
+from hubspot_pipeline.sync.properties import ensure_hubspot_properties
 
 WRITE_ENDPOINTS = ("batch/upsert", "batch/update", "batch/create")
 # The sandbox has no index lag here, and the client learns HubSpot's clock from the Date header, in whole

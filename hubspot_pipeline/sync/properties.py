@@ -1,0 +1,46 @@
+"""Custom HubSpot properties the mappings need: checked against the portal's definitions, the missing ones
+created (text, or number after a `number` transform) in the sync's own property group."""
+
+from __future__ import annotations
+
+from hubspot_pipeline.sync.engine import SyncJob
+from hubspot_pipeline.sync.mapping import validate_mapping_set
+
+PROPERTY_GROUP = "coldcopy_sync"
+PROPERTY_GROUP_LABEL = "ColdCopy sync"
+
+
+class MappingError(ValueError):
+    """The workspace's mappings cannot be synced as they are; the message lists each problem and the fix."""
+
+
+def ensure_hubspot_properties(job: SyncJob) -> list[str]:
+    """Check the mappings against the portal's contact properties and create the missing custom ones (text,
+    in their own group). Returns the names created; raises MappingError listing every bad mapping."""
+    if job.client is None:
+        return []
+    existing = job.client.list_properties("contacts")
+    problems = validate_mapping_set([m.mapping for m in job.mapping_set.mappings], existing)
+    if problems:
+        raise MappingError("; ".join(str(p) for p in problems))
+    names = {str(p["name"]) for p in existing}
+    missing = [m for m in job.mapping_set.mappings if m.column not in names]
+    if missing:
+        job.client.create_property_group("contacts", PROPERTY_GROUP, PROPERTY_GROUP_LABEL)
+    for compiled in missing:
+        produces = compiled.pipeline.produces or frozenset({"string"})
+        kind, field_type = (
+            ("number", "number") if produces == frozenset({"number", "string"}) else ("string", "text")
+        )
+        job.client.create_property(
+            "contacts",
+            {
+                "name": compiled.column,
+                "label": compiled.column.replace("_", " ").capitalize(),
+                "type": kind,
+                "fieldType": field_type,
+                "groupName": PROPERTY_GROUP,
+                "description": f"Synced from ColdCopy's {compiled.mapping.coldcopy_field}",
+            },
+        )
+    return [m.column for m in missing]
