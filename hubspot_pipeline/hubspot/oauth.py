@@ -35,6 +35,12 @@ SCOPES = (
     "crm.objects.deals.write",
     "sales-email-read",
     "timeline",
+    # Beyond the seed's list: reading property definitions and creating the missing custom properties
+    # of a mapping set need the schema scopes (HubSpot answers 403 MISSING_SCOPES without them).
+    "crm.schemas.contacts.read",
+    "crm.schemas.contacts.write",
+    "crm.schemas.companies.read",
+    "crm.schemas.companies.write",
 )
 PUBLIC_API = "https://api.hubapi.com"
 PUBLIC_AUTHORIZE_URL = "https://app.hubspot.com/oauth/authorize"
