@@ -295,6 +295,41 @@ async def get_event(context: RequestContext) -> Reply:
     return Reply(200, _event_json(event))
 
 
+_PLACEHOLDER = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
+
+
+def _render(template_text: str | None, event: TimelineEvent) -> str:
+    """Fills {{token}} and {{extraData.key}} placeholders, the subset of Handlebars event templates use most."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("extraData.") and isinstance(event.extra_data, dict):
+            return str(event.extra_data.get(name.split(".", 1)[1], ""))
+        return event.tokens.get(name, "")
+
+    return _PLACEHOLDER.sub(value, template_text or "")
+
+
+def _stored_event(context: RequestContext) -> tuple[TimelineEvent, EventTemplate]:
+    key = (context.params["eventTemplateId"], context.params["eventId"])
+    event = context.portal.timeline_events.get(key)
+    if event is None:
+        raise resource_not_found(f"Event {key[1]} of event template {key[0]} does not exist.")
+    return event, _template(context, key[0])
+
+
+async def event_detail(context: RequestContext) -> Reply:
+    event, template = _stored_event(context)
+    return Reply(200, {"details": _render(template.detail_template, event)})
+
+
+async def render_event(context: RequestContext) -> Reply:
+    event, template = _stored_event(context)
+    detail = context.query.get("detail", "false").lower() == "true"
+    html = _render(template.detail_template if detail else template.header_template, event)
+    return Reply(200, raw=html.encode(), media_type="text/html;charset=utf-8")
+
+
 def register(router: Router) -> None:
     developer = {"auth": "developer", "limit": "none"}
     templates = BASE + "/{appId}/event-templates"
@@ -309,3 +344,5 @@ def register(router: Router) -> None:
     router.add("POST", BASE + "/events", create_event, scopes=EVENT_SCOPES)
     router.add("POST", BASE + "/events/batch/create", create_events, scopes=EVENT_SCOPES)
     router.add("GET", BASE + "/events/{eventTemplateId}/{eventId}", get_event)
+    router.add("GET", BASE + "/events/{eventTemplateId}/{eventId}/detail", event_detail)
+    router.add("GET", BASE + "/events/{eventTemplateId}/{eventId}/render", render_event)
