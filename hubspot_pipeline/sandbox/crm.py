@@ -127,7 +127,7 @@ def create_record(
     properties[object_type.created_property] = stamp
     properties[object_type.last_modified_property] = stamp
     record = CrmRecord(
-        record_id, properties, now_ms, now_ms, [HistoryEntry(now_ms, source, dict(properties))]
+        record_id, properties, now_ms, now_ms, [HistoryEntry(now_ms, source, properties)]
     )
     portal.store(object_type).insert(record, visible_at)
     _emit(portal, object_type, "creation", record_id, now_ms, source, changeFlag="CREATED")
