@@ -1,20 +1,27 @@
 """One request budget per HubSpot portal, shared by every process of a deployment, kept in PostgreSQL.
 
     limiter = PostgresRateLimiter(engine, portal_key="hub:123", per_ten_seconds=110, daily_limit=None)
-    limiter.acquire("general")    # blocks until a call may be made; returns the seconds waited
-    limiter.acquire("search")     # search has its own 5-per-second budget (reference §9.1)
-    limiter.observe(headers)      # X-HubSpot-RateLimit-* of a response: adopt a lower Max, count others' use
-    limiter.block("general", 10)  # after a 429: every process pauses
+    grant = limiter.acquire("general")   # blocks until a call may be made (grant.waited: seconds waited)
+    ...make the call...
+    limiter.complete(grant)              # the call is over (answered or failed)
+    limiter.acquire("search")            # search has its own 5-per-second budget (reference §9.1)
+    limiter.observe(headers)             # X-HubSpot-RateLimit-* of a response: lower Max, others' use
+    limiter.block("general", 10)         # after a 429: every process pauses
 
 Rows of `hubspot_rate_limit_buckets`, one per (portal, policy), are locked for the few milliseconds of a
-decision. `general` and `search` keep a sliding log of grant times (database clock), so *no rolling window*
-holds more than `limit` grants, whatever mix of processes and threads asks: a fixed-window counter would let
-twice the limit through across a window edge. The window is lengthened by `guard_seconds` so that jitter
-between the grant and the request reaching HubSpot cannot squeeze an extra call into HubSpot's own window;
-searches are moreover spaced evenly (window / limit apart), because one second leaves little room for jitter.
+decision. `general` and `search` keep a sliding log with, for every call, an upper bound of the moment HubSpot
+counted it: while the call is in flight, its start plus the longest a call may take (`max_call_seconds`); once
+it is over, the moment it ended (HubSpot counted it somewhere between start and end). A new call is allowed
+when fewer than `limit` entries lie within the window before now. That guarantees that *no rolling window at
+HubSpot* holds more than `limit` calls, whatever the mix of processes and threads, and however late a request
+reaches HubSpot: the last call granted in any such window saw every other one in its log. (A fixed-window
+counter lets twice the limit through across a window edge; logging grant times alone fails when a request is
+delayed on its way.) `guard_seconds` widens the window for clock differences between PostgreSQL and HubSpot.
+
 `per_ten_seconds` is the portal's general budget (100, 110 for OAuth apps, 190, 250); one process configures
-it (the sync), the others pass None and use whatever the portal's row says. `daily` counts calls since the start of the portal's day (`timezone`) and, once spent, raises
-`HubSpotRateLimitError` until the reset instead of waiting.
+it (the sync), the others pass None and use whatever the portal's row says. `daily` counts calls since the
+start of the portal's day (`timezone`) and, once spent, raises `HubSpotRateLimitError` until the reset
+instead of waiting.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -40,8 +48,19 @@ MAX_SINGLE_SLEEP = 1.0
 DAILY_SYNC_SECONDS = 5.0
 
 
+@dataclass(frozen=True)
+class Grant:
+    """Permission for one call; hand it back to `complete()` when the call is over."""
+
+    kind: Kind
+    waited: float = 0.0
+    entry: dt.datetime | None = None  # its provisional entry in the log
+
+
 class RateLimiter(Protocol):
-    def acquire(self, kind: Kind) -> float: ...
+    def acquire(self, kind: Kind) -> Grant: ...
+
+    def complete(self, grant: Grant) -> None: ...
 
     def observe(self, headers: Mapping[str, str]) -> None: ...
 
@@ -53,8 +72,11 @@ class RateLimiter(Protocol):
 class UnlimitedRateLimiter:
     """No shared budget: for one-off scripts and protocol tests only; never for a real portal."""
 
-    def acquire(self, kind: Kind) -> float:
-        return 0.0
+    def acquire(self, kind: Kind) -> Grant:
+        return Grant(kind)
+
+    def complete(self, grant: Grant) -> None:
+        return None
 
     def observe(self, headers: Mapping[str, str]) -> None:
         return None
@@ -76,8 +98,9 @@ class PostgresRateLimiter:
         window_seconds: float = 10.0,
         search_per_second: int = 5,
         daily_limit: int | None = None,
-        guard_seconds: float = 1.0,
-        search_guard_seconds: float = 0.2,
+        guard_seconds: float = 0.25,
+        search_guard_seconds: float = 0.1,
+        max_call_seconds: float = 75.0,
         timezone: str = "UTC",
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -85,6 +108,8 @@ class PostgresRateLimiter:
         self.portal_key = portal_key
         self.timezone = ZoneInfo(timezone)
         self._sleep = sleep
+        # An in-flight call counts until then; the client's timeout (with retries of a read) is shorter.
+        self.max_call = dt.timedelta(seconds=max_call_seconds)
         self._windows = {
             "general": (
                 per_ten_seconds or DEFAULT_PER_TEN_SECONDS,
@@ -130,16 +155,30 @@ class PostgresRateLimiter:
                 conn.execute(statement)
 
     # -- taking budget ---------------------------------------------------------------------------------
-    def acquire(self, kind: Kind) -> float:
-        """Wait until one call of this kind fits every budget, record it, return the seconds waited."""
+    def acquire(self, kind: Kind) -> Grant:
+        """Wait until one call of this kind fits every budget and record it."""
         started = time.monotonic()
         while True:
-            wait = self._try_acquire(kind)
-            if wait <= 0:
-                return time.monotonic() - started
+            wait, entry = self._try_acquire(kind)
+            if entry is not None:
+                return Grant(kind, time.monotonic() - started, entry)
             self._sleep(min(wait, MAX_SINGLE_SLEEP))
 
-    def _try_acquire(self, kind: Kind) -> float:
+    def complete(self, grant: Grant) -> None:
+        """The call is over: HubSpot counted it by now, so its log entry becomes now (from its provisional,
+        later, bound), and the budget frees up as early as it safely can."""
+        if grant.entry is None:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(buckets)
+                .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == grant.kind)
+                .values(
+                    grants=sa.func.array_replace(buckets.c.grants, grant.entry, sa.func.clock_timestamp())
+                )
+            )
+
+    def _try_acquire(self, kind: Kind) -> tuple[float, dt.datetime | None]:
         with self.engine.begin() as conn:
             rows = {
                 row.policy: row
@@ -160,31 +199,28 @@ class PostgresRateLimiter:
                         raise self._daily_error(row.blocked_until.timestamp())
                     wait = max(wait, (row.blocked_until - now).total_seconds())
             horizon = now - dt.timedelta(milliseconds=window.window_ms)
-            grants = [g for g in window.grants if g > horizon]
-            if len(grants) >= window.limit:
-                wait = max(wait, (grants[len(grants) - window.limit] - horizon).total_seconds())
-            if kind == "search" and grants:
-                # Searches are also spaced evenly: with a one-second window, a burst that reaches HubSpot
-                # late could otherwise share a window with the next burst.
-                spacing = dt.timedelta(milliseconds=window.window_ms / window.limit)
-                wait = max(wait, (grants[-1] + spacing - now).total_seconds())
+            # Entries are upper bounds of when HubSpot counted each call; in-flight ones lie in the future.
+            entries = sorted(g for g in window.grants if g > horizon)
+            if len(entries) >= window.limit:
+                wait = max(wait, (entries[len(entries) - window.limit] - horizon).total_seconds())
             day_start = self._day_start(now)
             used = daily.used if daily.window_start >= day_start else 0
             if daily.limit and used >= daily.limit:
                 raise self._daily_error(self._next_day(now).timestamp())
             if wait > 0:
-                return max(wait, 0.001)
+                return max(wait, 0.001), None
+            entry = now + self.max_call
             conn.execute(
                 sa.update(buckets)
                 .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == kind)
-                .values(grants=[*grants, now], updated_at=now)
+                .values(grants=[*entries, entry], updated_at=now)
             )
             conn.execute(
                 sa.update(buckets)
                 .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == "daily")
                 .values(used=used + 1, window_start=max(daily.window_start, day_start), updated_at=now)
             )
-            return 0.0
+            return 0.0, entry
 
     # -- learning from HubSpot -------------------------------------------------------------------------
     def observe(self, headers: Mapping[str, str]) -> None:
@@ -197,7 +233,9 @@ class PostgresRateLimiter:
         lower_max = maximum is not None and maximum < self._known_limit
         running_low = remaining is not None and remaining < max(2, self._known_limit // 5)
         # The daily count only needs to be roughly right: refresh it from HubSpot every few seconds.
-        daily_due = daily is not None and daily_remaining is not None and time.monotonic() >= self._next_daily_sync
+        daily_due = (
+            daily is not None and daily_remaining is not None and time.monotonic() >= self._next_daily_sync
+        )
         if not (lower_max or running_low or daily_due):
             return
         with self.engine.begin() as conn:

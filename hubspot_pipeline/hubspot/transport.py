@@ -27,6 +27,7 @@ from hubspot_pipeline.hubspot.errors import (
 from hubspot_pipeline.hubspot.limiter import Kind, RateLimiter, UnlimitedRateLimiter
 from hubspot_pipeline.hubspot.metrics import ClientMetrics
 from hubspot_pipeline.hubspot.retry import (
+    UNSENT_ERRORS,
     Attempts,
     RetryPolicy,
     decide_network,
@@ -121,14 +122,18 @@ class Transport:
         attempts = Attempts()
         refreshed = False
         while True:
-            self.metrics.record_wait(self.limiter.acquire(kind))
             token = self.auth.bearer()
+            grant = self.limiter.acquire(kind)
+            self.metrics.record_wait(grant.waited)
             started = time.monotonic()
             try:
                 raw = self._http.request(
                     method, path, json=json, params=params, headers={"Authorization": f"Bearer {token}"}
                 )
             except httpx.TransportError as error:
+                if isinstance(error, UNSENT_ERRORS):
+                    self.limiter.complete(grant)
+                # Otherwise HubSpot may still count the request later: its entry keeps its provisional bound.
                 self.metrics.record_call(label, "network", time.monotonic() - started)
                 decision = decide_network(self.retry, attempts, error, idempotent=idempotent, rng=self._rng)
                 if not decision.retry:
@@ -144,6 +149,7 @@ class Transport:
                 self.metrics.record_retry(decision.kind)
                 self._sleep(decision.wait)
                 continue
+            self.limiter.complete(grant)
             self.metrics.record_call(label, raw.status_code, time.monotonic() - started)
             self._note_server_clock(raw.headers)
             if kind == "general":

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot.errors import HubSpotRateLimitError
-from hubspot_pipeline.hubspot.limiter import PostgresRateLimiter
+from hubspot_pipeline.hubspot.limiter import Grant, PostgresRateLimiter
 
 
 def _max_in_any_window(times: list[float], window: float) -> int:
@@ -36,9 +36,10 @@ def test_threads_of_two_limiters_never_exceed_the_rolling_window(engine: sa.Engi
 
     def worker(limiter: PostgresRateLimiter) -> None:
         for _ in range(5):
-            limiter.acquire("general")
+            grant = limiter.acquire("general")
             with lock:
                 granted.append(time.monotonic())
+            limiter.complete(grant)
 
     threads = [threading.Thread(target=worker, args=(limiters[i % 2],)) for i in range(4)]
     for thread in threads:
@@ -46,8 +47,30 @@ def test_threads_of_two_limiters_never_exceed_the_rolling_window(engine: sa.Engi
     for thread in threads:
         thread.join()
     assert len(granted) == 20
-    # Grants are timestamped by the database; the local clock read just after can only lag, so allow 50 ms.
+    # Calls complete right away here, so each entry is about its grant time; allow 50 ms for reading the clock.
     assert _max_in_any_window(granted, 0.95) <= 5
+
+
+def test_a_call_still_in_flight_keeps_its_place_in_the_window(engine: sa.Engine) -> None:
+    # Regression guard: logging only grant times lets a request that reaches HubSpot late share a window
+    # with later ones. An in-flight call counts until it completes, however long ago it was granted.
+    portal = f"test:{uuid.uuid4()}"
+    pending: list[Grant] = []
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if pending:
+            limiter.complete(pending.pop(0))  # the slow call finally answers
+
+    limiter = PostgresRateLimiter(
+        engine, portal, per_ten_seconds=1, window_seconds=0.2, guard_seconds=0, sleep=sleep
+    )
+    pending.append(limiter.acquire("general"))
+    time.sleep(0.3)  # the grant is older than the window now, but its call is still in flight
+    second = limiter.acquire("general")
+    assert slept, "the in-flight call still held its place"
+    assert second.entry is not None
 
 
 def test_search_has_its_own_budget(engine: sa.Engine) -> None:
@@ -111,7 +134,7 @@ def test_calls_made_by_someone_else_are_counted_from_the_remaining_header(engine
     limiter = PostgresRateLimiter(
         engine, portal, per_ten_seconds=10, window_seconds=1.0, guard_seconds=0, sleep=slept.append
     )
-    limiter.acquire("general")
+    limiter.complete(limiter.acquire("general"))
     limiter.observe({"X-HubSpot-RateLimit-Max": "10", "X-HubSpot-RateLimit-Remaining": "0"})
-    limiter.acquire("general")
+    limiter.complete(limiter.acquire("general"))
     assert slept  # the budget was spent elsewhere: the next call had to wait

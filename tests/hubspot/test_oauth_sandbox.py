@@ -112,7 +112,8 @@ def test_a_token_expiring_mid_run_is_refreshed_and_the_run_goes_on_with_nothing_
         after = client.batch_upsert("contacts", [{"email": f"b{i}@example.com"} for i in range(300)])
         assert before.errors == [] and after.errors == [] and len(after.by_key) == 300
         assert auth.refreshes == 1
-        assert hubspot_sandbox.admin.calls("POST /crm/v3/objects/contacts/batch/upsert", 401) == 1
+        # The three batches in flight when it expired each got one 401; one refresh served them all.
+        assert 1 <= hubspot_sandbox.admin.calls("POST /crm/v3/objects/contacts/batch/upsert", 401) <= 3
         current = store.load(workspace_id)
         assert current.access_token != first.access_token
         assert client.get("contacts", "a1@example.com", id_property="email") is not None
