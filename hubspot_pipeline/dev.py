@@ -35,7 +35,9 @@ def _interrupt(signum: int, frame: object) -> None:
 
 @click.command()
 @click.option("--ui-port", default=UI_PORT, show_default=True)
-@click.option("--no-sandbox", is_flag=True, help="Do not start the sandbox (HUBSPOT_API_BASE_URL points elsewhere).")
+@click.option(
+    "--no-sandbox", is_flag=True, help="Do not start the sandbox (HUBSPOT_API_BASE_URL points elsewhere)."
+)
 @click.option("--no-api", is_flag=True, help="Do not start the API service.")
 def dev(ui_port: int, no_sandbox: bool, no_api: bool) -> None:
     """Run the database, sandbox, API and Dagster UI together until Ctrl-C."""
@@ -70,7 +72,10 @@ def dev(ui_port: int, no_sandbox: bool, no_api: bool) -> None:
     if not no_api:
         children.append(_spawn("API", [f"{bin_dir}/hubspot-pipeline", "serve", "--port", str(API_PORT)]))
     children.append(
-        _spawn("dagster", [f"{bin_dir}/dagster", "dev", "-w", "workspace.yaml", "-p", str(ui_port), "-h", "127.0.0.1"])
+        _spawn(
+            "dagster",
+            [f"{bin_dir}/dagster", "dev", "-w", "workspace.yaml", "-p", str(ui_port), "-h", "127.0.0.1"],
+        )
     )
     click.echo(f"Dagster UI: http://127.0.0.1:{ui_port}   API docs: http://127.0.0.1:{API_PORT}/docs")
     # A SIGTERM (from a supervisor or `timeout`) stops the stack as cleanly as Ctrl-C does.

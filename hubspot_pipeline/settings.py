@@ -35,9 +35,12 @@ class Settings(BaseSettings):
 
     # The seed's HubSpot names.
     hubspot_client_id: str = Field(default=SANDBOX_CLIENT_ID, alias="HUBSPOT_CLIENT_ID")
-    hubspot_client_secret: SecretStr = Field(default=SecretStr(SANDBOX_CLIENT_SECRET), alias="HUBSPOT_CLIENT_SECRET")
+    hubspot_client_secret: SecretStr = Field(
+        default=SecretStr(SANDBOX_CLIENT_SECRET), alias="HUBSPOT_CLIENT_SECRET"
+    )
     hubspot_redirect_uri: AnyHttpUrl = Field(
-        default=AnyHttpUrl("http://localhost:8000/api/integrations/hubspot/callback"), alias="HUBSPOT_REDIRECT_URI"
+        default=AnyHttpUrl("http://localhost:8000/api/integrations/hubspot/callback"),
+        alias="HUBSPOT_REDIRECT_URI",
     )
     # Unset means the local sandbox (started by the demo and `make dev`); production: https://api.hubapi.com
     hubspot_api_base_url: AnyHttpUrl | None = Field(default=None, alias="HUBSPOT_API_BASE_URL")

@@ -65,7 +65,9 @@ def test_demo_data_is_deterministic_from_the_seed() -> None:
     assert len({row[2] for row in first}) == 50  # emails unique
 
 
-def test_demo_data_loads_through_copy_without_touching_the_outbox(engine: sa.Engine, database_url: str) -> None:
+def test_demo_data_loads_through_copy_without_touching_the_outbox(
+    engine: sa.Engine, database_url: str
+) -> None:
     from hubspot_pipeline.db.tables import email_events, lead_changes, leads
     from hubspot_pipeline.demo.generate import DemoSize, load
 
@@ -74,6 +76,9 @@ def test_demo_data_loads_through_copy_without_touching_the_outbox(engine: sa.Eng
     with engine.connect() as conn:
         ids = report.workspace_ids
         assert conn.scalar(sa.select(sa.func.count()).where(leads.c.workspace_id.in_(ids))) == 120
-        assert conn.scalar(sa.select(sa.func.count()).where(email_events.c.workspace_id.in_(ids))) == report.email_events
+        assert (
+            conn.scalar(sa.select(sa.func.count()).where(email_events.c.workspace_id.in_(ids)))
+            == report.email_events
+        )
         assert report.email_events >= 240  # every lead was at least sent and delivered (or bounced)
         assert conn.scalar(sa.select(sa.func.count()).where(lead_changes.c.workspace_id.in_(ids))) == 0

@@ -59,7 +59,11 @@ def dagster_storage_url(url: str | None = None) -> str:
 @functools.cache
 def _engine_for(url: str) -> Engine:
     return sa.create_engine(
-        sqlalchemy_url(url), pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args={"options": "-c timezone=UTC"}
+        sqlalchemy_url(url),
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"options": "-c timezone=UTC"},
     )
 
 
@@ -70,5 +74,7 @@ def get_engine(url: str | None = None) -> Engine:
 @contextmanager
 def sync_writer(conn: Connection) -> Iterator[Connection]:
     """Mark writes on this connection's transaction as the sync's own, so the lead outbox ignores them."""
-    conn.execute(sa.text("SELECT set_config(:name, :value, true)"), {"name": WRITER_SETTING, "value": SYNC_WRITER})
+    conn.execute(
+        sa.text("SELECT set_config(:name, :value, true)"), {"name": WRITER_SETTING, "value": SYNC_WRITER}
+    )
     yield conn

@@ -40,5 +40,7 @@ def current_revision(engine: Engine | None = None) -> str | None:
 
     engine = engine or get_engine()
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"version_table": "hubspot_pipeline_alembic_version"})
+        context = MigrationContext.configure(
+            connection, opts={"version_table": "hubspot_pipeline_alembic_version"}
+        )
         return context.get_current_revision()

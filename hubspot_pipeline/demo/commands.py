@@ -23,7 +23,9 @@ def remove_demo_workspaces(engine: sa.Engine) -> int:
     with engine.begin() as conn:
         ids = [
             row.id
-            for row in conn.execute(sa.select(workspaces.c.id).where(workspaces.c.slug.startswith(DEMO_SLUG_PREFIX)))
+            for row in conn.execute(
+                sa.select(workspaces.c.id).where(workspaces.c.slug.startswith(DEMO_SLUG_PREFIX))
+            )
         ]
         if not ids:
             return 0
@@ -45,7 +47,9 @@ def load_demo_data(leads: int, workspaces: int, seed: int, events: bool = True):
     if removed:
         click.echo(f"removed {removed} earlier demo workspace(s)")
     show = _progress if leads >= 100_000 else None
-    return load(database_url(), DemoSize(workspaces=workspaces, leads=leads, events=events), seed=seed, progress=show)
+    return load(
+        database_url(), DemoSize(workspaces=workspaces, leads=leads, events=events), seed=seed, progress=show
+    )
 
 
 @click.command("demo-data")
@@ -80,4 +84,13 @@ def demo(leads: int, workspaces: int, seed: int) -> None:
     click.echo(
         f"demo data: {report.workspaces} workspaces, {report.campaigns} campaigns, {report.leads:,} leads, "
         f"{report.email_events:,} email events ({time.perf_counter() - started:.1f} s)"
+    )
+    import uuid
+
+    from hubspot_pipeline.db.connection import get_engine
+    from hubspot_pipeline.demo.run import run_demo
+
+    run_demo(get_engine(), [uuid.UUID(w) for w in report.workspace_ids], click.echo)
+    click.echo(
+        f"\ndemo finished in {time.perf_counter() - started:.1f} s; `make dev` opens the Dagster UI on these runs"
     )

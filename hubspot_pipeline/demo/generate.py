@@ -131,7 +131,11 @@ def event_rows(seed: int, start: int, leads: list[tuple], campaigns: dict[str, l
         sent = created_at + timedelta(hours=1)
         bounced = draws[i, 3] < P_BOUNCED
         events = [("sent", sent)]
-        events.append(("bounced", sent + timedelta(minutes=1)) if bounced else ("delivered", sent + timedelta(seconds=5)))
+        events.append(
+            ("bounced", sent + timedelta(minutes=1))
+            if bounced
+            else ("delivered", sent + timedelta(seconds=5))
+        )
         if not bounced and draws[i, 0] < P_OPENED:
             opened = sent + timedelta(seconds=int(offsets[i, 0]))
             events.append(("opened", opened))
@@ -142,7 +146,15 @@ def event_rows(seed: int, start: int, leads: list[tuple], campaigns: dict[str, l
             elif draws[i, 4] < P_UNSUBSCRIBED:
                 events.append(("unsubscribed", opened + timedelta(seconds=int(offsets[i, 3]))))
         for event_type, at in events:
-            yield (next(ids), workspace_id, lead_id, campaign_id, event_type, at.isoformat(), json.dumps({"step": 1}))
+            yield (
+                next(ids),
+                workspace_id,
+                lead_id,
+                campaign_id,
+                event_type,
+                at.isoformat(),
+                json.dumps({"step": 1}),
+            )
 
 
 def load(conninfo: str, size: DemoSize, seed: int = 7, progress=None) -> LoadReport:

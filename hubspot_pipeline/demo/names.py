@@ -20,7 +20,9 @@ COMPANY_STEMS = (
     "Radiant Redwood Sable Sierra Spruce Summit Tidal Vertex Willow Zenith"
 ).split()
 
-COMPANY_SUFFIXES = "Labs Systems Analytics Cloud Logistics Health Robotics Media Partners Software Energy Foods".split()
+COMPANY_SUFFIXES = (
+    "Labs Systems Analytics Cloud Logistics Health Robotics Media Partners Software Energy Foods".split()
+)
 
 TITLES = (
     "CEO|CTO|COO|VP Sales|VP Marketing|Head of Growth|Sales Manager|Account Executive|Marketing Manager|"

@@ -13,7 +13,13 @@ from alembic.migration import MigrationContext
 from hubspot_pipeline.db import migrate
 from hubspot_pipeline.db.connection import BULK_LOAD_WRITER, WRITER_SETTING, get_engine, sync_writer
 from hubspot_pipeline.db.embedded import create_database, drop_database
-from hubspot_pipeline.db.tables import hubspot_field_mappings, hubspot_sync_status, lead_changes, leads, metadata
+from hubspot_pipeline.db.tables import (
+    hubspot_field_mappings,
+    hubspot_sync_status,
+    lead_changes,
+    leads,
+    metadata,
+)
 
 
 IGNORED_DIFFERENCES = {"add_index", "remove_index", "remove_table_comment", "modify_comment"}
@@ -61,14 +67,25 @@ def test_table_definitions_match_the_migrations(engine: sa.Engine) -> None:
     assert differences == []
 
 
-def test_a_row_breaking_a_seed_check_constraint_is_refused(engine: sa.Engine, workspace_id: uuid.UUID) -> None:
-    with pytest.raises(sa.exc.IntegrityError, match="hubspot_field_mappings_direction_check"), engine.begin() as conn:
+def test_a_row_breaking_a_seed_check_constraint_is_refused(
+    engine: sa.Engine, workspace_id: uuid.UUID
+) -> None:
+    with (
+        pytest.raises(sa.exc.IntegrityError, match="hubspot_field_mappings_direction_check"),
+        engine.begin() as conn,
+    ):
         conn.execute(
             sa.insert(hubspot_field_mappings).values(
-                workspace_id=workspace_id, coldcopy_field="email", hubspot_property="email", direction="sideways"
+                workspace_id=workspace_id,
+                coldcopy_field="email",
+                hubspot_property="email",
+                direction="sideways",
             )
         )
-    with pytest.raises(sa.exc.IntegrityError, match="hubspot_sync_status_status_check"), engine.begin() as conn:
+    with (
+        pytest.raises(sa.exc.IntegrityError, match="hubspot_sync_status_status_check"),
+        engine.begin() as conn,
+    ):
         conn.execute(
             sa.insert(hubspot_sync_status).values(
                 workspace_id=workspace_id, entity_type="contact", entity_id=uuid.uuid4(), status="maybe"
@@ -85,11 +102,18 @@ def _changes(conn: sa.Connection, lead_id: uuid.UUID) -> list[tuple[str, list[st
     return [(row.operation, row.changed_fields) for row in rows]
 
 
-def test_the_outbox_records_ordinary_writes_and_ignores_the_syncs_own(engine: sa.Engine, workspace_id) -> None:
+def test_the_outbox_records_ordinary_writes_and_ignores_the_syncs_own(
+    engine: sa.Engine, workspace_id
+) -> None:
     with engine.begin() as conn:
         lead_id = conn.execute(
             sa.insert(leads)
-            .values(workspace_id=workspace_id, email="ada@example.com", first_name="Ada", custom_fields={"tier": "a"})
+            .values(
+                workspace_id=workspace_id,
+                email="ada@example.com",
+                first_name="Ada",
+                custom_fields={"tier": "a"},
+            )
             .returning(leads.c.id)
         ).scalar_one()
     with engine.begin() as conn:
@@ -118,7 +142,9 @@ def test_the_outbox_records_ordinary_writes_and_ignores_the_syncs_own(engine: sa
 def test_the_sync_setting_lasts_only_for_its_transaction(engine: sa.Engine, workspace_id) -> None:
     with engine.begin() as conn, sync_writer(conn):
         lead_id = conn.execute(
-            sa.insert(leads).values(workspace_id=workspace_id, email="grace@example.com").returning(leads.c.id)
+            sa.insert(leads)
+            .values(workspace_id=workspace_id, email="grace@example.com")
+            .returning(leads.c.id)
         ).scalar_one()
     with engine.begin() as conn:
         conn.execute(sa.update(leads).where(leads.c.id == lead_id).values(first_name="Grace"))

@@ -26,9 +26,15 @@ webhook_events = sa.Table(
     sa.Column("change_source", sa.Text),
     sa.Column("payload", JSONB, nullable=False),
     sa.Column("processed_at", sa.DateTime(timezone=True)),
-    sa.UniqueConstraint("subscription_id", "event_id", "object_id", "occurred_at", name="webhook_events_dedup_key"),
+    sa.UniqueConstraint(
+        "subscription_id", "event_id", "object_id", "occurred_at", name="webhook_events_dedup_key"
+    ),
 )
-sa.Index("webhook_events_pending_idx", webhook_events.c.id, postgresql_where=webhook_events.c.processed_at.is_(None))
+sa.Index(
+    "webhook_events_pending_idx",
+    webhook_events.c.id,
+    postgresql_where=webhook_events.c.processed_at.is_(None),
+)
 
 # Sync requests made through the API (POST /sync/contacts); a sensor turns each into a Dagster run. `seq` is
 # the sensor's cursor: inserts take a lock so that seq values become visible in order and none is skipped.
@@ -109,5 +115,7 @@ hubspot_rate_limit_buckets = sa.Table(
     sa.Column("used", sa.Integer, nullable=False, server_default="0"),
     sa.Column("blocked_until", sa.DateTime(timezone=True)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
-    sa.CheckConstraint("policy IN ('general', 'search', 'daily')", name="hubspot_rate_limit_buckets_policy_check"),
+    sa.CheckConstraint(
+        "policy IN ('general', 'search', 'daily')", name="hubspot_rate_limit_buckets_policy_check"
+    ),
 )

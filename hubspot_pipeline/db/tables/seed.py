@@ -39,7 +39,8 @@ hubspot_field_mappings = sa.Table(
     sa.Column("object_type", sa.Text, nullable=False, server_default="contact"),
     sa.Column("conflict_policy", sa.Text),
     sa.CheckConstraint(
-        "direction IN ('to_hubspot', 'from_hubspot', 'bidirectional')", name="hubspot_field_mappings_direction_check"
+        "direction IN ('to_hubspot', 'from_hubspot', 'bidirectional')",
+        name="hubspot_field_mappings_direction_check",
     ),
 )
 
@@ -62,7 +63,9 @@ hubspot_sync_status = sa.Table(
     sa.Column("agreed", JSONB),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("dead_at", sa.DateTime(timezone=True)),
-    sa.CheckConstraint("entity_type IN ('contact', 'company', 'activity')", name="hubspot_sync_status_entity_type_check"),
+    sa.CheckConstraint(
+        "entity_type IN ('contact', 'company', 'activity')", name="hubspot_sync_status_entity_type_check"
+    ),
     sa.CheckConstraint("status IN ('pending', 'synced', 'error')", name="hubspot_sync_status_status_check"),
 )
 sa.Index(
@@ -79,7 +82,9 @@ sa.Index(
     hubspot_sync_status.c.entity_type,
     postgresql_where=sa.text("status = 'error' AND dead_at IS NULL"),
 )
-sa.Index("hubspot_sync_status_hubspot_idx", hubspot_sync_status.c.workspace_id, hubspot_sync_status.c.hubspot_id)
+sa.Index(
+    "hubspot_sync_status_hubspot_idx", hubspot_sync_status.c.workspace_id, hubspot_sync_status.c.hubspot_id
+)
 
 hubspot_activity_log = sa.Table(
     "hubspot_activity_log",

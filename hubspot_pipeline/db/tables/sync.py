@@ -16,7 +16,12 @@ CONNECTION_STATUSES = ("connected", "needs_reconnect", "disconnected")
 hubspot_sync_config = sa.Table(
     "hubspot_sync_config",
     metadata,
-    sa.Column("workspace_id", UUID(as_uuid=True), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "workspace_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
     sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.text("true")),
     sa.Column("conflict_policy", sa.Text, nullable=False, server_default="latest"),
     sa.Column("schedule_cron", sa.Text, nullable=False, server_default="*/15 * * * *"),
@@ -28,8 +33,12 @@ hubspot_sync_config = sa.Table(
     sa.Column("connection_error", sa.Text),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
     sa.CheckConstraint(f"conflict_policy IN {CONFLICT_POLICIES!r}", name="hubspot_sync_config_policy_check"),
-    sa.CheckConstraint(f"on_hubspot_archive IN {ARCHIVED_CONTACT_ACTIONS!r}", name="hubspot_sync_config_archive_check"),
-    sa.CheckConstraint(f"connection_status IN {CONNECTION_STATUSES!r}", name="hubspot_sync_config_connection_check"),
+    sa.CheckConstraint(
+        f"on_hubspot_archive IN {ARCHIVED_CONTACT_ACTIONS!r}", name="hubspot_sync_config_archive_check"
+    ),
+    sa.CheckConstraint(
+        f"connection_status IN {CONNECTION_STATUSES!r}", name="hubspot_sync_config_connection_check"
+    ),
 )
 
 # The lead outbox: one row per insert/update/delete of a lead, written by a trigger on `leads`. Writes made
@@ -42,7 +51,9 @@ lead_changes = sa.Table(
     sa.Column("lead_id", UUID(as_uuid=True), nullable=False),
     sa.Column("operation", sa.Text, nullable=False),
     sa.Column("changed_fields", ARRAY(sa.Text)),
-    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")),
+    sa.Column(
+        "changed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")
+    ),
     sa.CheckConstraint("operation IN ('insert', 'update', 'delete')", name="lead_changes_operation_check"),
 )
 sa.Index("lead_changes_workspace_idx", lead_changes.c.workspace_id, lead_changes.c.id)
@@ -73,7 +84,12 @@ sa.Index("sync_conflicts_workspace_idx", sync_conflicts.c.workspace_id, sync_con
 sync_cursors = sa.Table(
     "sync_cursors",
     metadata,
-    sa.Column("workspace_id", UUID(as_uuid=True), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "workspace_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
     sa.Column("stream", sa.Text, primary_key=True),
     sa.Column("cursor", JSONB, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),

@@ -1,0 +1,98 @@
+"""The HubSpot side of the demo: each demo workspace connected to its own sandbox portal through the real
+OAuth flow, and each portal seeded with contacts, some of them the same people as the workspace's leads
+with different values, some known to HubSpot only."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import sqlalchemy as sa
+
+from hubspot_pipeline.db.tables import hubspot_sync_config, leads
+from hubspot_pipeline.hubspot import (
+    HubSpotClient,
+    OAuthApp,
+    TokenCipher,
+    TokenStore,
+    consume_state,
+    issue_state,
+)
+
+# Of each workspace's leads, every OVERLAP_EVERY-th is already a HubSpot contact; of those, every
+# DIFFER_EVERY-th has a job title and phone edited in HubSpot since (a conflict for the first sync).
+OVERLAP_EVERY = 3
+DIFFER_EVERY = 2
+HUBSPOT_ONLY = 20
+
+
+@dataclasses.dataclass
+class SeededPortal:
+    hub_id: int
+    matching: int = 0
+    differing: int = 0
+    hubspot_only: int = 0
+
+
+def connect_workspace(engine: sa.Engine, app: OAuthApp, workspace_id: uuid.UUID, hub_id: int) -> str:
+    """Authorize the app for `hub_id` as a user would, then exchange the code and store the tokens encrypted."""
+    state = issue_state(engine, workspace_id)
+    # /oauth/{portalId}/authorize pins the install to one account, as HubSpot allows.
+    url = app.authorize_url(state).replace("/oauth/authorize", f"/oauth/{hub_id}/authorize", 1)
+    redirect = httpx.get(url, follow_redirects=False, timeout=30)
+    query = parse_qs(urlsplit(redirect.headers["location"]).query)
+    if "code" not in query:
+        raise RuntimeError(f"the sandbox refused the authorization: {query.get('error_description')}")
+    assert consume_state(engine, query["state"][0]) == workspace_id
+    tokens = app.exchange_code(query["code"][0])
+    TokenStore(engine, TokenCipher.from_settings()).save(workspace_id, tokens)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.dialects.postgresql.insert(hubspot_sync_config)
+            .values(workspace_id=workspace_id)
+            .on_conflict_do_nothing()
+        )
+    return str(tokens.hub_id)
+
+
+def seed_portal(
+    engine: sa.Engine, client: HubSpotClient, workspace_id: uuid.UUID, hub_id: int
+) -> SeededPortal:
+    seeded = SeededPortal(hub_id)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(leads.c.email, leads.c.first_name, leads.c.last_name, leads.c.company, leads.c.title)
+            .where(leads.c.workspace_id == workspace_id)
+            .order_by(leads.c.email)
+        ).all()
+    inputs = []
+    for index, row in enumerate(rows[::OVERLAP_EVERY]):
+        properties = {
+            "email": row.email,
+            "firstname": row.first_name or "",
+            "lastname": row.last_name or "",
+            "company": row.company or "",
+            "jobtitle": row.title or "",
+        }
+        if index % DIFFER_EVERY == 0:
+            properties["jobtitle"] = f"Head of {['Sales', 'Growth', 'Partnerships'][index % 3]}"
+            properties["phone"] = f"+44 20 7946 {index:04d}"
+            seeded.differing += 1
+        seeded.matching += 1
+        inputs.append(properties)
+    for n in range(HUBSPOT_ONLY):
+        email = f"inbound{n}.{hub_id}@hubspot-only.example.com"
+        properties = {
+            "email": email,
+            "firstname": f"Inbound{n}",
+            "lastname": "Prospect",
+            "company": "Web Signup",
+        }
+        inputs.append(properties)
+        seeded.hubspot_only += 1
+    result = client.batch_upsert("contacts", inputs, id_property="email")
+    if result.errors:
+        raise RuntimeError(f"seeding HubSpot failed for {len(result.errors)} contacts: {result.errors[0]}")
+    return seeded
