@@ -26,7 +26,7 @@ def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: 
     first, second = out.split("run 2:")
     rows = re.findall(r"Demo Workspace \d\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", first)
     assert len(rows) == 2
-    for pushed, new_in_hubspot, pulled, new_leads, conflicts, errors in rows:
+    for _pushed, new_in_hubspot, pulled, new_leads, conflicts, errors in rows:
         assert int(new_in_hubspot) > 0 and int(new_leads) > 0 and int(pulled) > 0 and int(conflicts) > 0
         assert int(errors) == 0
     assert "hubspot wins" in first

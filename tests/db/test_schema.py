@@ -21,7 +21,6 @@ from hubspot_pipeline.db.tables import (
     metadata,
 )
 
-
 IGNORED_DIFFERENCES = {"add_index", "remove_index", "remove_table_comment", "modify_comment"}
 VERSION_TABLE = "hubspot_pipeline_alembic_version"
 
