@@ -1,0 +1,182 @@
+"""The webhook-queue and sync-request sensors, evaluated against the test database and a test Dagster
+instance: cursors, bounded batches, run keys, partitions, and outcomes written back. The runs themselves
+(contacts_sync_job) are the contact sync's; the end-to-end test drives them."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import dagster as dg
+import sqlalchemy as sa
+from api_support import Tenant, url
+from fastapi.testclient import TestClient
+from test_webhooks import event, post
+
+from hubspot_pipeline.api.webhook_ingest import store_events
+from hubspot_pipeline.db.tables import hubspot_sync_config, sync_requests, webhook_events
+from hubspot_pipeline.defs.webhooks import sensors
+
+
+def _max_event_id(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.coalesce(sa.func.max(webhook_events.c.id), 0))).scalar_one()
+
+
+def _max_request_seq(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.coalesce(sa.func.max(sync_requests.c.seq), 0))).scalar_one()
+
+
+def _tick(sensor, instance: dg.DagsterInstance, cursor: int):
+    return sensor(dg.build_sensor_context(instance=instance, cursor=str(cursor)))
+
+
+def test_one_run_per_workspace_with_new_events_keyed_by_the_cursor_range(
+    client, engine, tenant, other_tenant
+):
+    start = _max_event_id(engine)
+    post(client, [event(tenant.hub_id), event(tenant.hub_id, objectId=2)])
+    post(client, [event(other_tenant.hub_id)])
+    with dg.instance_for_test() as instance:
+        result = _tick(sensors.webhook_queue_sensor, instance, start)
+    end = _max_event_id(engine)
+    assert result.cursor == str(end)
+    by_partition = {request.partition_key: request for request in result.run_requests}
+    assert set(by_partition) == {str(tenant.workspace_id), str(other_tenant.workspace_id)}
+    mine = by_partition[str(tenant.workspace_id)]
+    assert mine.run_key == f"webhooks:{tenant.workspace_id}:{start}-{end}"
+    assert mine.tags[sensors.EVENTS_TAG] == f"{start}-{end}"
+    (added,) = result.dynamic_partitions_requests
+    assert set(added.partition_keys) == set(by_partition)
+
+
+def test_a_tick_evaluated_twice_asks_for_the_same_runs_and_the_next_tick_for_none(client, engine, tenant):
+    start = _max_event_id(engine)
+    post(client, [event(tenant.hub_id)])
+    with dg.instance_for_test() as instance:
+        first = _tick(sensors.webhook_queue_sensor, instance, start)
+        again = _tick(sensors.webhook_queue_sensor, instance, start)
+        after = _tick(sensors.webhook_queue_sensor, instance, int(first.cursor))
+    # Same run keys: the daemon launches a run key once, so a repeated tick cannot launch twice.
+    assert [r.run_key for r in first.run_requests] == [r.run_key for r in again.run_requests]
+    assert isinstance(after, dg.SkipReason)
+
+
+def test_the_queue_is_read_in_bounded_batches(client, engine, tenant, monkeypatch):
+    monkeypatch.setattr(sensors, "MAX_EVENTS_PER_TICK", 3)
+    start = _max_event_id(engine)
+    post(client, [event(tenant.hub_id, objectId=n) for n in range(5)])
+    with dg.instance_for_test() as instance:
+        first = _tick(sensors.webhook_queue_sensor, instance, start)
+        second = _tick(sensors.webhook_queue_sensor, instance, int(first.cursor))
+    assert int(first.cursor) == start + 3
+    assert int(second.cursor) == start + 5
+    assert first.run_requests[0].run_key != second.run_requests[0].run_key
+
+
+def test_workspaces_with_sync_off_and_unconnected_portals_launch_nothing(client, engine, tenant):
+    with engine.begin() as conn:
+        conn.execute(sa.insert(hubspot_sync_config).values(workspace_id=tenant.workspace_id, enabled=False))
+    start = _max_event_id(engine)
+    post(client, [event(tenant.hub_id), event(990_000_001)])
+    with dg.instance_for_test() as instance:
+        result = _tick(sensors.webhook_queue_sensor, instance, start)
+    assert result.run_requests == []
+    assert result.cursor == str(_max_event_id(engine))
+
+
+def test_a_batch_committed_late_is_not_skipped(engine: sa.Engine, tenant: Tenant):
+    # Regression guard for the cursor: ids are drawn under a lock held until commit, so a later delivery
+    # waits for an earlier, slow one instead of committing higher ids first.
+    start = _max_event_id(engine)
+    slow = engine.connect()
+    transaction = slow.begin()
+    slow.execute(sa.select(sa.func.pg_advisory_xact_lock(sensors_lock())))
+    slow.execute(sa.insert(webhook_events).values(_raw_row(tenant)))
+    fast = threading.Thread(
+        target=store_events, args=(engine, [event(tenant.hub_id)]), kwargs={"signature_version": "v3"}
+    )
+    fast.start()
+    time.sleep(0.3)
+    with dg.instance_for_test() as instance:
+        while_slow = _tick(sensors.webhook_queue_sensor, instance, start)
+        assert isinstance(while_slow, dg.SkipReason)  # the fast one is still waiting behind the slow one
+        transaction.commit()
+        slow.close()
+        fast.join(timeout=10)
+        result = _tick(sensors.webhook_queue_sensor, instance, start)
+    assert result.cursor == str(_max_event_id(engine))
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                sa.select(sa.func.count()).where(
+                    webhook_events.c.id > start, webhook_events.c.id <= int(result.cursor)
+                )
+            ).scalar_one()
+            == 2
+        )
+
+
+def sensors_lock() -> int:
+    from hubspot_pipeline.api.webhook_ingest import WEBHOOK_INSERT_LOCK
+
+    return WEBHOOK_INSERT_LOCK
+
+
+def _raw_row(tenant: Tenant) -> dict:
+    payload = event(tenant.hub_id)
+    return {
+        "portal_id": tenant.hub_id,
+        "workspace_id": tenant.workspace_id,
+        "subscription_id": payload["subscriptionId"],
+        "event_id": payload["eventId"],
+        "object_id": payload["objectId"],
+        "occurred_at": payload["occurredAt"],
+        "subscription_type": payload["subscriptionType"],
+        "payload": payload,
+    }
+
+
+def test_the_sync_request_sensor_launches_each_request_once(client: TestClient, engine, tenant: Tenant):
+    start = _max_request_seq(engine)
+    dry = client.post(url("/sync/contacts"), json={"dry_run": True}, headers=tenant.headers).json()
+    full = client.post(url("/sync/contacts"), json={"full_resync": True}, headers=tenant.headers).json()
+    with dg.instance_for_test() as instance:
+        result = _tick(sensors.sync_request_sensor, instance, start)
+        after = _tick(sensors.sync_request_sensor, instance, int(result.cursor))
+    assert [r.run_key for r in result.run_requests] == [
+        f"sync-request:{dry['id']}",
+        f"sync-request:{full['id']}",
+    ]
+    assert {r.partition_key for r in result.run_requests} == {str(tenant.workspace_id)}
+    assert result.run_requests[0].tags[sensors.REQUEST_TAG] == dry["id"]
+    assert int(result.cursor) == _max_request_seq(engine)
+    assert isinstance(after, dg.SkipReason)
+
+
+@dg.asset
+def _counted() -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"pushed": 3, "pulled": 2, "note": "text is left out"})
+
+
+def _run_of(instance: dg.DagsterInstance, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
+    """A finished run carrying the tags the sensor gave its run request, as the daemon would launch it."""
+    return dg.materialize([_counted], instance=instance, tags=tags)
+
+
+def test_the_outcome_of_a_run_is_written_back_to_its_request(client: TestClient, engine, tenant: Tenant):
+    start = _max_request_seq(engine)
+    request = client.post(url("/sync/contacts"), json={}, headers=tenant.headers).json()
+    with dg.instance_for_test() as instance:
+        launched = _tick(sensors.sync_request_sensor, instance, start)
+        # The run a daemon would launch for it, carrying the sensor's tags.
+        run = _run_of(instance, launched.run_requests[0].tags)
+        _tick(sensors.sync_request_sensor, instance, int(launched.cursor))
+    status = client.get(url(f"/sync/requests/{request['id']}"), headers=tenant.headers).json()
+    assert status["status"] == "succeeded"
+    assert status["run_id"] == run.run_id
+    assert status["result"] == {"run_status": "SUCCESS", "counts": {"_counted": {"pushed": 3, "pulled": 2}}}
+    assert status["finished_at"] is not None
+    recent = client.get(url("/sync/status"), headers=tenant.headers).json()["recent_runs"]
+    assert recent[0]["id"] == request["id"] and recent[0]["status"] == "succeeded"
