@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from hubspot_pipeline.db.connection import sync_writer
 from hubspot_pipeline.hubspot import HubSpotClient, SearchCursor
 from hubspot_pipeline.sync import store
-from hubspot_pipeline.sync.hashing import hash_frame
+from hubspot_pipeline.sync.hashing import hash_values
 from hubspot_pipeline.sync.mapping import (
     EMAIL,
     MappingSet,
@@ -123,16 +124,16 @@ def _scan_for_changes(conn: sa.Connection, job: SyncJob) -> tuple[list[pd.DataFr
     kept, scanned, unchanged = [], 0, 0
     for chunk in store.scan_leads(conn, job.workspace_id, job.mapping_set, SCAN_CHUNK_ROWS):
         scanned += len(chunk)
-        live = chunk[~chunk["tombstoned"]]
+        live = chunk[~chunk["tombstoned"].to_numpy(dtype=bool)]
         canonical = canonical_leads(live, job.mapping_set)
-        hashes = hash_frame(canonical, job.mapping_set.pushed_columns).to_numpy()
+        hashes = hash_values(canonical, job.mapping_set.pushed_columns).view(np.int64)
         same = (
-            (hashes == live["sync_hash"].to_numpy())
-            & (live["status"] == "synced").to_numpy()
-            & ~live["deleted"].to_numpy()
+            (hashes == live["pair_hash64"].to_numpy(dtype=np.int64))
+            & (live["pair_status"] == "synced").to_numpy(dtype=bool)
+            & ~live["deleted"].to_numpy(dtype=bool)
         )
         unchanged += int(same.sum())
-        kept.append(live.loc[~same].drop(columns=["hubspot_id", "sync_hash", "status", "tombstoned"]))
+        kept.append(live.loc[~same].drop(columns=["pair_status", "pair_hash64", "tombstoned"]))
     return kept, scanned, unchanged
 
 

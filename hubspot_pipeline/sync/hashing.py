@@ -20,15 +20,20 @@ def _signature(columns: Sequence[str]) -> str:
     return hashlib.blake2b("\x1f".join(columns).encode(), digest_size=8).hexdigest()
 
 
-def hash_frame(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
-    """One 16-hex-digit hash per row over `columns` (string values, "" for empty), index kept."""
+def hash_values(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """One unsigned 64-bit hash per row over `columns` (string values, "" for empty)."""
     ordered = sorted(columns)
-    if frame.empty:
-        return pd.Series([], index=frame.index, dtype=object)
     values = frame[ordered].copy()
     values["\x00fields"] = _signature(ordered)
-    hashed = pd.util.hash_pandas_object(values, index=False, hash_key=HASH_KEY).to_numpy(dtype=np.uint64)
-    return pd.Series(np.char.mod("%016x", hashed), index=frame.index, dtype=object)
+    return pd.util.hash_pandas_object(values, index=False, hash_key=HASH_KEY).to_numpy(dtype=np.uint64)
+
+
+def hash_frame(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """One 16-hex-digit hash per row over `columns` (string values, "" for empty), index kept. Stored
+    as text; `('x' || sync_hash)::bit(64)::bigint` in SQL is `hash_values(...).view(np.int64)`."""
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype=object)
+    return pd.Series(np.char.mod("%016x", hash_values(frame, columns)), index=frame.index, dtype=object)
 
 
 def hash_agreed(agreed: Sequence[Mapping[str, str] | None], columns: Sequence[str]) -> list[str | None]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from hubspot_pipeline.db.tables import (
     hubspot_field_mappings,
@@ -35,6 +36,7 @@ MAX_ATTEMPTS = 8  # a row failing this many runs in a row is marked dead for a h
 OUTBOX_STREAM = "lead_outbox"
 SEARCH_STREAM = "hubspot_contacts_search"
 WEBHOOK_STREAM = "hubspot_webhooks"
+STATE_BATCH = 20_000  # ids per state query
 
 
 @dataclass(frozen=True)
@@ -126,11 +128,13 @@ def _tidy_leads(frame: pd.DataFrame, mapping_set: MappingSet) -> pd.DataFrame:
 def scan_leads(
     conn: sa.Connection, workspace_id: uuid.UUID, mapping_set: MappingSet, chunk_rows: int = 100_000
 ) -> Iterator[pd.DataFrame]:
-    """Every lead of the workspace with its pair state (hubspot_id, sync_hash, status, tombstone), streamed
-    with COPY in chunks: the full resync reads a million leads this way in bounded memory."""
+    """Every lead of the workspace with its pair state (pair_status, pair_hash64: the agreed hash as a signed
+    64-bit integer, 0 when none; tombstoned), streamed with COPY in chunks: the full resync reads a million
+    leads this way in bounded memory."""
     select = (
-        f"SELECT {_lead_columns(custom_keys(mapping_set))}, s.hubspot_id, s.sync_hash, s.status, "
-        f"(s.agreed ? '{TOMBSTONE}') AS tombstoned FROM leads l LEFT JOIN hubspot_sync_status s "
+        f"SELECT {_lead_columns(custom_keys(mapping_set))}, s.status AS pair_status, "
+        "coalesce(('x' || s.sync_hash)::bit(64)::bigint, 0) AS pair_hash64, "
+        f"coalesce(s.agreed ? '{TOMBSTONE}', false) AS tombstoned FROM leads l LEFT JOIN hubspot_sync_status s "
         f"ON s.workspace_id = l.workspace_id AND s.entity_type = '{ENTITY}' AND s.entity_id = l.id "
         f"WHERE l.workspace_id = {_literal(str(workspace_id))}"
     )
@@ -149,8 +153,7 @@ def scan_leads(
         frame = chunk.astype(object)
         frame["deleted"] = frame["deleted"].eq("t")
         frame["tombstoned"] = frame["tombstoned"].eq("t")
-        for column in ("hubspot_id", "sync_hash", "status"):
-            frame[column] = frame[column].where(frame[column] != "", None)
+        frame["pair_hash64"] = chunk["pair_hash64"].astype("int64")
         yield frame
 
 
@@ -163,23 +166,26 @@ def read_state(
 ) -> pd.DataFrame:
     """Pair state by lead id or HubSpot id, index lead id, columns STATE_COLUMNS + attempts."""
     s = hubspot_sync_status
-    query = sa.select(
-        sa.cast(s.c.entity_id, sa.Text).label("lead_id"),
-        s.c.hubspot_id,
-        s.c.sync_hash,
-        s.c.agreed,
-        s.c.status,
-        s.c.attempts,
-    ).where(
-        s.c.workspace_id == workspace_id,
-        s.c.entity_type == ENTITY,
-        sa.or_(
-            s.c.entity_id.in_([uuid.UUID(i) for i in set(lead_ids) if not i.startswith("new:")]),
-            s.c.hubspot_id.in_(sorted(set(hubspot_ids))),
-        ),
-    )
-    rows = [dict(r) for r in conn.execute(query).mappings()]
+    leads_wanted = sorted({i for i in lead_ids if not str(i).startswith("new:")})
+    contacts_wanted = sorted(set(hubspot_ids))
+    rows: list[dict[str, Any]] = []
+    for start in range(0, max(len(leads_wanted), len(contacts_wanted), 1), STATE_BATCH):
+        some_leads = [uuid.UUID(i) for i in leads_wanted[start : start + STATE_BATCH]]
+        some_contacts = contacts_wanted[start : start + STATE_BATCH]
+        if not some_leads and not some_contacts:
+            break
+        query = sa.select(
+            sa.cast(s.c.entity_id, sa.Text).label("lead_id"),
+            s.c.hubspot_id, s.c.sync_hash, s.c.agreed, s.c.status, s.c.attempts,
+        ).where(
+            s.c.workspace_id == workspace_id,
+            s.c.entity_type == ENTITY,
+            sa.or_(s.c.entity_id == sa.any_(sa.cast(some_leads, ARRAY(UUID))),
+                   s.c.hubspot_id == sa.any_(sa.cast(some_contacts, ARRAY(sa.Text)))),
+        )
+        rows.extend(dict(r) for r in conn.execute(query).mappings())
     frame = pd.DataFrame(rows, columns=["lead_id", *STATE_COLUMNS, "attempts"], dtype=object)
+    frame = frame.drop_duplicates("lead_id")
     return frame.set_index("lead_id")
 
 
