@@ -43,6 +43,9 @@ SCOPES = (
     "crm.schemas.companies.write",
 )
 PUBLIC_API = "https://api.hubapi.com"
+# `hubspot-pipeline sandbox` (and `make dev`) serve the local HubSpot here; it is what an unset
+# HUBSPOT_API_BASE_URL means.
+LOCAL_SANDBOX_URL = "http://127.0.0.1:8765"
 PUBLIC_AUTHORIZE_URL = "https://app.hubspot.com/oauth/authorize"
 TOKEN_ATTEMPTS = 4
 
@@ -67,6 +70,16 @@ class TokenInfo:
     user: str | None
     expires_in: int | None
     active: bool
+
+
+def configured_api_base_url(settings: Any = None) -> str:
+    """HUBSPOT_API_BASE_URL, or the local sandbox when it is unset."""
+    from hubspot_pipeline.settings import get_settings
+
+    settings = settings or get_settings()
+    return (
+        str(settings.hubspot_api_base_url).rstrip("/") if settings.hubspot_api_base_url else LOCAL_SANDBOX_URL
+    )
 
 
 class OAuthApp:
@@ -94,9 +107,7 @@ class OAuthApp:
         from hubspot_pipeline.settings import get_settings
 
         settings = settings or get_settings()
-        base = api_base_url or (
-            str(settings.hubspot_api_base_url) if settings.hubspot_api_base_url else PUBLIC_API
-        )
+        base = api_base_url or configured_api_base_url(settings)
         authorize = (
             str(settings.hubspot_authorize_url)
             if settings.hubspot_authorize_url
