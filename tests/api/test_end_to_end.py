@@ -1,0 +1,166 @@
+"""End to end on the local stack's real parts: the sandbox as HubSpot, `hubspot-pipeline serve` over HTTP,
+PostgreSQL, the sensors and `contacts_sync_job` in a Dagster instance. A contact edited in the sandbox's UI
+surface reaches its lead through webhook, queue, sensor and run; the echo of the sync's own writes changes
+nothing. The search cursor's 30-second lag is left on, so the change can only arrive through the webhook."""
+
+from __future__ import annotations
+
+import time
+
+import dagster as dg
+import httpx
+import sqlalchemy as sa
+from api_support import Api, Tenant, url
+
+from hubspot_pipeline.db.tables import lead_changes, leads, sync_requests, webhook_events
+from hubspot_pipeline.defs.contacts import assets, jobs
+from hubspot_pipeline.defs.contacts.resources import ContactSyncResource
+from hubspot_pipeline.defs.webhooks import sensors
+from hubspot_pipeline.sandbox.testing import SandboxHandle
+
+WRITES = ("batch/upsert", "batch/update", "batch/create")
+
+
+def _job(database_url: str, sandbox: SandboxHandle) -> dg.JobDefinition:
+    # OAuth with the tokens the callback stored: the run talks to the portal the workspace connected.
+    resource = ContactSyncResource(database_url=database_url, hubspot_base_url=sandbox.base_url)
+    defs = dg.Definitions.merge(
+        assets.defs(), jobs.defs(), dg.Definitions(resources={"contact_sync": resource})
+    )
+    return defs.resolve_job_def("contacts_sync_job")
+
+
+def _launch(job, instance, result, workspace: str) -> list[dg.ExecuteInProcessResult]:
+    """What the daemon does with a tick's result, for this test's workspace (the database is shared)."""
+    for request in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    runs = []
+    for request in result.run_requests:
+        if request.partition_key == workspace:
+            runs.append(
+                job.execute_in_process(
+                    partition_key=request.partition_key,
+                    run_config=request.run_config,
+                    tags=request.tags,
+                    instance=instance,
+                )
+            )
+    assert runs and all(run.success for run in runs)
+    return runs
+
+
+def _writes(sandbox: SandboxHandle, hub_id: int) -> int:
+    by_endpoint = sandbox.admin.counters(hub_id)["byEndpoint"]
+    return sum(sum(statuses.values()) for name, statuses in by_endpoint.items() if name.endswith(WRITES))
+
+
+def _wait_for_events(engine: sa.Engine, tenant: Tenant, after_id: int, kind: str) -> int:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            found = conn.execute(
+                sa.select(sa.func.max(webhook_events.c.id)).where(
+                    webhook_events.c.workspace_id == tenant.workspace_id,
+                    webhook_events.c.id > after_id,
+                    webhook_events.c.subscription_type == kind,
+                )
+            ).scalar_one()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"no {kind} webhook reached the queue")
+
+
+def _lead(engine: sa.Engine, tenant: Tenant):
+    with engine.connect() as conn:
+        return conn.execute(sa.select(leads).where(leads.c.workspace_id == tenant.workspace_id)).one()
+
+
+def _outbox(engine: sa.Engine, tenant: Tenant) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(sa.func.count()).where(lead_changes.c.workspace_id == tenant.workspace_id)
+        ).scalar_one()
+
+
+def _max(engine: sa.Engine, column) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.coalesce(sa.func.max(column), 0))).scalar_one()
+
+
+def test_a_contact_edited_in_hubspot_reaches_its_lead_and_the_echo_changes_nothing(
+    engine: sa.Engine,
+    database_url: str,
+    served_api: Api,
+    sandbox_api: SandboxHandle,
+    webhook_tenant: tuple[Tenant, int],
+) -> None:
+    tenant, hub_id = webhook_tenant
+    workspace = str(tenant.workspace_id)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(leads).values(
+                workspace_id=tenant.workspace_id, email="ada@example.com", first_name="Ada"
+            )
+        )
+    job = _job(database_url, sandbox_api)
+    events_cursor, requests_cursor = _max(engine, webhook_events.c.id), _max(engine, sync_requests.c.seq)
+    with dg.instance_for_test() as instance:
+        # First sync, asked for through the API: the lead becomes a HubSpot contact.
+        request = httpx.post(
+            served_api.base_url + url("/sync/contacts"), json={}, headers=tenant.headers
+        ).json()
+        tick = sensors.sync_request_sensor(
+            dg.build_sensor_context(instance=instance, cursor=str(requests_cursor))
+        )
+        _launch(job, instance, tick, workspace)
+        contact_id = str(_lead_contact_id(engine, tenant))
+
+        # The sync's own write comes back as a webhook: a run for it changes nothing on either side.
+        sandbox_api.admin.flush_webhooks()
+        _wait_for_events(engine, tenant, events_cursor, "contact.creation")
+        before, writes, outbox = _lead(engine, tenant), _writes(sandbox_api, hub_id), _outbox(engine, tenant)
+        tick = sensors.webhook_queue_sensor(
+            dg.build_sensor_context(instance=instance, cursor=str(events_cursor))
+        )
+        _launch(job, instance, tick, workspace)
+        events_cursor = int(tick.cursor)
+        assert _lead(engine, tenant) == before
+        assert (_writes(sandbox_api, hub_id), _outbox(engine, tenant)) == (writes, outbox)
+
+        # A person edits the contact in HubSpot: webhook, queue, sensor, run, lead.
+        sandbox_api.admin.ui_edit(contact_id, {"firstname": "Augusta"}, hub_id=hub_id)
+        sandbox_api.admin.flush_webhooks()
+        _wait_for_events(engine, tenant, events_cursor, "contact.propertyChange")
+        tick = sensors.webhook_queue_sensor(
+            dg.build_sensor_context(instance=instance, cursor=str(events_cursor))
+        )
+        _launch(job, instance, tick, workspace)
+        lead = _lead(engine, tenant)
+        assert lead.first_name == "Augusta"
+        # Echo-free: the lead update was the sync's own (no outbox row), and nothing went back to HubSpot.
+        assert (_writes(sandbox_api, hub_id), _outbox(engine, tenant)) == (writes, outbox)
+
+        # The first request's outcome is written back for GET /sync/status.
+        sensors.sync_request_sensor(dg.build_sensor_context(instance=instance, cursor=tick_cursor(engine)))
+    status = httpx.get(
+        served_api.base_url + url(f"/sync/requests/{request['id']}"), headers=tenant.headers
+    ).json()
+    assert status["status"] == "succeeded"
+    assert status["result"]["counts"]["contacts/lead_updates"]["synced"] == 1
+
+
+def tick_cursor(engine: sa.Engine) -> str:
+    return str(_max(engine, sync_requests.c.seq))
+
+
+def _lead_contact_id(engine: sa.Engine, tenant: Tenant) -> str:
+    from hubspot_pipeline.db.tables import hubspot_sync_status
+
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(hubspot_sync_status.c.hubspot_id).where(
+                hubspot_sync_status.c.workspace_id == tenant.workspace_id,
+                hubspot_sync_status.c.entity_type == "contact",
+            )
+        ).scalar_one()
