@@ -66,7 +66,7 @@ class RateLimiter(Protocol):
 
     def block(self, kind: Kind, seconds: float) -> None: ...
 
-    def block_daily(self, until: float | None) -> None: ...
+    def block_daily(self, until: float | None) -> float: ...
 
 
 class UnlimitedRateLimiter:
@@ -84,8 +84,8 @@ class UnlimitedRateLimiter:
     def block(self, kind: Kind, seconds: float) -> None:
         return None
 
-    def block_daily(self, until: float | None) -> None:
-        return None
+    def block_daily(self, until: float | None) -> float:
+        return until or next_utc_midnight()
 
 
 class PostgresRateLimiter:
@@ -295,8 +295,9 @@ class PostgresRateLimiter:
                 )
             )
 
-    def block_daily(self, until: float | None) -> None:
-        """The daily cap is spent: refuse calls until `until` (epoch seconds), or the portal's next midnight."""
+    def block_daily(self, until: float | None) -> float:
+        """The daily cap is spent: refuse calls until `until` (epoch seconds), or the portal's next midnight;
+        returns that moment."""
         with self.engine.begin() as conn:
             now: dt.datetime = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
             moment = dt.datetime.fromtimestamp(until, dt.UTC) if until else self._next_day(now)
@@ -305,6 +306,7 @@ class PostgresRateLimiter:
                 .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == "daily")
                 .values(blocked_until=moment)
             )
+        return moment.timestamp()
 
     def next_daily_reset(self) -> float:
         return self._next_day(dt.datetime.now(dt.UTC)).timestamp()
@@ -328,6 +330,11 @@ class PostgresRateLimiter:
             policy="DAILY",
             retry_at=retry_at,
         )
+
+
+def next_utc_midnight() -> float:
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (today + dt.timedelta(days=1)).timestamp()
 
 
 def _int(value: str | None) -> int | None:

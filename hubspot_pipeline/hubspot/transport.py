@@ -179,8 +179,7 @@ class Transport:
         correlation = raw.headers.get("x-hubspot-correlation-id")
         error = error_from_response(raw.status_code, body, label, correlation)
         if isinstance(error, HubSpotRateLimitError) and rate_limit_policy(body) == "DAILY":
-            retry_at = time.time() + wait if wait else None
-            self.limiter.block_daily(retry_at)
+            retry_at = self.limiter.block_daily(time.time() + wait if wait else None)
             error.policy = "DAILY"
             error.retry_at = retry_at
         return error

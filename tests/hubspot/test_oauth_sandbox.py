@@ -161,3 +161,27 @@ def test_a_revoked_refresh_token_raises_and_marks_the_integration(
             )
         ).one()
     assert status == "needs_reconnect" and "reconnect" in error.lower()
+
+
+def test_many_clients_refreshing_one_portal_at_once_make_one_refresh(
+    hubspot_sandbox: SandboxHandle, engine: sa.Engine, workspace_id: uuid.UUID
+) -> None:
+    # Each OAuthTokens has its own store and engine connection, as separate processes would: only the
+    # PostgreSQL advisory lock can make them agree.
+    import threading
+
+    store = _store(engine)
+    first = _connect(hubspot_sandbox, store, workspace_id, expires_in=60)  # inside the 5-minute margin
+    hubspot_sandbox.admin.reset_counters()
+    holders = [
+        OAuthTokens(TokenStore(engine, store.cipher), workspace_id, _app(hubspot_sandbox)) for _ in range(6)
+    ]
+    bearers: list[str] = []
+    threads = [threading.Thread(target=lambda h=h: bearers.append(h.bearer())) for h in holders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert hubspot_sandbox.admin.calls("POST /oauth/v1/token") == 1
+    assert sum(h.refreshes for h in holders) == 1
+    assert len(set(bearers)) == 1 and first.access_token not in bearers
