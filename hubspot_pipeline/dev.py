@@ -16,17 +16,72 @@ import time
 import click
 
 from hubspot_pipeline.db.commands import _settings_or_exit
-from hubspot_pipeline.settings import PROJECT_ROOT
+from hubspot_pipeline.settings import PROJECT_ROOT, get_settings
 
 SANDBOX_PORT = 8765
 API_PORT = 8000
 UI_PORT = 3000
 SANDBOX_TOKEN = "pat-local-demo"
+SANDBOX_HUB_ID = 1234567
+SANDBOX_DEVELOPER_KEY = "sandbox-developer-key"
+STARTUP_SECONDS = 60
+
+
+def _wait_for(url: str, children: list[subprocess.Popen]) -> None:
+    import httpx
+
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            raise click.ClickException(f"a process exited while waiting for {url}")
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise click.ClickException(f"{url} did not answer within {STARTUP_SECONDS} s")
+
+
+def _wire_sandbox(settings, base_url: str) -> None:
+    """Webhooks of the sandbox's app go to the API; every workspace gets a sandbox portal, connected by OAuth."""
+    from hubspot_pipeline.db.connection import get_engine
+    from hubspot_pipeline.demo.sandbox_setup import (
+        configure_webhooks,
+        connect_all_workspaces,
+        request_fresh_syncs,
+    )
+
+    key = (
+        settings.hubspot_developer_api_key.get_secret_value() if settings.hubspot_developer_api_key else None
+    )
+    target = f"http://127.0.0.1:{API_PORT}/api/integrations/hubspot/webhooks"
+    configure_webhooks(base_url, settings.hubspot_app_id, key or SANDBOX_DEVELOPER_KEY, target)
+    connected = connect_all_workspaces(get_engine(), base_url, SANDBOX_HUB_ID)
+    request_fresh_syncs(get_engine(), list(connected))
+    click.echo(f"sandbox webhooks -> {target}; {len(connected)} workspace(s) connected to sandbox portals")
+    for workspace_id, hub_id in connected.items():
+        click.echo(f"  workspace {workspace_id}: portal {hub_id} (full sync queued)")
 
 
 def _spawn(name: str, args: list[str]) -> subprocess.Popen:
     click.echo(f"starting {name}: {' '.join(args)}")
     return subprocess.Popen(args, cwd=PROJECT_ROOT, start_new_session=True)
+
+
+def _ensure_some_workspaces() -> None:
+    """A fresh database gets the demo workspaces, so the stack has something to sync."""
+    import sqlalchemy as sa
+
+    from hubspot_pipeline.db.connection import get_engine
+    from hubspot_pipeline.db.tables import workspaces
+
+    with get_engine().connect() as conn:
+        if conn.scalar(sa.select(sa.func.count()).select_from(workspaces)):
+            return
+    from hubspot_pipeline.demo.commands import load_demo_data
+
+    report = load_demo_data(leads=300, workspaces=3, seed=7)
+    click.echo(f"empty database: loaded {report.leads} demo leads in {report.workspaces} workspaces")
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -52,20 +107,23 @@ def dev(ui_port: int, no_sandbox: bool, no_api: bool) -> None:
         os.environ["DATABASE_URL"] = start_embedded(settings.data_dir, keep_running=True)
     database_url()
     migrate.upgrade()
+    _ensure_some_workspaces()
     home = prepare_dagster_home(settings)
     click.echo(f"database ready; Dagster home {home}")
 
     bin_dir = os.path.dirname(sys.executable)
     children: list[subprocess.Popen] = []
+    sandbox_url = None
     if not no_sandbox and not settings.hubspot_api_base_url:
-        os.environ["HUBSPOT_API_BASE_URL"] = f"http://127.0.0.1:{SANDBOX_PORT}"
+        sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
+        os.environ["HUBSPOT_API_BASE_URL"] = sandbox_url
+        get_settings.cache_clear()
         children.append(
             _spawn(
                 "sandbox",
                 [
                     f"{bin_dir}/hubspot-pipeline", "sandbox", "--port", str(SANDBOX_PORT),
-                    "--private-app-token", SANDBOX_TOKEN,
-                    "--webhook-url", f"http://127.0.0.1:{API_PORT}/api/integrations/hubspot/webhooks",
+                    "--private-app-token", SANDBOX_TOKEN, "--hub-id", str(SANDBOX_HUB_ID),
                 ],
             )
         )  # fmt: skip
@@ -77,10 +135,15 @@ def dev(ui_port: int, no_sandbox: bool, no_api: bool) -> None:
             [f"{bin_dir}/dagster", "dev", "-w", "workspace.yaml", "-p", str(ui_port), "-h", "127.0.0.1"],
         )
     )
-    click.echo(f"Dagster UI: http://127.0.0.1:{ui_port}   API docs: http://127.0.0.1:{API_PORT}/docs")
     # A SIGTERM (from a supervisor or `timeout`) stops the stack as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
+        if sandbox_url:
+            _wait_for(f"{sandbox_url}/_sandbox/clock", children)
+            if not no_api:
+                _wait_for(f"http://127.0.0.1:{API_PORT}/docs", children)
+            _wire_sandbox(settings, sandbox_url)
+        click.echo(f"Dagster UI: http://127.0.0.1:{ui_port}   API docs: http://127.0.0.1:{API_PORT}/docs")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         click.echo("a process exited; stopping the others", err=True)
