@@ -116,6 +116,8 @@ def _emit_change(
     now_ms: int,
     source: WriteSource,
 ) -> None:
+    if not portal.listening():
+        return
     # HubSpot reports an association change from both sides.
     for a_type, a_id, b_type, b_id in (
         (from_type, from_id, to_type, to_id),

@@ -98,6 +98,8 @@ def _emit(
     source: WriteSource,
     **extra: Any,
 ) -> None:
+    if not portal.listening():
+        return
     event: dict[str, Any] = {
         "kind": kind,
         "objectTypeId": object_type.type_id,
@@ -126,9 +128,7 @@ def create_record(
     properties["hs_object_id"] = str(record_id)
     properties[object_type.created_property] = stamp
     properties[object_type.last_modified_property] = stamp
-    record = CrmRecord(
-        record_id, properties, now_ms, now_ms, [HistoryEntry(now_ms, source, properties)]
-    )
+    record = CrmRecord(record_id, properties, now_ms, now_ms, [HistoryEntry(now_ms, source, properties)])
     portal.store(object_type).insert(record, visible_at)
     _emit(portal, object_type, "creation", record_id, now_ms, source, changeFlag="CREATED")
     for name, value in changes.items():

@@ -66,6 +66,8 @@ class Portal:
     hub_id: int
     private_app_tokens: set[str]
     emit: Callable[..., None] = field(default=lambda *args, **kwargs: None, repr=False)
+    # Whether any webhook could be sent; lets writes skip building events nobody will receive.
+    listening: Callable[[], bool] = field(default=lambda: False, repr=False)
 
     def __post_init__(self) -> None:
         self.properties: dict[str, dict[str, PropertyDef]] = {

@@ -56,6 +56,7 @@ class Sandbox:
             )
         portal = Portal(hub_id, {token})
         portal.emit = lambda event, _portal=portal: self._emit(_portal, event)
+        portal.listening = lambda: self.app.settings is not None and bool(self.app.subscriptions)
         self.portals[hub_id] = portal
         self.private_tokens[token] = hub_id
         return portal

@@ -3,11 +3,13 @@ webhooks and search filters, `YYYY-MM-DD` for date properties."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 DAY_MS = 86_400_000
 
 
+@functools.lru_cache(maxsize=8192)  # a batch stamps every record with the same few instants
 def iso_ms(epoch_ms: int) -> str:
     """`2019-10-30T03:30:17.883Z`, the form of createdAt/updatedAt and datetime properties."""
     moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
