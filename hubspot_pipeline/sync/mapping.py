@@ -158,6 +158,8 @@ def lead_field_values(leads: pd.DataFrame, field: str) -> pd.Series:
             .astype(object)
         )
     column = leads[field]
+    if column.dtype == object and not column.hasnans:
+        return column
     return column.astype(object).where(column.notna(), "").astype(object)
 
 

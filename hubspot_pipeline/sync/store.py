@@ -148,9 +148,9 @@ def scan_leads(
         for block in copy:
             buffer.write(block)
     buffer.seek(0)
-    reader = pd.read_csv(buffer, dtype=str, keep_default_na=False, chunksize=chunk_rows)
+    reader = pd.read_csv(buffer, dtype=object, keep_default_na=False, chunksize=chunk_rows)
     for chunk in reader:
-        frame = chunk.astype(object)
+        frame = chunk
         frame["deleted"] = frame["deleted"].eq("t")
         frame["tombstoned"] = frame["tombstoned"].eq("t")
         frame["pair_hash64"] = chunk["pair_hash64"].astype("int64")

@@ -86,11 +86,13 @@ def _same(values: pd.Series) -> pd.Series:
     return values
 
 
-def _text(fn: Callable[[pd.Series], pd.Series]) -> SeriesFn:
-    """Wrap a `.str` operation so that the result stays a clean object Series of strings."""
+def _each(fn: Callable[[str], str]) -> SeriesFn:
+    """Apply a str method to every value. A list comprehension over the object array is about twice as
+    fast as pandas' `.str` accessor here, which matters when a full resync canonicalises a million leads."""
 
     def apply(values: pd.Series) -> pd.Series:
-        return fn(values.astype(object)).fillna("").astype(object)
+        out = [fn(v) if isinstance(v, str) else "" for v in values.to_numpy(dtype=object)]
+        return pd.Series(out, index=values.index, dtype=object)
 
     return apply
 
@@ -102,29 +104,29 @@ def _no_args(name: str, args: Sequence[object]) -> None:
 
 def _lowercase(args: Sequence[object]) -> Step:
     _no_args("lowercase", args)
-    return Step("lowercase", (), _text(lambda s: s.str.lower()), _same)
+    return Step("lowercase", (), _each(str.lower), _same)
 
 
 def _uppercase(args: Sequence[object]) -> Step:
     _no_args("uppercase", args)
-    return Step("uppercase", (), _text(lambda s: s.str.upper()), _same)
+    return Step("uppercase", (), _each(str.upper), _same)
 
 
 def _trim(args: Sequence[object]) -> Step:
     _no_args("trim", args)
-    return Step("trim", (), _text(lambda s: s.str.strip()), _same)
+    return Step("trim", (), _each(str.strip), _same)
 
 
 def _title_case(args: Sequence[object]) -> Step:
     _no_args("title_case", args)
-    return Step("title_case", (), _text(lambda s: s.str.title()), _same)
+    return Step("title_case", (), _each(str.title), _same)
 
 
 def _truncate(args: Sequence[object]) -> Step:
     if len(args) != 1 or not isinstance(args[0], int) or isinstance(args[0], bool) or args[0] < 1:
         raise TransformError("truncate needs one positive whole number, the maximum length: truncate(100)")
     length = args[0]
-    return Step("truncate", (length,), _text(lambda s: s.str.slice(0, length)), _same)
+    return Step("truncate", (length,), _each(lambda v: v[:length]), _same)
 
 
 def _default(args: Sequence[object]) -> Step:
@@ -233,7 +235,7 @@ def _join_name(args: Sequence[object]) -> Step:
     # The join itself happens when the source names several fields (`first_name+last_name`); the step marks
     # the intent and its way back splits the HubSpot value at the first space (see mapping.py).
     _no_args("join_name", args)
-    return Step("join_name", (), _text(lambda s: s.str.strip()), _same)
+    return Step("join_name", (), _each(str.strip), _same)
 
 
 BUILDERS: dict[str, Callable[[Sequence[object]], Step]] = {
