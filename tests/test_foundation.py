@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import dagster as dg
 import pytest
 import sqlalchemy as sa
 
@@ -50,9 +49,16 @@ def test_the_cli_reports_bad_settings_and_exits_non_zero() -> None:
 
 
 def test_the_code_location_loads() -> None:
-    from hubspot_pipeline.definitions import defs
-
-    dg.Definitions.validate_loadable(defs())
+    # In a fresh interpreter, as a code server loads it: Dagster keeps definition-loading state per process.
+    script = (
+        "import dagster as dg; from hubspot_pipeline.definitions import defs; "
+        "d = defs(); dg.Definitions.validate_loadable(d); "
+        "print(sorted(j.name for j in d.jobs), sorted(s.name for s in d.sensors), sorted(s.name for s in d.schedules))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "contacts_sync_job" in result.stdout and "contacts_reconcile_job" in result.stdout
+    assert "webhook_queue_sensor" in result.stdout
 
 
 def test_demo_data_is_deterministic_from_the_seed() -> None:
