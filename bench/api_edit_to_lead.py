@@ -1,0 +1,213 @@
+"""Benchmark: a contact edited in HubSpot to its lead updated, on the local stack, p50 and p95.
+
+    .venv/bin/python bench/api_edit_to_lead.py --edits 12
+
+The whole real path, each part in its own process as under `hubspot-pipeline dev`: the sandbox (HubSpot) with
+its webhooks pointed at `hubspot-pipeline serve`, and `dagster-daemon run` on the project's Dagster instance
+(PostgreSQL storage, queued run coordinator), whose webhook-queue sensor launches `contacts_sync_job` runs.
+A workspace is connected over OAuth to a new sandbox portal and its leads are synced once; then each edit is
+made through the sandbox's UI surface and timed until the lead's first_name holds the new value. Edits are
+sequential. Results go to bench/results/api_edit_to_lead.json as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PREFIX = "/api/integrations/hubspot"
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def _wait(url: str, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer within {seconds} s")
+
+
+def _poll(what: str, check, seconds: float) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        if check():
+            return time.monotonic() - start
+        time.sleep(0.1)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--edits", type=int, default=12)
+    parser.add_argument("--api-port", type=int, default=8792)
+    parser.add_argument("--sandbox-port", type=int, default=8793)
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    from hubspot_pipeline.api import keys
+    from hubspot_pipeline.dagster_home import prepare_dagster_home
+    from hubspot_pipeline.db import migrate
+    from hubspot_pipeline.db.connection import database_url, get_engine
+    from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_status, leads, workspaces
+    from hubspot_pipeline.sandbox.admin_client import SandboxAdmin
+    from hubspot_pipeline.settings import get_settings
+
+    database_url()
+    migrate.upgrade()
+    settings = get_settings()
+    prepare_dagster_home(settings)  # DAGSTER_HOME and DAGSTER_PG_URL for the daemon, in this environment
+    sandbox_url = f"http://127.0.0.1:{args.sandbox_port}"
+    api_url = f"http://127.0.0.1:{args.api_port}"
+    env = {**os.environ, "HUBSPOT_API_BASE_URL": sandbox_url}
+    logs = ROOT / "bench" / "results"
+    logs.mkdir(parents=True, exist_ok=True)
+    children: list[subprocess.Popen] = []
+    engine = get_engine()
+    workspace = None
+    try:
+        children.append(
+            _spawn(
+                [str(BIN / "hubspot-pipeline"), "sandbox", "--port", str(args.sandbox_port)],
+                env,
+                logs / "edit_sandbox.log",
+            )
+        )
+        children.append(
+            _spawn(
+                [str(BIN / "hubspot-pipeline"), "serve", "--port", str(args.api_port)],
+                env,
+                logs / "edit_api.log",
+            )
+        )
+        _wait(f"{sandbox_url}/_sandbox/health")
+        _wait(f"{api_url}{PREFIX}/health")
+        admin = SandboxAdmin(sandbox_url, 1234567)
+        hub_id, _ = admin.add_portal(900_000_000 + uuid.uuid4().int % 10_000_000)
+
+        with engine.begin() as conn:
+            workspace = conn.execute(
+                sa.insert(workspaces)
+                .values(name="bench edit to lead", slug=f"bench-{uuid.uuid4().hex[:10]}")
+                .returning(workspaces.c.id)
+            ).scalar_one()
+            key = keys.issue_key(conn, workspace, "bench").key
+            conn.execute(
+                sa.insert(leads),
+                [
+                    {"workspace_id": workspace, "email": f"edit{i}@example.com", "first_name": f"Lead{i}"}
+                    for i in range(args.edits)
+                ],
+            )
+        headers = {"Authorization": f"Bearer {key}"}
+        start = httpx.get(f"{api_url}{PREFIX}/auth", params={"redirect": "false"}, headers=headers).json()
+        approved = httpx.get(f"{start['authorize_url']}&hub_id={hub_id}", follow_redirects=False)
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(approved.headers["location"]).query))
+        httpx.get(f"{api_url}{PREFIX}/callback", params=query).raise_for_status()
+        developer = {"hapikey": "sandbox-developer-key"}
+        webhooks = f"{sandbox_url}/webhooks/v3/{settings.hubspot_app_id}"
+        httpx.put(
+            f"{webhooks}/settings",
+            params=developer,
+            json={"targetUrl": f"{api_url}{PREFIX}/webhooks", "throttling": {"maxConcurrentRequests": 10}},
+        ).raise_for_status()
+        for body in (
+            {"eventType": "contact.propertyChange", "propertyName": "firstname", "active": True},
+            {"eventType": "contact.creation", "active": True},
+        ):
+            httpx.post(f"{webhooks}/subscriptions", params=developer, json=body).raise_for_status()
+
+        children.append(
+            _spawn(
+                [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], env, logs / "edit_daemon.log"
+            )
+        )
+        httpx.post(f"{api_url}{PREFIX}/sync/contacts", json={}, headers=headers).raise_for_status()
+
+        def synced() -> dict[str, str]:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    sa.select(leads.c.email, hubspot_sync_status.c.hubspot_id)
+                    .join(hubspot_sync_status, hubspot_sync_status.c.entity_id == leads.c.id)
+                    .where(leads.c.workspace_id == workspace, hubspot_sync_status.c.status == "synced")
+                ).all()
+            return {row.email: row.hubspot_id for row in rows}
+
+        first_sync = _poll("the first sync", lambda: len(synced()) == args.edits, 300)
+        ids = synced()
+        time.sleep(10)  # let the echo of the first sync (creation webhooks and their run) pass
+        latencies = []
+        for i in range(args.edits):
+            value = f"Edit{i}-{uuid.uuid4().hex[:6]}"
+            email = f"edit{i}@example.com"
+
+            def arrived(email: str = email, value: str = value) -> bool:
+                with engine.connect() as conn:
+                    return (
+                        conn.execute(
+                            sa.select(leads.c.first_name).where(
+                                leads.c.workspace_id == workspace, leads.c.email == email
+                            )
+                        ).scalar_one()
+                        == value
+                    )
+
+            admin.ui_edit(ids[email], {"firstname": value}, hub_id=hub_id)
+            latencies.append(_poll(f"edit {i} to reach its lead", arrived, 120))
+            print(f"edit {i}: {latencies[-1]:.2f} s", flush=True)
+        latencies.sort()
+        result = {
+            "edits": args.edits,
+            "first_sync_s": round(first_sync, 1),
+            "p50_s": round(statistics.median(latencies), 2),
+            "p95_s": round(latencies[max(0, round(len(latencies) * 0.95) - 1)], 2),
+            "min_s": round(latencies[0], 2),
+            "max_s": round(latencies[-1], 2),
+            "cpus": os.cpu_count(),
+        }
+        (logs / "api_edit_to_lead.json").write_text(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2))
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+        if workspace is not None:
+            # Leave nothing syncing behind: the workspace stays, disconnected, for the record.
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.update(hubspot_integrations)
+                    .where(hubspot_integrations.c.workspace_id == workspace)
+                    .values(access_token=None, refresh_token=None)
+                )
+
+
+if __name__ == "__main__":
+    main()
