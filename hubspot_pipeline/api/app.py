@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse
 
 from hubspot_pipeline.api.errors import install_error_handlers
 from hubspot_pipeline.api.routes import config, mappings, oauth, sync, webhooks
@@ -44,4 +45,9 @@ def create_app(engine: sa.Engine | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(api)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs_redirect() -> RedirectResponse:
+        return RedirectResponse(f"{PREFIX}/docs")
+
     return app

@@ -60,15 +60,29 @@ def _engine():
 workspace_option = click.option(
     "--workspace", "workspace_id", type=click.UUID, required=True, help="Workspace id."
 )
+workspace_argument = click.argument("workspace", type=click.UUID, required=False)
+optional_workspace_option = click.option("--workspace", "workspace_id", type=click.UUID, help="Workspace id.")
+
+
+def _one_workspace(workspace: uuid.UUID | None, workspace_id: uuid.UUID | None) -> uuid.UUID:
+    if workspace is None and workspace_id is None:
+        raise click.UsageError("name the workspace: `api-key issue <workspace id>` (or --workspace <id>)")
+    if workspace is not None and workspace_id is not None and workspace != workspace_id:
+        raise click.UsageError("two different workspaces given; name one")
+    chosen = workspace or workspace_id
+    assert chosen is not None
+    return chosen
 
 
 @api_key.command()
-@workspace_option
+@workspace_argument
+@optional_workspace_option
 @click.option("--name", default="default", show_default=True, help="A label to tell keys apart.")
-def issue(workspace_id: uuid.UUID, name: str) -> None:
+def issue(workspace: uuid.UUID | None, workspace_id: uuid.UUID | None, name: str) -> None:
     """Issue a key for a workspace and print it (this once)."""
     from hubspot_pipeline.api import audit, keys
 
+    workspace_id = _one_workspace(workspace, workspace_id)
     with _engine().begin() as conn:
         try:
             issued = keys.issue_key(conn, workspace_id, name)
@@ -114,11 +128,13 @@ def revoke(workspace_id: uuid.UUID, key_prefix_or_id: str) -> None:
 
 
 @api_key.command(name="list")
-@workspace_option
-def list_(workspace_id: uuid.UUID) -> None:
+@workspace_argument
+@optional_workspace_option
+def list_(workspace: uuid.UUID | None, workspace_id: uuid.UUID | None) -> None:
     """List the workspace's keys (prefixes only)."""
     from hubspot_pipeline.api import keys
 
+    workspace_id = _one_workspace(workspace, workspace_id)
     with _engine().connect() as conn:
         rows = keys.list_keys(conn, workspace_id)
     for row in rows:

@@ -16,7 +16,7 @@ from hubspot_pipeline.db.tables import audit_log
 def test_a_key_is_printed_once_listed_by_prefix_and_revoked(engine: sa.Engine, database_url: str) -> None:
     workspace = new_workspace(engine)
     runner = CliRunner()
-    issued = runner.invoke(main, ["api-key", "issue", "--workspace", str(workspace), "--name", "crm-sync"])
+    issued = runner.invoke(main, ["api-key", "issue", str(workspace), "--name", "crm-sync"])
     assert issued.exit_code == 0, issued.output
     key = issued.stdout.strip()
     prefix = key.split("_")[1]
@@ -40,15 +40,20 @@ def test_issuing_for_an_unknown_workspace_says_so(database_url: str) -> None:
     result = CliRunner().invoke(main, ["api-key", "issue", "--workspace", str(uuid.uuid4())])
     assert result.exit_code != 0
     assert "no workspace with id" in result.output
+    result = CliRunner().invoke(main, ["api-key", "issue"])
+    assert result.exit_code != 0
+    assert "name the workspace" in result.output
 
 
 def test_serve_runs_the_api_with_its_openapi_docs(database_url: str) -> None:
     port = free_port()
     process = start_api(port)
     try:
-        docs = httpx.get(f"http://127.0.0.1:{port}{url('/openapi.json')}", timeout=5).json()
-        assert url("/webhooks") in docs["paths"] and url("/sync/status") in docs["paths"]
+        spec = httpx.get(f"http://127.0.0.1:{port}{url('/openapi.json')}", timeout=5).json()
+        assert url("/webhooks") in spec["paths"] and url("/sync/status") in spec["paths"]
         unauthenticated = httpx.get(f"http://127.0.0.1:{port}{url('/config')}", timeout=5)
         assert unauthenticated.status_code == 401
+        docs = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=5, follow_redirects=True)
+        assert docs.status_code == 200 and "swagger" in docs.text.lower()
     finally:
         stop_api(process)
