@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -22,6 +24,7 @@ from hubspot_pipeline.api.webhook_verify import verify_setup
 from hubspot_pipeline.settings import get_settings
 
 router = APIRouter(tags=["webhooks"])
+log = logging.getLogger(__name__)
 
 
 class WebhookReceipt(BaseModel):
@@ -92,6 +95,8 @@ async def receive_webhooks(request: Request) -> JSONResponse:
         )
         events = parse_events(body)
     except WebhookRejected as rejected:
+        # The reason code only: bodies hold emails and names.
+        log.warning("webhook delivery refused: %s %s", rejected.status, rejected.code)
         return JSONResponse(error_body(rejected.code, rejected.message), status_code=rejected.status)
     probes = [event for event in events if event.get("subscriptionType") == PROBE_TYPE]
     real = [event for event in events if event.get("subscriptionType") != PROBE_TYPE]
