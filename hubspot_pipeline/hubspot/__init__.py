@@ -8,7 +8,8 @@ Public API (import from here):
     BatchResult, RowError             batch.py: per-row outcome of batch calls
     RetryPolicy                       retry.py
     ClientMetrics                     metrics.py
-    OAuthApp, TokenSet, SCOPES        oauth.py: authorize URL, code exchange, refresh, revoke, metadata
+    OAuthApp, TokenSet, TokenInfo,    oauth.py: authorize URL, code exchange, refresh, revoke, metadata;
+    SCOPES, configured_api_base_url   HUBSPOT_API_BASE_URL or the local sandbox
     issue_state, consume_state        oauth_state.py: signed single-use OAuth state
     TokenCipher, TokenStore           tokens.py, token_store.py: encrypted tokens in hubspot_integrations
     HubSpotError and subclasses       errors.py
@@ -26,7 +27,7 @@ from hubspot_pipeline.hubspot.errors import (
 )
 from hubspot_pipeline.hubspot.limiter import PostgresRateLimiter, UnlimitedRateLimiter
 from hubspot_pipeline.hubspot.metrics import ClientMetrics
-from hubspot_pipeline.hubspot.oauth import SCOPES, OAuthApp, TokenSet
+from hubspot_pipeline.hubspot.oauth import SCOPES, OAuthApp, TokenInfo, TokenSet, configured_api_base_url
 from hubspot_pipeline.hubspot.oauth_state import consume_state, issue_state
 from hubspot_pipeline.hubspot.retry import RetryPolicy
 from hubspot_pipeline.hubspot.search import SearchCursor, SearchPage
@@ -52,9 +53,11 @@ __all__ = [
     "SearchCursor",
     "SearchPage",
     "TokenCipher",
+    "TokenInfo",
     "TokenSet",
     "TokenStore",
     "UnlimitedRateLimiter",
+    "configured_api_base_url",
     "consume_state",
     "issue_state",
 ]

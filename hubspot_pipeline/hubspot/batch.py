@@ -247,7 +247,11 @@ class BatchOps(Transport):
             # A 207 names each row that exists already ("Existing ID: N"): that is success with record N.
             properties = dict(batch)
             for row in [e for e in parsed.errors if EXISTING_ID.search(e.message) and e.key in properties]:
-                item = {"id": existing_id_in(row.message), "existing": True, "properties": properties[row.key]}
+                item = {
+                    "id": existing_id_in(row.message),
+                    "existing": True,
+                    "properties": properties[row.key],
+                }
                 parsed.results.append(item)
                 parsed.by_key[row.key] = item
                 parsed.errors.remove(row)

@@ -63,6 +63,7 @@ def test_four_processes_sharing_one_portal_budget_never_exceed_it(
 
     general = admin.rate_windows(hub_id=general_hub, window_ms=10_000, limit=100)
     searches = admin.rate_windows(hub_id=search_hub, window_ms=1_000, limit=5)
+    print(f"general: {general}\nsearch: {searches}")  # the figures, with `pytest -s`
     # Every process did its share of the work...
     assert all(sum(calls.values()) > 0 for calls in outputs)
     assert general["attempts"] >= 3 * 100  # three full windows and more: the budget was the bottleneck
