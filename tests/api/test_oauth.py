@@ -113,3 +113,11 @@ def test_disconnect_revokes_and_deletes_the_tokens_and_keeps_history(
     assert connection["connected"] is False and connection["status"] == "disconnected"
     again = client.post(url("/disconnect"), headers=lonely.headers)
     assert again.status_code == 409
+
+
+def test_connecting_adds_the_workspace_to_the_sync_partitions(client, lonely: Tenant, sandbox_api) -> None:
+    import dagster as dg
+
+    with dg.instance_for_test() as instance:  # DAGSTER_HOME set, as under `hubspot-pipeline dev`
+        connect(client, lonely, sandbox_api)
+        assert instance.has_dynamic_partition("workspace", str(lonely.workspace_id))
