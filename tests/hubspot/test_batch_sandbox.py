@@ -77,6 +77,10 @@ def test_a_10000_contact_upsert_with_faults_writes_each_contact_exactly_once(
     assert emails.keys() == {f"person{i}@example.com" for i in range(10_000)}
     # The faults happened and were survived: retries of each kind, and no real 429 from the budget.
     assert metrics["retries"].get("network", 0) > 0 and metrics["retries"].get("server", 0) > 0
+    # The client's own counters saw the same faults, by endpoint and status.
+    upserts = {key: n for key, n in metrics["calls"].items() if "batch/upsert" in key}
+    assert upserts["POST /crm/v3/objects/contacts/batch/upsert 200"] == 100
+    assert sum(n for key, n in upserts.items() if key.endswith((" 500", " 502", " 503", " network"))) > 0
 
 
 def test_an_invalid_row_is_reported_and_the_rest_of_its_batch_is_written(

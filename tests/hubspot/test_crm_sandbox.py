@@ -7,8 +7,9 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
-from hubspot_pipeline.hubspot import HubSpotClient, PrivateAppToken
+from hubspot_pipeline.hubspot import HubSpotAuthError, HubSpotClient, PrivateAppToken
 from hubspot_pipeline.hubspot.auth import PrivateAppToken as StaticToken
 from hubspot_pipeline.sandbox.testing import SandboxHandle
 
@@ -132,3 +133,12 @@ def test_a_contact_is_enrolled_in_and_removed_from_a_workflow(hubspot_sandbox: S
         assert len(hubspot_sandbox.admin.enrollments()) == 1
         client.unenroll_from_workflow("777", "lead+1@example.com")
     assert flow["name"] == "Nurture"
+
+
+def test_a_refused_token_gives_an_auth_error_that_does_not_show_it(hubspot_sandbox: SandboxHandle) -> None:
+    wrong = "pat-na1-11111111-2222-3333-4444-555555555555"
+    client = HubSpotClient(hubspot_sandbox.base_url, PrivateAppToken(wrong))
+    with client, pytest.raises(HubSpotAuthError) as caught:
+        client.list_properties("contacts")
+    assert caught.value.status == 401 and caught.value.correlation_id
+    assert wrong not in str(caught.value) and wrong not in repr(caught.value.context)
