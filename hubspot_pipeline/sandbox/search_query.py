@@ -13,9 +13,13 @@ from hubspot_pipeline.sandbox.search_index import SearchIndex
 
 
 def _group_mask(
-    index: SearchIndex, group: list[CompiledFilter], ids: np.ndarray, docs: list[dict[str, str]]
+    index: SearchIndex,
+    group: list[CompiledFilter],
+    ids: np.ndarray,
+    docs: list[dict[str, str] | None],
+    alive: np.ndarray,
 ) -> np.ndarray:
-    mask = np.ones(len(ids), dtype=bool)
+    mask = alive.copy()
     slow = []
     for compiled in group:
         if compiled.mask is not None and compiled.column is not None and compiled.parse is not None:
@@ -25,7 +29,7 @@ def _group_mask(
     if slow:
         for position in np.nonzero(mask)[0]:
             doc, record_id = docs[position], int(ids[position])
-            if not all(predicate(record_id, doc) for predicate in slow):
+            if doc is None or not all(predicate(record_id, doc) for predicate in slow):
                 mask[position] = False
     return mask
 
@@ -38,18 +42,19 @@ def run_search(
     sort: tuple[str, bool] | None,
     definitions: dict[str, PropertyDef],
     default_sort: str | None,
-) -> tuple[np.ndarray, np.ndarray, list[dict[str, str]]]:
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, str] | None]]:
     """(positions of the matches in sort order, ids, docs) of the index snapshot."""
-    ids, docs = index.snapshot()
+    ids, docs, alive = index.snapshot()
     if groups:
         mask = np.zeros(len(ids), dtype=bool)
         for group in groups:
-            mask |= _group_mask(index, group, ids, docs)
+            mask |= _group_mask(index, group, ids, docs, alive)
     else:
-        mask = np.ones(len(ids), dtype=bool)
+        mask = alive.copy()
     if terms:
         for position in np.nonzero(mask)[0]:
-            haystack = " ".join(docs[position].get(field, "") for field in text_fields).lower()
+            doc = docs[position] or {}
+            haystack = " ".join(doc.get(field, "") for field in text_fields).lower()
             if not all(term in haystack for term in terms):
                 mask[position] = False
     selected = np.nonzero(mask)[0]
@@ -61,8 +66,10 @@ def run_search(
         # Missing values sort last; ties break by id so paging is stable.
         order = np.lexsort((ids[selected], np.where(missing, 0.0, values), missing))
     else:
+        present = [docs[p] or {} for p in selected]
         keys: list[Any] = [
-            (0 if name in docs[p] else 1, docs[p].get(name, "").lower(), int(ids[p])) for p in selected
+            (0 if name in doc else 1, doc.get(name, "").lower(), int(ids[p]))
+            for doc, p in zip(present, selected, strict=True)
         ]
         order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
     ordered = selected[order] if len(selected) else selected
