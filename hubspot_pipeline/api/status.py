@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hubspot_pipeline.api.dagster_runs import recent_runs
 from hubspot_pipeline.api.sync_requests import recent_requests
 from hubspot_pipeline.db.tables import (
     hubspot_sync_status,
@@ -130,6 +131,7 @@ def workspace_status(conn: sa.Connection, workspace_id: uuid.UUID) -> dict[str, 
         "workspace_id": workspace_id,
         "as_of": now,
         "recent_runs": recent_requests(conn, workspace_id),
+        "dagster_runs": recent_runs(workspace_id),
         "entities": _entity_counts(conn, workspace_id),
         "errors": _errors(conn, workspace_id),
         "retry_index": _retry_index(conn, workspace_id),

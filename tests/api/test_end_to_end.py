@@ -12,6 +12,7 @@ import httpx
 import sqlalchemy as sa
 from api_support import Api, Tenant, url
 
+from hubspot_pipeline.api import dagster_runs
 from hubspot_pipeline.db.tables import lead_changes, leads, sync_requests, webhook_events
 from hubspot_pipeline.defs.contacts import assets, jobs
 from hubspot_pipeline.defs.contacts.resources import ContactSyncResource
@@ -91,6 +92,7 @@ def _max(engine: sa.Engine, column) -> int:
 def test_a_contact_edited_in_hubspot_reaches_its_lead_and_the_echo_changes_nothing(
     engine: sa.Engine,
     database_url: str,
+    client,
     served_api: Api,
     sandbox_api: SandboxHandle,
     webhook_tenant: tuple[Tenant, int],
@@ -143,6 +145,15 @@ def test_a_contact_edited_in_hubspot_reaches_its_lead_and_the_echo_changes_nothi
 
         # The first request's outcome is written back for GET /sync/status.
         sensors.sync_request_sensor(dg.build_sensor_context(instance=instance, cursor=tick_cursor(engine)))
+        # And the status lists every run of the workspace, whatever launched it (an API sharing the instance).
+        dagster_runs._instance.cache_clear()
+        try:
+            runs = client.get(url("/sync/status"), headers=tenant.headers).json()["dagster_runs"]
+        finally:
+            dagster_runs._instance.cache_clear()
+        assert [run["trigger"] for run in runs] == ["webhooks", "webhooks", "api"]
+        assert all(run["status"] == "SUCCESS" for run in runs)
+        assert (runs[0]["counts"]["pull"], runs[1]["counts"]["pull"], runs[2]["counts"]["push"]) == (1, 0, 1)
     status = httpx.get(
         served_api.base_url + url(f"/sync/requests/{request['id']}"), headers=tenant.headers
     ).json()

@@ -73,10 +73,26 @@ class RetryIndex(BaseModel):
     dead: int = Field(description="Rows given up on, waiting for a person.")
 
 
+class DagsterRun(BaseModel):
+    run_id: str
+    job: str
+    status: str
+    trigger: str = Field(description="webhooks, api, the sensor or schedule that launched it, or manual.")
+    started_at: datetime | None
+    finished_at: datetime | None
+    counts: dict[str, int | float] = Field(
+        description="What the run did (synced, pushed, pulled, conflicts...)."
+    )
+
+
 class SyncStatus(BaseModel):
     workspace_id: uuid.UUID
     as_of: datetime
-    recent_runs: list[SyncRequest]
+    recent_runs: list[SyncRequest] = Field(description="Sync requests made through this API, newest first.")
+    dagster_runs: list[DagsterRun] | None = Field(
+        None,
+        description="The workspace's latest runs, whatever launched them (null: no Dagster instance here).",
+    )
     entities: dict[str, dict[str, int]] = Field(description="Rows per entity type and sync status.")
     errors: list[ErrorRow]
     retry_index: RetryIndex
