@@ -58,7 +58,9 @@ def test_no_acknowledged_event_is_lost_when_the_api_is_killed(engine: sa.Engine,
     workers = [threading.Thread(target=deliver, args=(n,)) for n in range(4)]
     for worker in workers:
         worker.start()
-    time.sleep(2.0)
+    deadline = time.monotonic() + 60
+    while len(acknowledged) < 2000 and time.monotonic() < deadline:  # kill it mid-load, however slow the machine
+        time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     stop.set()
     for worker in workers:
