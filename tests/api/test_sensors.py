@@ -104,7 +104,7 @@ def test_a_batch_committed_late_is_not_skipped(engine: sa.Engine, tenant: Tenant
         assert isinstance(while_slow, dg.SkipReason)  # the fast one is still waiting behind the slow one
         transaction.commit()
         slow.close()
-        fast.join(timeout=10)
+        fast.join()
         result = _tick(sensors.webhook_queue_sensor, instance, start)
     assert result.cursor == str(_max_event_id(engine))
     with engine.connect() as conn:
