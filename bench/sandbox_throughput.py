@@ -132,27 +132,42 @@ def main() -> None:
                 f"{phase:>9}: {result['contacts_per_s']:>9,.0f} contacts/s  {result['requests_per_s']:>7,.1f} req/s"
                 f"  p50 {result['p50_ms']:.1f} ms  p99 {result['p99_ms']:.1f} ms  ({result['seconds']:.1f} s)"
             )
-        search = {
-            "filterGroups": [
-                {"filters": [{"propertyName": "lastname", "operator": "EQ", "value": "update"}]}
-            ],
-            "sorts": ["hs_object_id"],
-            "limit": 200,
+        # The sync's incremental read (a compound cursor on lastmodifieddate and hs_object_id, numeric and
+        # vectorised) and a string equality filter (checked record by record).
+        searches = {
+            "cursor": {
+                "filterGroups": [
+                    {
+                        "filters": [
+                            {"propertyName": "lastmodifieddate", "operator": "GTE", "value": "0"},
+                            {"propertyName": "hs_object_id", "operator": "GT", "value": "0"},
+                        ]
+                    }
+                ],
+                "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+                "limit": 200,
+            },
+            "string_eq": {
+                "filterGroups": [
+                    {"filters": [{"propertyName": "lastname", "operator": "EQ", "value": "update"}]}
+                ],
+                "limit": 200,
+            },
         }
         with httpx.Client(
             base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
         ) as client:
-            timings = []
-            for _ in range(5):
-                started = time.perf_counter()
-                total = client.post("/crm/v3/objects/contacts/search", json=search).json()["total"]
-                timings.append(time.perf_counter() - started)
-        print(
-            f"   search: {min(timings) * 1000:.0f} ms for a 200-row page of {total:,} matches "
-            f"(best of 5; first {timings[0] * 1000:.0f} ms)"
-        )
-        report["search_best_ms"] = round(min(timings) * 1000, 1)
-        report["search_matches"] = total
+            for name, search in searches.items():
+                timings = []
+                for _ in range(5):
+                    started = time.perf_counter()
+                    total = client.post("/crm/v3/objects/contacts/search", json=search).json()["total"]
+                    timings.append(time.perf_counter() - started)
+                report[f"search_{name}_best_ms"] = round(min(timings) * 1000, 1)
+                print(
+                    f"   search ({name}): {min(timings) * 1000:.0f} ms for a 200-row page of {total:,} matches "
+                    f"(best of 5)"
+                )
         report["rss_mb"] = round(_rss_mb(process.pid))
         print(f"   memory: {report['rss_mb']:,} MB resident")
         RESULTS.parent.mkdir(exist_ok=True)
