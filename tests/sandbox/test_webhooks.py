@@ -96,7 +96,7 @@ def test_events_come_in_arrays_of_at_most_100_with_at_most_10_requests_in_flight
     hubspot_sandbox: SandboxHandle, receiver: Receiver
 ) -> None:
     subscribe(hubspot_sandbox, receiver.url, "contact.creation")
-    receiver.answer = lambda number: (200, 0.3)
+    receiver.answer = lambda number: (200, 0.5)
     hubspot_sandbox.admin.bulk_create(2_000)
     state = hubspot_sandbox.admin.flush_webhooks()
     assert [len(d.events) for d in receiver.deliveries] == [100] * 20
