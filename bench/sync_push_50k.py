@@ -24,7 +24,9 @@ RESULTS = Path(__file__).resolve().parent / "results" / "sync_push_50k.json"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--leads", type=int, default=50_000)
     parser.add_argument("--latency-ms", type=float, default=150.0)
     parser.add_argument("--per-ten-seconds", type=int, default=100)
@@ -62,13 +64,24 @@ def main() -> None:
                 time.sleep(2)
                 run_contact_sync(engine, client, workspace_id, search_lag_seconds=-3)  # reads its own echoes
             with engine.begin() as conn:
-                conn.execute(sa.text("UPDATE leads SET title = coalesce(title, '') || ' (updated)' WHERE workspace_id = :w"),
-                             {"w": workspace_id})
-            sandbox.admin.configure(rate_limits_enabled=True, ten_second_limit=args.per_ten_seconds,
-                                    faults={"latency_ms": args.latency_ms})
+                conn.execute(
+                    sa.text(
+                        "UPDATE leads SET title = coalesce(title, '') || ' (updated)' WHERE workspace_id = :w"
+                    ),
+                    {"w": workspace_id},
+                )
+            sandbox.admin.configure(
+                rate_limits_enabled=True,
+                ten_second_limit=args.per_ten_seconds,
+                faults={"latency_ms": args.latency_ms},
+            )
             sandbox.admin.reset_counters()
-            limiter = PostgresRateLimiter(engine, f"bench:{uuid.uuid4()}", per_ten_seconds=args.per_ten_seconds)
-            with HubSpotClient(sandbox.base_url, token, limiter=limiter, max_concurrency=args.concurrency) as client:
+            limiter = PostgresRateLimiter(
+                engine, f"bench:{uuid.uuid4()}", per_ten_seconds=args.per_ten_seconds
+            )
+            with HubSpotClient(
+                sandbox.base_url, token, limiter=limiter, max_concurrency=args.concurrency
+            ) as client:
                 started = time.monotonic()
                 report = run_contact_sync(engine, client, workspace_id, search_lag_seconds=0)
                 elapsed = time.monotonic() - started
@@ -82,14 +95,23 @@ def main() -> None:
     write_calls = -(-args.leads // 100)
     bound = write_calls / (args.per_ten_seconds / 10)
     figures = {
-        "leads": args.leads, "latency_ms": args.latency_ms, "per_ten_seconds": args.per_ten_seconds,
-        "concurrency": args.concurrency, "setup_first_sync_errors": first.errors,
-        "pushed": report.counts["push"], "synced": report.counts["synced"], "errors": report.errors,
-        "bound_seconds": round(bound, 1), "elapsed_seconds": round(elapsed, 1),
-        "ratio_to_bound": round(elapsed / bound, 3), "api_calls": report.api_calls,
+        "leads": args.leads,
+        "latency_ms": args.latency_ms,
+        "per_ten_seconds": args.per_ten_seconds,
+        "concurrency": args.concurrency,
+        "setup_first_sync_errors": first.errors,
+        "pushed": report.counts["push"],
+        "synced": report.counts["synced"],
+        "errors": report.errors,
+        "bound_seconds": round(bound, 1),
+        "elapsed_seconds": round(elapsed, 1),
+        "ratio_to_bound": round(elapsed / bound, 3),
+        "api_calls": report.api_calls,
         "calls_by_endpoint": {k: sum(v.values()) for k, v in counters["byEndpoint"].items()},
-        "calls_by_status": counters["byStatus"], "max_calls_in_any_10s_window": windows["maxAttemptsInWindow"],
-        "calls_over_limit": windows["attemptsOverLimit"], "limiter_wait_seconds": round(metrics["limiter_wait_seconds"], 1),
+        "calls_by_status": counters["byStatus"],
+        "max_calls_in_any_10s_window": windows["maxAttemptsInWindow"],
+        "calls_over_limit": windows["attemptsOverLimit"],
+        "limiter_wait_seconds": round(metrics["limiter_wait_seconds"], 1),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")

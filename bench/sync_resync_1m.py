@@ -63,20 +63,29 @@ def _seed_state(url: str, workspace_id: uuid.UUID) -> None:
         canonical = canonical_leads(chunk, job.mapping_set)
         hashes = hash_frame(canonical, job.mapping_set.pushed_columns)
         agreed = [json.dumps(row) for row in canonical.to_dict("records")]
-        frame = pd.DataFrame({
-            "workspace_id": str(workspace_id), "entity_type": "contact", "entity_id": canonical.index,
-            "hubspot_id": [str(100_000 + next_id + i) for i in range(len(canonical))],
-            "sync_hash": hashes.to_numpy(), "status": "synced", "agreed": agreed,
-        })
+        frame = pd.DataFrame(
+            {
+                "workspace_id": str(workspace_id),
+                "entity_type": "contact",
+                "entity_id": canonical.index,
+                "hubspot_id": [str(100_000 + next_id + i) for i in range(len(canonical))],
+                "sync_hash": hashes.to_numpy(),
+                "status": "synced",
+                "agreed": agreed,
+            }
+        )
         next_id += len(canonical)
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False, header=False)
         raw = engine.raw_connection()
         try:
-            with raw.cursor() as cursor, cursor.copy(
-                "COPY hubspot_sync_status (workspace_id, entity_type, entity_id, hubspot_id, sync_hash, status, "
-                "agreed) FROM STDIN WITH (FORMAT csv)"
-            ) as copy:
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(
+                    "COPY hubspot_sync_status (workspace_id, entity_type, entity_id, hubspot_id, sync_hash, status, "
+                    "agreed) FROM STDIN WITH (FORMAT csv)"
+                ) as copy,
+            ):
                 copy.write(buffer.getvalue())
             raw.commit()
         finally:
@@ -99,9 +108,12 @@ def _measure(url: str, workspace_id: str) -> dict:
     raw = engine.raw_connection()
     started = time.perf_counter()
     copied = 0
-    with raw.cursor() as cursor, cursor.copy(
-        f"COPY (SELECT * FROM leads WHERE workspace_id = '{workspace_id}') TO STDOUT WITH (FORMAT csv)"
-    ) as copy:
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(
+            f"COPY (SELECT * FROM leads WHERE workspace_id = '{workspace_id}') TO STDOUT WITH (FORMAT csv)"
+        ) as copy,
+    ):
         for block in copy:
             copied += len(block)
     copy_seconds = time.perf_counter() - started
@@ -114,18 +126,27 @@ def _measure(url: str, workspace_id: str) -> dict:
         writes = sum(
             sum(by_status.values())
             for endpoint, by_status in sandbox.admin.counters()["byEndpoint"].items()
-            if endpoint.endswith(("batch/upsert", "batch/update", "batch/create")) or endpoint.startswith(("PATCH", "DELETE"))
+            if endpoint.endswith(("batch/upsert", "batch/update", "batch/create"))
+            or endpoint.startswith(("PATCH", "DELETE"))
         )
     return {
-        "copy_seconds": round(copy_seconds, 2), "copy_mb": round(copied / 1e6, 1),
-        "resync_seconds": round(resync_seconds, 2), "ratio_to_copy": round(resync_seconds / copy_seconds, 2),
-        "write_calls": writes, "api_calls": report.api_calls, "scanned": report.counts["scanned"],
-        "unchanged": report.counts["unchanged"], "pushed": report.counts["push"], "pulled": report.counts["pull"],
+        "copy_seconds": round(copy_seconds, 2),
+        "copy_mb": round(copied / 1e6, 1),
+        "resync_seconds": round(resync_seconds, 2),
+        "ratio_to_copy": round(resync_seconds / copy_seconds, 2),
+        "write_calls": writes,
+        "api_calls": report.api_calls,
+        "scanned": report.counts["scanned"],
+        "unchanged": report.counts["unchanged"],
+        "pushed": report.counts["push"],
+        "pulled": report.counts["pull"],
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--child", nargs=2, metavar=("URL", "WORKSPACE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -155,11 +176,16 @@ def main() -> None:
         _seed_state(url, workspace_id)
         setup_seconds = time.perf_counter() - started
         get_engine(url).dispose()
-        child = subprocess.run([sys.executable, __file__, "--child", url, str(workspace_id)],
-                               capture_output=True, text=True)
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", url, str(workspace_id)], capture_output=True, text=True
+        )
         if child.returncode:
             raise SystemExit(f"the resync failed:\n{child.stderr[-4000:]}")
-        figures = {"leads": args.leads, "setup_seconds": round(setup_seconds, 1), **json.loads(child.stdout.strip().splitlines()[-1])}
+        figures = {
+            "leads": args.leads,
+            "setup_seconds": round(setup_seconds, 1),
+            **json.loads(child.stdout.strip().splitlines()[-1]),
+        }
     finally:
         get_engine(url).dispose()
         drop_database(admin_url, name)

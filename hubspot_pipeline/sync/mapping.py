@@ -181,7 +181,7 @@ def canonical_leads(leads: pd.DataFrame, mapping_set: MappingSet) -> pd.DataFram
     for compiled in mapping_set.mappings:
         values = _source_values(leads, compiled.mapping)
         data[compiled.column] = compiled.pipeline.to_hubspot(values.reset_index(drop=True)).to_numpy()
-    return pd.DataFrame(data, index=pd.Index(index.to_numpy(), name="lead_id"), dtype=object)
+    return pd.DataFrame(data, index=pd.Index(index.to_numpy(), name="lead_id", dtype=object), dtype=object)
 
 
 def canonical_contacts(contacts: pd.DataFrame, mapping_set: MappingSet) -> pd.DataFrame:
@@ -189,7 +189,7 @@ def canonical_contacts(contacts: pd.DataFrame, mapping_set: MappingSet) -> pd.Da
 
     The email is trimmed and lowercased as HubSpot compares it; other values are taken as HubSpot holds them.
     """
-    index = pd.Index(contacts["id"].astype(str).to_numpy(), name="hubspot_id")
+    index = pd.Index(contacts["id"].astype(str).to_numpy(), name="hubspot_id", dtype=object)
     data = {}
     for column in mapping_set.columns:
         raw = contacts[column] if column in contacts else pd.Series([""] * len(contacts), dtype=object)

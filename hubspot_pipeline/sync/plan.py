@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hubspot_pipeline.sync.hashing import hash_agreed, hash_frame
+from hubspot_pipeline.sync.hashing import hash_frame
 from hubspot_pipeline.sync.mapping import EMAIL, MappingSet, canonical_leads, lead_updates_from_canonical
 
 ROW_TIME = "*"  # column of a change-time frame used when a field has no time of its own
@@ -175,7 +175,7 @@ def build_plan(
 
     # Archived in HubSpot: per the workspace's choice.
     for lead_id, hubspot_id in state["hubspot_id"].items():
-        if lead_id in ended or pd.notna(state.at[lead_id, "tombstone"]) or str(hubspot_id) not in archived:
+        if str(hubspot_id) not in archived or lead_id in ended or pd.notna(state.at[lead_id, "tombstone"]):
             continue
         if on_hubspot_archive == "keep":
             unlinks.append(lead_id)
@@ -253,8 +253,9 @@ def build_plan(
     unchanged = int(quiet.sum())
     pairs, lead_frame = pairs[~quiet].reset_index(drop=True), lead_frame[~quiet].reset_index(drop=True)
 
+    agreed_by_lead = state["agreed"].to_dict()
     agreed_rows = [
-        state.at[lead_id, "agreed"] if ok else None
+        agreed_by_lead.get(lead_id) if ok else None
         for lead_id, ok in zip(pairs["lead_id"], pairs["has_agreed"], strict=True)
     ]
     agreed_frame = _text_frame(
@@ -440,22 +441,25 @@ def _contact_writes(
 ) -> pd.DataFrame:
     pushed = np.array([mapping_set.by_column(c).mapping.pushes for c in columns])
     creating = pairs["hubspot_id"].isna().to_numpy() & ~contact_known
+    values = resolved.to_numpy(dtype=object)  # plain arrays: pandas scalar access is slow per cell
+    lead_ids, hubspot_ids = (
+        pairs["lead_id"].to_numpy(dtype=object),
+        pairs["hubspot_id"].to_numpy(dtype=object),
+    )
+    email_at = columns.index(EMAIL)
     rows = []
     for i in np.flatnonzero(push.any(axis=1) | creating):
-        if creating[i]:
-            props = {
-                c: resolved.iat[i, j] for j, c in enumerate(columns) if pushed[j] and resolved.iat[i, j] != ""
-            }
-        else:
-            props = {c: resolved.iat[i, j] for j, c in enumerate(columns) if push[i, j]}
+        row = values[i]
+        wanted = (pushed & (row != "")) if creating[i] else push[i]
+        props = {columns[j]: row[j] for j in np.flatnonzero(wanted)}
         if not props:
             continue
-        props[EMAIL] = resolved.at[i, EMAIL]
+        props[EMAIL] = row[email_at]
         rows.append(
             {
-                "lead_id": pairs.at[i, "lead_id"],
-                "hubspot_id": pairs.at[i, "hubspot_id"],
-                "email": resolved.at[i, EMAIL],
+                "lead_id": lead_ids[i],
+                "hubspot_id": hubspot_ids[i],
+                "email": row[email_at],
                 "properties": props,
             }
         )
@@ -474,15 +478,20 @@ def _lead_writes(
         compiled = mapping_set.by_column(column)
         if not compiled.mapping.pulls:
             continue
-        rows = [k for k, i in enumerate(wanted) if pull[i, j] or (creating[i] and resolved.iat[i, j] != "")]
+        column_values = resolved[column].to_numpy(dtype=object)
+        rows = [k for k, i in enumerate(wanted) if pull[i, j] or (creating[i] and column_values[i] != "")]
         if not rows:
             continue
-        values = pd.Series([resolved.iat[wanted[k], j] for k in rows], dtype=object)
+        values = pd.Series([column_values[wanted[k]] for k in rows], dtype=object)
         for source, series in lead_updates_from_canonical(values, compiled).items():
             for k, value in zip(rows, series.tolist(), strict=True):
                 fields[k][source] = value
+    lead_ids, hubspot_ids = (
+        pairs["lead_id"].to_numpy(dtype=object),
+        pairs["hubspot_id"].to_numpy(dtype=object),
+    )
     out = [
-        {"lead_id": pairs.at[i, "lead_id"], "hubspot_id": pairs.at[i, "hubspot_id"], "fields": f}
+        {"lead_id": lead_ids[i], "hubspot_id": hubspot_ids[i], "fields": f}
         for i, f in zip(wanted, fields, strict=True)
         if f or creating[i]
     ]
@@ -490,8 +499,10 @@ def _lead_writes(
 
 
 def _agreed_rows(pairs: pd.DataFrame, resolved: pd.DataFrame, mapping_set: MappingSet) -> pd.DataFrame:
-    agreed = resolved.to_dict("records")
-    hashes = hash_agreed(agreed, mapping_set.pushed_columns)
+    columns = list(resolved.columns)
+    agreed = [dict(zip(columns, row, strict=True)) for row in resolved.to_numpy(dtype=object)]
+    # The agreed values are the resolved ones: hash them as the lead will be hashed.
+    hashes = hash_frame(resolved, mapping_set.pushed_columns).to_numpy(dtype=object) if len(resolved) else []
     return pd.DataFrame(
         {
             "lead_id": pd.Series(pairs["lead_id"].to_numpy(), dtype=object),
