@@ -40,10 +40,16 @@ def spend(sandbox: Sandbox, route: Route, auth: AuthInfo | None, now_ms: int) ->
         return {}  # search responses carry no rate-limit headers (reference §3.3)
 
     limit = options.oauth_ten_second_limit if oauth else options.burst_limit()
+    window = budget.window(auth.budget_key)
+    # A request refused by the 10-second window is not charged to the day.
+    burst_full = window.used(now_ms) >= limit
     headers: dict[str, str] = {}
     if not oauth:
         daily_cap = options.daily_cap()
-        daily_ok, daily_remaining = budget.take_daily(now_ms, daily_cap)
+        if burst_full:
+            daily_ok, daily_remaining = True, budget.daily_remaining(now_ms, daily_cap)
+        else:
+            daily_ok, daily_remaining = budget.take_daily(now_ms, daily_cap)
         headers["X-HubSpot-RateLimit-Daily"] = str(daily_cap)
         headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(daily_remaining)
         if not daily_ok:
@@ -52,7 +58,6 @@ def spend(sandbox: Sandbox, route: Route, auth: AuthInfo | None, now_ms: int) ->
                 rate_limit_body("You have reached your daily limit.", "DAILY"),
                 {**headers, **_retry_after(sandbox)},
             )
-    window = budget.window(auth.budget_key)
     allowed, remaining = window.take(now_ms, limit)
     secondly = max(limit // 10, 1)
     headers.update(

@@ -50,10 +50,17 @@ class PortalBudget:
             window = self.burst[key] = RollingWindow(TEN_SECONDS_MS)
         return window
 
-    def take_daily(self, now_ms: int, cap: int) -> tuple[bool, int]:
+    def _roll_day(self, now_ms: int) -> None:
         day = now_ms // DAY_MS
         if day != self.day:
             self.day, self.daily_used = day, 0
+
+    def daily_remaining(self, now_ms: int, cap: int) -> int:
+        self._roll_day(now_ms)
+        return max(cap - self.daily_used, 0)
+
+    def take_daily(self, now_ms: int, cap: int) -> tuple[bool, int]:
+        self._roll_day(now_ms)
         if self.daily_used >= cap:
             return False, 0
         self.daily_used += 1

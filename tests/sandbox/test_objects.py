@@ -136,3 +136,9 @@ def test_calls_are_counted_by_endpoint_and_status(api: httpx.Client, hubspot_san
     assert admin.calls("POST /crm/v3/objects/contacts", 409) == 1
     assert admin.calls("GET /crm/v3/objects/contacts/{objectId}", 404) == 1
     assert admin.counters()["total"] == 3
+
+
+def test_a_garbage_paging_cursor_is_400_not_a_restart(api: httpx.Client) -> None:
+    # Regression guard: treating it as "from the start" would loop a client forever.
+    response = api.get("/crm/v3/objects/contacts", params={"after": "NTI1Cg=="})
+    assert response.status_code == 400 and response.json()["category"] == "VALIDATION_ERROR"

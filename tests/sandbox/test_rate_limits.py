@@ -59,6 +59,11 @@ def test_daily_cap_is_a_429_with_policy_daily(api: httpx.Client, hubspot_sandbox
     hubspot_sandbox.admin.configure(daily_limit=2)
     assert [api.get(CONTACTS).status_code for _ in range(3)] == [200, 200, 429]
     body = api.get(CONTACTS).json()
+    hubspot_sandbox.admin.configure(daily_limit=3, ten_second_limit=2)
+    burst = api.get(CONTACTS)  # refused by the window: not charged to the day
+    assert burst.json()["policyName"] == "TEN_SECONDLY_ROLLING"
+    assert burst.headers["X-HubSpot-RateLimit-Daily-Remaining"] == "1"
+    hubspot_sandbox.admin.configure(daily_limit=2, ten_second_limit=None)
     assert body["policyName"] == "DAILY" and body["message"] == "You have reached your daily limit."
     hubspot_sandbox.admin.advance(86_400)
     assert api.get(CONTACTS).status_code == 200

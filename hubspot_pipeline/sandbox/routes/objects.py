@@ -27,7 +27,11 @@ async def list_objects(context: RequestContext) -> Reply:
     with_history = split_csv(query.get("propertiesWithHistory"))
     limit = parse_limit(query.get("limit"), LIST_DEFAULT, LIST_MAX_WITH_HISTORY if with_history else LIST_MAX)
     after_raw = query.get("after")
-    after = int(after_raw) if after_raw and after_raw.isdigit() else None
+    if after_raw and not after_raw.isdigit():
+        raise validation_error(
+            f"Invalid paging cursor after={after_raw!r}; pass back paging.next.after as given."
+        )
+    after = int(after_raw) if after_raw else None
     archived = parse_bool(query.get("archived"))
     requested = split_csv(query.get("properties"))
     associations = split_csv(query.get("associations"))
