@@ -140,6 +140,11 @@ def test_flows_are_listed_and_contacts_enrolled_with_204s(
     flows = api.get("/automation/v4/flows").json()["results"]
     assert [(f["id"], f["name"], f["objectTypeId"]) for f in flows] == [(flow["id"], "Hot leads", "0-1")]
     assert api.get(f"/automation/v4/flows/{flow['id']}").json()["type"] == "CONTACT_FLOW"
+    mapped = api.post(
+        "/automation/v4/workflow-id-mappings/batch/read",
+        json={"inputs": [{"type": "FLOW_ID", "flowId": flow["id"]}]},
+    ).json()["results"]
+    assert mapped == [{"flowId": int(flow["id"]), "workflowId": 5150}]
     api.post(CONTACTS, json={"properties": {"email": "hot@x.com"}})
     enroll = api.post("/automation/v2/workflows/5150/enrollments/contacts/hot%40x.com")
     assert enroll.status_code == 204 and enroll.content == b""

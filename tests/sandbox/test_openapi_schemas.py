@@ -27,7 +27,6 @@ NOT_SERVED = {
     ("POST", "/automation/v4/flows/batch/read"): "not needed by the sync",
     ("GET", "/automation/v4/flows/email-campaigns"): "not needed by the sync",
     ("GET", "/automation/v4/flows/performance/{flowId}"): "not needed by the sync",
-    ("POST", "/automation/v4/workflow-id-mappings/batch/read"): "flow and workflow ids are set together here",
 }
 
 
@@ -303,6 +302,12 @@ def test_every_response_matches_hubspots_schema(
     flow = hubspot_sandbox.admin.add_flow("F")["id"]
     api.get("/automation/v4/flows")
     api.get(f"/automation/v4/flows/{flow}")
+    mappings = "/automation/v4/workflow-id-mappings/batch/read"
+    api.post(mappings, json={"inputs": [{"type": "FLOW_ID", "flowId": flow}]})
+    api.post(
+        mappings,
+        json={"inputs": [{"type": "FLOW_ID", "flowId": flow}, {"type": "WORKFLOW_ID", "workflowId": "7"}]},
+    )
 
     token = hubspot_sandbox.admin.issue_oauth_token()
     anonymous.get(f"/oauth/v1/access-tokens/{token['access_token']}")

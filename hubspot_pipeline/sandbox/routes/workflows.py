@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hubspot_pipeline.sandbox.batch_results import batch_error, batch_reply
 from hubspot_pipeline.sandbox.errors import ApiError, envelope, resource_not_found, validation_error
 from hubspot_pipeline.sandbox.lookup import find_record, parse_limit
 from hubspot_pipeline.sandbox.object_types import CONTACTS
@@ -103,9 +104,42 @@ async def unenroll(context: RequestContext) -> Reply:
     return Reply(204)
 
 
+async def map_workflow_ids(context: RequestContext) -> Reply:
+    """v4 flow ids <-> the v2 workflow ids enrollment paths take (HubSpot's new UI shows the flow id)."""
+    inputs = (await context.json_object()).get("inputs")
+    if not isinstance(inputs, list):
+        raise validation_error("Invalid input JSON: `inputs` must be an array.")
+    portal = context.portal
+    results, missing = [], []
+    for item in inputs:
+        kind = str(item.get("type", "")) if isinstance(item, dict) else ""
+        if kind == "FLOW_ID":
+            flow = portal.flows.get(str(item.get("flowId")))
+            wanted = str(item.get("flowId"))
+        elif kind == "WORKFLOW_ID":
+            raw = str(item.get("workflowId", ""))
+            flow = portal.flow_by_workflow_id(int(raw)) if raw.isdigit() else None
+            wanted = raw
+        else:
+            raise validation_error(
+                "Every input needs type FLOW_ID with flowId, or WORKFLOW_ID with workflowId"
+            )
+        if flow is None or not flow.id.isdigit():
+            missing.append(wanted)
+        else:
+            results.append({"flowId": int(flow.id), "workflowId": flow.workflow_id})
+    errors = (
+        [batch_error("OBJECT_NOT_FOUND", "Some flows or workflows were not found.", {"ids": missing})]
+        if missing
+        else []
+    )
+    return batch_reply(results, errors, context.now_ms, context.now_ms)
+
+
 def register(router: Router) -> None:
     router.add("GET", "/automation/v4/flows", list_flows, scopes=SCOPES)
     router.add("GET", "/automation/v4/flows/{flowId}", get_flow, scopes=SCOPES)
+    router.add("POST", "/automation/v4/workflow-id-mappings/batch/read", map_workflow_ids, scopes=SCOPES)
     enrollment = "/automation/v2/workflows/{workflowId}/enrollments/contacts/{email}"
     router.add("POST", enrollment, enroll, scopes=SCOPES)
     router.add("DELETE", enrollment, unenroll, scopes=SCOPES)
