@@ -65,6 +65,12 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=12)
     parser.add_argument("--api-port", type=int, default=8792)
     parser.add_argument("--sandbox-port", type=int, default=8793)
+    parser.add_argument(
+        "--dequeue-interval",
+        type=int,
+        default=None,
+        help="override the run queue's dequeue_interval_seconds in this run's Dagster home (default: dagster.yaml's)",
+    )
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -79,7 +85,16 @@ def main() -> None:
     database_url()
     migrate.upgrade()
     settings = get_settings()
-    prepare_dagster_home(settings)  # DAGSTER_HOME and DAGSTER_PG_URL for the daemon, in this environment
+    home = prepare_dagster_home(
+        settings
+    )  # DAGSTER_HOME and DAGSTER_PG_URL for the daemon, in this environment
+    if args.dequeue_interval is not None:
+        instance_yaml = home / "dagster.yaml"
+        text = instance_yaml.read_text().replace(
+            "  class: QueuedRunCoordinator\n",
+            f"  class: QueuedRunCoordinator\n  config:\n    dequeue_interval_seconds: {args.dequeue_interval}\n",
+        )
+        instance_yaml.write_text(text)
     sandbox_url = f"http://127.0.0.1:{args.sandbox_port}"
     api_url = f"http://127.0.0.1:{args.api_port}"
     env = {**os.environ, "HUBSPOT_API_BASE_URL": sandbox_url}
@@ -187,8 +202,15 @@ def main() -> None:
             "min_s": round(latencies[0], 2),
             "max_s": round(latencies[-1], 2),
             "cpus": os.cpu_count(),
+            "dequeue_interval_seconds": args.dequeue_interval or "dagster.yaml",
+            "load_average_1m": round(os.getloadavg()[0], 2),
         }
-        (logs / "api_edit_to_lead.json").write_text(json.dumps(result, indent=2))
+        name = (
+            "api_edit_to_lead.json"
+            if args.dequeue_interval is None
+            else f"api_edit_to_lead_dq{args.dequeue_interval}.json"
+        )
+        (logs / name).write_text(json.dumps(result, indent=2))
         print(json.dumps(result, indent=2))
     finally:
         for child in reversed(children):
