@@ -82,7 +82,9 @@ class Portal:
         }
         self.stores: dict[str, ObjectStore] = {
             t.name: ObjectStore(
-                unique_properties={"email"} if t.name == "contacts" else set(), case_insensitive={"email"}
+                unique_properties={"email"} if t.name == "contacts" else set(),
+                case_insensitive={"email"},
+                aliases={"email": "hs_additional_emails"} if t.name == "contacts" else None,
             )
             for t in OBJECT_TYPES
         }

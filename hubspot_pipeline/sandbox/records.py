@@ -42,11 +42,17 @@ class CrmRecord:
 
 
 class ObjectStore:
-    def __init__(self, unique_properties: set[str], case_insensitive: set[str]) -> None:
+    def __init__(
+        self, unique_properties: set[str], case_insensitive: set[str], aliases: dict[str, str] | None = None
+    ) -> None:
         self.records: dict[int, CrmRecord] = {}
         self._ids: list[int] = []  # ascending; may hold ids of records since merged away
         self._unique: dict[str, dict[str, int]] = {name: {} for name in unique_properties}
         self._case_insensitive = case_insensitive
+        # A unique property's ";"-separated alias values identify a record too: a contact is found by
+        # any of its hs_additional_emails (reference §2.4), e.g. the email of a contact merged into it.
+        self._aliases = aliases or {}
+        self._alias_index: dict[str, dict[str, int]] = {name: {} for name in self._aliases}
         self.search = SearchIndex()
 
     # --- unique indexes -------------------------------------------------------------------------------
@@ -65,15 +71,18 @@ class ObjectStore:
         return value.lower() if name in self._case_insensitive else value
 
     def find_unique(self, name: str, value: str) -> CrmRecord | None:
-        index = self._unique.get(name)
-        if index is None or not value:
-            return None
-        record_id = index.get(self._key(name, value))
+        record_id = self.unique_owner(name, value) if value else None
         return self.records.get(record_id) if record_id is not None else None
 
     def unique_owner(self, name: str, value: str) -> int | None:
         index = self._unique.get(name)
-        return None if index is None else index.get(self._key(name, value))
+        if index is None:
+            return None
+        key = self._key(name, value)
+        owner = index.get(key)
+        if owner is None and name in self._alias_index:
+            owner = self._alias_index[name].get(key)
+        return owner
 
     def _reindex(self, record: CrmRecord, old: dict[str, str], new: dict[str, str] | None) -> None:
         for name, index in self._unique.items():
@@ -85,6 +94,15 @@ class ObjectStore:
                 del index[self._key(name, old_value)]
             if new_value:
                 index[self._key(name, new_value)] = record.id
+        for name, alias in self._aliases.items():
+            old_values = {self._key(name, v) for v in old.get(alias, "").split(";") if v}
+            new_values = {self._key(name, v) for v in (new or {}).get(alias, "").split(";") if v}
+            aliases = self._alias_index[name]
+            for value in old_values - new_values:
+                if aliases.get(value) == record.id:
+                    del aliases[value]
+            for value in new_values - old_values:
+                aliases[value] = record.id
 
     # --- writes ---------------------------------------------------------------------------------------
     def insert(self, record: CrmRecord, visible_at_ms: int) -> None:

@@ -29,8 +29,19 @@ def test_merge_mints_a_new_id_and_lists_merged_ids(api: httpx.Client) -> None:
         api.get(f"{CONTACTS}/{primary}").status_code == 404
         and api.get(f"{CONTACTS}/{other}").status_code == 404
     )
-    assert api.get(f"{CONTACTS}/o@x.com", params={"idProperty": "email"}).status_code == 404
     assert api.get(f"{CONTACTS}/p@x.com", params={"idProperty": "email"}).json()["id"] == survivor
+    # The merged-away email is now an additional email of the survivor, and still finds it.
+    assert api.get(f"{CONTACTS}/o@x.com", params={"idProperty": "email"}).json()["id"] == survivor
+    again = api.post(CONTACTS, json={"properties": {"email": "O@x.com"}})
+    assert (
+        again.status_code == 409
+        and again.json()["message"] == f"Contact already exists. Existing ID: {survivor}"
+    )
+    upsert = api.post(
+        f"{CONTACTS}/batch/upsert",
+        json={"inputs": [{"id": "o@x.com", "idProperty": "email", "properties": {"jobtitle": "CTO"}}]},
+    ).json()["results"][0]
+    assert upsert["id"] == survivor and upsert["new"] is False
     linked = api.get(f"/crm/v4/objects/contacts/{survivor}/associations/companies").json()["results"]
     assert [r["toObjectId"] for r in linked] == [company]
 
