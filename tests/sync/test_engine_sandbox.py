@@ -256,3 +256,25 @@ def test_a_dry_run_reports_the_plan_and_changes_nothing(
             ).scalar_one()
             == 0
         )
+
+
+def test_the_sync_command_prints_the_counts(engine, workspace_id, hubspot_sandbox):
+    from click.testing import CliRunner
+
+    from hubspot_pipeline.cli import main
+
+    add_leads(engine, workspace_id, [{"email": "cli@example.com", "first_name": "Cli"}])
+    args = [
+        "sync",
+        str(workspace_id),
+        "--hubspot-url",
+        hubspot_sandbox.base_url,
+        "--private-app-token",
+        hubspot_sandbox.private_app_token,
+    ]
+    dry = CliRunner().invoke(main, [*args, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "pushed   1 (1 new contacts)" in dry.output and "dry run" in dry.output
+    real = CliRunner().invoke(main, [*args, "--json"])
+    assert real.exit_code == 0, real.output
+    assert '"synced": 1' in real.output

@@ -1,0 +1,74 @@
+"""`hubspot-pipeline sync`: run the contact sync of a workspace from the shell and print its counts, without
+Dagster (the same stages the `contacts_sync_job` assets run)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import click
+
+
+@click.command()
+@click.argument("workspace_id", type=click.UUID)
+@click.option("--full", is_flag=True, help="Full resync: hash every lead and list every HubSpot contact.")
+@click.option("--dry-run", is_flag=True, help="Compute and print the plan; write nothing anywhere.")
+@click.option(
+    "--hubspot-url", default=None, help="HubSpot API base URL (e.g. the sandbox's); default: settings."
+)
+@click.option(
+    "--private-app-token",
+    default=None,
+    envvar="HUBSPOT_PRIVATE_APP_TOKEN",
+    help="Use this private-app token instead of the workspace's OAuth connection.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def sync(
+    workspace_id: uuid.UUID,
+    full: bool,
+    dry_run: bool,
+    hubspot_url: str | None,
+    private_app_token: str | None,
+    as_json: bool,
+) -> None:
+    """Sync WORKSPACE_ID's leads and HubSpot contacts once and print pushed, pulled, conflicts and errors."""
+    from hubspot_pipeline.db.connection import get_engine
+    from hubspot_pipeline.hubspot import HubSpotError
+    from hubspot_pipeline.sync.connection import workspace_client
+    from hubspot_pipeline.sync.engine import prepare, run_contact_sync
+    from hubspot_pipeline.sync.properties import MappingError, ensure_hubspot_properties
+
+    engine = get_engine()
+    try:
+        client = workspace_client(
+            engine, workspace_id, base_url=hubspot_url, private_app_token=private_app_token
+        )
+    except HubSpotError as error:
+        raise click.ClickException(error.message) from None
+    try:
+        if not dry_run:
+            ensure_hubspot_properties(prepare(engine, client, workspace_id))
+        report = run_contact_sync(engine, client, workspace_id, full=full, dry_run=dry_run)
+    except (HubSpotError, MappingError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        client.close()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, default=str))
+        return
+    counts = report.counts
+    mode = ("dry run, " if dry_run else "") + ("full" if full else "incremental")
+    click.echo(
+        f"workspace {workspace_id} ({mode}) in {report.seconds:.1f}s, {report.api_calls} HubSpot calls"
+    )
+    click.echo(f"  pushed   {counts['push']} ({counts['push_new']} new contacts)")
+    click.echo(f"  pulled   {counts['pull']} ({counts['pull_new']} new leads)")
+    click.echo(
+        f"  conflicts {counts['conflicts']}"
+        + "".join(f"\n    {c['field']}: {c['winner']} won ({c['policy']})" for c in report.conflicts[:5])
+    )
+    click.echo(
+        f"  unchanged {counts['unchanged']}, tombstoned {counts['tombstones']}, errors {report.errors}"
+    )
+    for sample in report.error_samples:
+        click.echo(f"    error: {sample}")
