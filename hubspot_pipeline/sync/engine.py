@@ -502,7 +502,12 @@ def run_contact_sync(
     if dry_run:
         return dry_run_report(job, changed, plan)
     pushed = push_contacts(job, plan)
-    return record_sync(job, changed, contacts, plan, pushed)
+    report = record_sync(job, changed, contacts, plan, pushed)
+    from hubspot_pipeline.sync.companies import sync_companies
+
+    companies = sync_companies(job, changed, contacts, pushed)
+    report.counts |= {f"companies_{k}": v for k, v in companies.__dict__.items()}
+    return report
 
 
 def utc_now() -> datetime:

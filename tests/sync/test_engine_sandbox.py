@@ -278,3 +278,36 @@ def test_the_sync_command_prints_the_counts(engine, workspace_id, hubspot_sandbo
     real = CliRunner().invoke(main, [*args, "--json"])
     assert real.exit_code == 0, real.output
     assert '"synced": 1' in real.output
+
+
+def test_companies_are_found_or_created_by_domain_and_contacts_associated(
+    engine, workspace_id, hubspot_client
+):
+    from hubspot_pipeline.sync.companies import domain_of
+
+    assert domain_of("https://www.Acme.com/about", "") == "acme.com"
+    assert domain_of("", "ada@gmail.com") == "" and domain_of("", "ada@initech.io") == "initech.io"
+    existing = hubspot_client.batch_create(
+        "companies", [{"domain": "acme.com", "name": "Acme"}], key_property="domain"
+    )
+    acme = existing.by_key["acme.com"]["id"]
+    add_leads(
+        engine,
+        workspace_id,
+        [
+            {"email": "a1@acme.com", "company": "Acme Inc", "website": "https://acme.com"},
+            {"email": "a2@acme.com", "company": "Acme Inc", "website": "www.acme.com"},
+            {"email": "b1@initech.io", "company": "Initech", "website": None},
+            {"email": "solo@gmail.com", "company": None, "website": None},
+        ],
+    )
+    report = sync(engine, hubspot_client, workspace_id)
+    assert report.counts["companies_companies"] == 2 and report.counts["companies_created"] == 1
+    ids = {email: c["id"] for email, c in contacts(hubspot_client).items()}
+    links = hubspot_client.batch_read_associations("contacts", "companies", list(ids.values()))
+    assert set(links[ids["a1@acme.com"]]) == {str(acme)} and set(links[ids["a2@acme.com"]]) == {str(acme)}
+    assert len(set(links[ids["b1@initech.io"]])) == 1 and not links.get(ids["solo@gmail.com"])
+    companies = [r for page, _ in hubspot_client.list_pages("companies", ["domain"]) for r in page]
+    assert sorted(c["properties"]["domain"] for c in companies) == ["acme.com", "initech.io"]
+    again = sync(engine, hubspot_client, workspace_id)
+    assert again.counts["companies_associated"] == 0 and again.counts["companies_created"] == 0

@@ -265,6 +265,40 @@ def lead_updates(
         yield from consistency_results(job)
 
 
+@dg.asset(
+    key=["contacts", "hubspot_companies"],
+    partitions_def=WORKSPACE_PARTITIONS,
+    group_name=GROUP,
+    kinds=KINDS,
+    pool="hubspot_api",
+    deps=[dg.AssetKey(["contacts", "lead_updates"])],
+    ins={
+        "setup": dg.AssetIn(["contacts", "field_mappings"]),
+        "leads": dg.AssetIn(["contacts", "changed_leads"]),
+        "contacts": dg.AssetIn(["contacts", "changed_hubspot_contacts"]),
+        "pushed": dg.AssetIn(["contacts", "hubspot_contact_upserts"]),
+    },
+)
+def hubspot_companies(
+    setup: SyncSetup,
+    leads: ChangedLeads,
+    contacts: ChangedContacts,
+    pushed: PushOutcome,
+    contact_sync: ContactSyncResource,
+) -> dg.MaterializeResult:
+    """Companies in HubSpot by domain (the lead's website, else its non-free-mail email domain), found by
+    search before any is created, named by the leads' company; every contact written this run associated
+    with its company. Push only; nothing in a dry run."""
+    from hubspot_pipeline.sync.companies import sync_companies
+
+    if setup.dry_run:
+        return dg.MaterializeResult(metadata={"dry_run": True})
+    with _job(setup, contact_sync) as job:
+        report = sync_companies(job, leads, contacts, pushed)
+        calls = _calls(job)
+    return dg.MaterializeResult(metadata={**report.__dict__, "api_calls": calls})
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
     return dg.Definitions(
