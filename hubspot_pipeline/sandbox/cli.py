@@ -42,6 +42,20 @@ from hubspot_pipeline.sandbox.options import RATE_LIMIT_PROFILES
 @click.option(
     "--fault-drop", type=float, default=0.0, show_default=True, help="close the connection mid-response"
 )
+@click.option("--daily-limit", type=int, default=None, help="override the profile's daily cap")
+@click.option(
+    "--access-token-ttl", type=int, default=1800, show_default=True, help="OAuth access token seconds"
+)
+@click.option(
+    "--webhook-duplicates",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="probability that a webhook event is delivered twice",
+)
+@click.option(
+    "--webhook-out-of-order", is_flag=True, help="shuffle webhook events within and across requests"
+)
 @click.option(
     "--clock-scale", type=float, default=1.0, show_default=True, help="sandbox seconds per real second"
 )
@@ -67,6 +81,10 @@ def command(
     fault_503: float,
     fault_timeout: float,
     fault_drop: float,
+    daily_limit: int | None,
+    access_token_ttl: int,
+    webhook_duplicates: float,
+    webhook_out_of_order: bool,
     clock_scale: float,
     seed: int,
 ) -> None:
@@ -74,7 +92,7 @@ def command(
     import uvicorn
 
     from hubspot_pipeline.sandbox.app import create_app
-    from hubspot_pipeline.sandbox.options import FaultOptions, SandboxOptions
+    from hubspot_pipeline.sandbox.options import FaultOptions, SandboxOptions, WebhookOptions
 
     options = SandboxOptions(
         private_app_token=private_app_token,
@@ -86,6 +104,9 @@ def command(
         index_lag_seconds=index_lag,
         clock_scale=clock_scale,
         seed=seed,
+        daily_limit=daily_limit,
+        access_token_ttl_seconds=access_token_ttl,
+        webhooks=WebhookOptions(duplicate_probability=webhook_duplicates, out_of_order=webhook_out_of_order),
         faults=FaultOptions(
             latency_ms=latency_ms,
             jitter_ms=jitter_ms,

@@ -61,6 +61,8 @@ def test_cli_flags_become_sandbox_options(monkeypatch: pytest.MonkeyPatch) -> No
         and options.faults.error_503 == 0.1
         and options.faults.drop_connection == 0.01
     )
+    assert options.daily_cap() == 5000 and options.access_token_ttl_seconds == 60
+    assert options.webhooks.duplicate_probability == 0.2 and options.webhooks.out_of_order is True
     assert sorted(sandbox.portals) == [42, 43, 44]
     assert sandbox.private_tokens["pat-x"] == 42 and sandbox.private_tokens["pat-na1-sandbox-43"] == 43
     assert "pat-na1-sandbox-44" in result.output
