@@ -48,6 +48,13 @@ def test_cli_flags_become_sandbox_options(monkeypatch: pytest.MonkeyPatch) -> No
             "10",
             "--seed",
             "9",
+            "--daily-limit",
+            "5000",
+            "--webhook-duplicates",
+            "0.2",
+            "--webhook-out-of-order",
+            "--access-token-ttl",
+            "60",
         ],
     )
     assert result.exit_code == 0, result.output
