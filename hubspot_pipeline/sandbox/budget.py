@@ -60,13 +60,17 @@ def spend(sandbox: Sandbox, route: Route, auth: AuthInfo | None, now_ms: int) ->
             )
     allowed, remaining = window.take(now_ms, limit)
     secondly = max(limit // 10, 1)
+    second = budget.second(auth.budget_key)
+    if allowed:
+        second.take(now_ms, limit=1 << 30)  # counted, never refused: HubSpot no longer enforces it
+    secondly_remaining = max(secondly - second.used(now_ms), 0)
     headers.update(
         {
             "X-HubSpot-RateLimit-Interval-Milliseconds": str(TEN_SECONDS_MS),
             "X-HubSpot-RateLimit-Max": str(limit),
             "X-HubSpot-RateLimit-Remaining": str(remaining),
             "X-HubSpot-RateLimit-Secondly": str(secondly),
-            "X-HubSpot-RateLimit-Secondly-Remaining": str(max(min(secondly - 1, remaining), 0)),
+            "X-HubSpot-RateLimit-Secondly-Remaining": str(secondly_remaining),
         }
     )
     if not allowed:

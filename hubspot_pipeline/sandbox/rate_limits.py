@@ -37,6 +37,8 @@ class RollingWindow:
 @dataclass
 class PortalBudget:
     burst: dict[str, RollingWindow] = field(default_factory=dict)
+    # The deprecated per-second figures, still reported (not enforced) per app.
+    secondly: dict[str, RollingWindow] = field(default_factory=dict)
     search: RollingWindow = field(default_factory=lambda: RollingWindow(ONE_SECOND_MS))
     day: int = -1
     daily_used: int = 0
@@ -48,6 +50,12 @@ class PortalBudget:
         window = self.burst.get(key)
         if window is None:
             window = self.burst[key] = RollingWindow(TEN_SECONDS_MS)
+        return window
+
+    def second(self, key: str) -> RollingWindow:
+        window = self.secondly.get(key)
+        if window is None:
+            window = self.secondly[key] = RollingWindow(ONE_SECOND_MS)
         return window
 
     def _roll_day(self, now_ms: int) -> None:

@@ -26,6 +26,7 @@ def test_headers_count_down_the_rolling_window(api: httpx.Client) -> None:
     assert int(second.headers["X-HubSpot-RateLimit-Daily-Remaining"]) == 249_998
     assert first.headers["X-HubSpot-RateLimit-Secondly"] == "10"
     assert first.headers["X-HubSpot-RateLimit-Secondly-Remaining"] == "9"
+    assert second.headers["X-HubSpot-RateLimit-Secondly-Remaining"] == "8"
 
 
 def test_the_101st_request_in_ten_seconds_is_a_429_until_the_window_rolls(
