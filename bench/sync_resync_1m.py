@@ -6,10 +6,11 @@ run (same process, same warm cache).
     .venv/bin/python bench/sync_resync_1m.py --leads 100000
 
 Setup (not timed): a scratch database on DATABASE_URL's server (embedded when unset), one workspace with the
-demo generator's leads, and their pair state as a previous sync would have left it (agreed values and
-hashes). The resync is `run_contact_sync(full=True)` against the sandbox over HTTP, in a child process so
-that its peak RSS is its own: every lead is streamed with COPY, canonicalised and hashed in chunks, and
-compared with the agreed hash. HubSpot holds nothing that changed (its side is a list scan and a search).
+demo generator's leads, and their pair state as a previous sync would have left it (agreed values, hashes,
+lead digests). The resync is `run_contact_sync(full=True)` against the sandbox over HTTP, in a child process
+so that its peak RSS is its own: PostgreSQL compares every lead's digest with the one recorded at its last
+sync and streams only the differing ones (none here) for the canonical hash compare and the plan. HubSpot
+holds nothing that changed (its side is a list scan and a search).
 Results also go to bench/results/sync_resync_1m.json.
 """
 
@@ -93,6 +94,14 @@ def _seed_state(url: str, workspace_id: uuid.UUID) -> None:
     with engine.begin() as conn:
         import sqlalchemy as sa
 
+        conn.execute(
+            sa.text(
+                f"INSERT INTO lead_digests (lead_id, workspace_id, digest) SELECT l.id, l.workspace_id, "
+                f"{store.digest_sql(job.mapping_set)} FROM leads l WHERE l.workspace_id = :w"
+            ),
+            {"w": workspace_id},
+        )
+        conn.execute(sa.text("ANALYZE lead_digests"))
         conn.execute(sa.text("ANALYZE leads"))
         conn.execute(sa.text("ANALYZE hubspot_sync_status"))
 

@@ -121,9 +121,9 @@ def read_changed_leads(job: SyncJob) -> ChangedLeads:
 def _scan_for_changes(conn: sa.Connection, job: SyncJob) -> tuple[list[pd.DataFrame], int, int]:
     """Every lead, hashed in chunks; keeps those whose hash differs from the agreed one, failed ones and
     ones never synced. This is what a full resync of a million leads costs."""
-    kept, scanned, unchanged = [], 0, 0
+    kept, unchanged = [], 0
+    scanned = store.count_leads(conn, job.workspace_id)
     for chunk in store.scan_leads(conn, job.workspace_id, job.mapping_set, SCAN_CHUNK_ROWS):
-        scanned += len(chunk)
         live = chunk[~chunk["tombstoned"].to_numpy(dtype=bool)]
         canonical = canonical_leads(live, job.mapping_set)
         hashes = hash_values(canonical, job.mapping_set.pushed_columns).view(np.int64)
@@ -132,9 +132,10 @@ def _scan_for_changes(conn: sa.Connection, job: SyncJob) -> tuple[list[pd.DataFr
             & (live["pair_status"] == "synced").to_numpy(dtype=bool)
             & ~live["deleted"].to_numpy(dtype=bool)
         )
-        unchanged += int(same.sum())
+        unchanged += int(same.sum())  # changed since the digest, yet equal once canonical
         kept.append(live.loc[~same].drop(columns=["pair_status", "pair_hash64", "tombstoned"]))
-    return kept, scanned, unchanged
+    # Leads PostgreSQL left out matched their digest: unchanged too.
+    return kept, scanned, scanned - sum(len(k) for k in kept)
 
 
 @dataclass
@@ -424,7 +425,7 @@ def record_sync(
                         "sync_hash": row["sync_hash"],
                     }
                 )
-        store.record_synced(conn, job.workspace_id, synced)
+        store.record_synced(conn, job.workspace_id, synced, job.mapping_set)
         store.record_failed(conn, job.workspace_id, failed)
         store.record_tombstones(conn, job.workspace_id, plan.tombstones.to_dict("records"))
         store.forget_pairs(conn, job.workspace_id, plan.unlinks)

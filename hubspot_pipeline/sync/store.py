@@ -94,6 +94,25 @@ def _ident(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def digest_sql(mapping_set: MappingSet) -> str:
+    """SQL for the digest of a lead (alias `l`): md5 over the mappings themselves and every raw lead field
+    they read, so a change of either changes it."""
+    signature = json.dumps(
+        [
+            [m.mapping.coldcopy_field, m.column, m.mapping.direction, m.mapping.transform_function]
+            for m in mapping_set.mappings
+        ]
+    )
+    fields = sorted({f for m in mapping_set.mappings for f in m.mapping.sources})
+    parts = [
+        f"coalesce(l.custom_fields->>{_literal(f[len(CUSTOM_PREFIX) :])}, '')"
+        if f.startswith(CUSTOM_PREFIX)
+        else f"coalesce(l.{f}, '')"
+        for f in fields
+    ]
+    return f"md5(concat_ws(chr(31), {_literal(signature)}, (l.deleted_at IS NULL)::text, {', '.join(parts)}))"
+
+
 def read_leads(
     conn: sa.Connection,
     workspace_id: uuid.UUID,
@@ -136,7 +155,10 @@ def scan_leads(
         "coalesce(('x' || s.sync_hash)::bit(64)::bigint, 0) AS pair_hash64, "
         f"coalesce(s.agreed ? '{TOMBSTONE}', false) AS tombstoned FROM leads l LEFT JOIN hubspot_sync_status s "
         f"ON s.workspace_id = l.workspace_id AND s.entity_type = '{ENTITY}' AND s.entity_id = l.id "
-        f"WHERE l.workspace_id = {_literal(str(workspace_id))}"
+        "LEFT JOIN lead_digests d ON d.lead_id = l.id "
+        f"WHERE l.workspace_id = {_literal(str(workspace_id))} "
+        f"AND NOT coalesce(s.agreed ? '{TOMBSTONE}', false) "
+        f"AND (s.status IS DISTINCT FROM 'synced' OR d.digest IS DISTINCT FROM {digest_sql(mapping_set)})"
     )
     raw: Any = conn.connection.dbapi_connection  # psycopg 3: COPY streams the rows
     assert raw is not None
@@ -384,7 +406,15 @@ def soft_delete_leads(conn: sa.Connection, workspace_id: uuid.UUID, lead_ids: Se
         )
 
 
-def record_synced(conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+def count_leads(conn: sa.Connection, workspace_id: uuid.UUID) -> int:
+    return int(
+        conn.execute(sa.select(sa.func.count()).where(leads.c.workspace_id == workspace_id)).scalar_one()
+    )
+
+
+def record_synced(
+    conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[str, Any]], mapping_set: MappingSet
+) -> None:
     """Pairs whose writes all succeeded: agreed values, hash and HubSpot id; out of the retry index.
 
     Rows go in by COPY into a temporary table and one INSERT ... ON CONFLICT: a 50,000-pair run records its
@@ -416,6 +446,13 @@ def record_synced(conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[
         ),
         {"ws": workspace_id},
     )
+    conn.execute(
+        sa.text(
+            f"INSERT INTO lead_digests (lead_id, workspace_id, digest) SELECT l.id, l.workspace_id, {digest_sql(mapping_set)} "
+            "FROM leads l JOIN sync_state_in t ON t.entity_id = l.id "
+            "ON CONFLICT (lead_id) DO UPDATE SET digest = excluded.digest"
+        )
+    )
     conn.execute(sa.text("DELETE FROM sync_state_in"))
 
 
@@ -425,6 +462,11 @@ def record_failed(conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[
     if not rows:
         return
     from sqlalchemy.dialects.postgresql import insert
+
+    conn.execute(
+        sa.text("DELETE FROM lead_digests WHERE lead_id = ANY(CAST(:ids AS uuid[]))"),
+        {"ids": [r["lead_id"] for r in rows]},
+    )
 
     s = hubspot_sync_status
     statement = insert(s).values(

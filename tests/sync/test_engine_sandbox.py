@@ -311,3 +311,23 @@ def test_companies_are_found_or_created_by_domain_and_contacts_associated(
     assert sorted(c["properties"]["domain"] for c in companies) == ["acme.com", "initech.io"]
     again = sync(engine, hubspot_client, workspace_id)
     assert again.counts["companies_associated"] == 0 and again.counts["companies_created"] == 0
+
+
+def test_a_full_resync_finds_a_change_the_outbox_missed_and_nothing_else(
+    engine, workspace_id, hubspot_client, hubspot_sandbox
+):
+    from hubspot_pipeline.db.connection import BULK_LOAD_WRITER, WRITER_SETTING
+
+    add_leads(engine, workspace_id, [{"email": f"r{i}@example.com", "title": "CTO"} for i in range(40)])
+    sync(engine, hubspot_client, workspace_id, full=True)
+    quiet = sync(engine, hubspot_client, workspace_id, full=True)
+    assert quiet.counts["unchanged"] == 40 and quiet.counts["push"] == 0
+    with engine.begin() as conn:  # a write the outbox does not see, as a bulk load's
+        conn.execute(sa.text("SELECT set_config(:k, :v, true)"), {"k": WRITER_SETTING, "v": BULK_LOAD_WRITER})
+        conn.execute(sa.update(leads).where(leads.c.email == "r7@example.com").values(title="CEO"))
+    assert sync(engine, hubspot_client, workspace_id).counts["push"] == 0  # incremental: not seen
+    before = write_calls(hubspot_sandbox)
+    full = sync(engine, hubspot_client, workspace_id, full=True)
+    assert full.counts["push"] == 1 and full.counts["unchanged"] == 39
+    assert contacts(hubspot_client)["r7@example.com"]["jobtitle"] == "CEO"
+    assert write_calls(hubspot_sandbox) == before + 1

@@ -94,3 +94,14 @@ sync_cursors = sa.Table(
     sa.Column("cursor", JSONB, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
 )
+
+# Per lead, a digest of the raw lead fields the mappings read, as PostgreSQL computes it, taken when the
+# pair was last recorded as synced: a full resync asks PostgreSQL for the leads whose digest differs, so a
+# million unchanged leads never leave the database.
+lead_digests = sa.Table(
+    "lead_digests",
+    metadata,
+    sa.Column("lead_id", UUID(as_uuid=True), primary_key=True),
+    workspace_fk(nullable=False, cascade=True),
+    sa.Column("digest", sa.Text, nullable=False),
+)

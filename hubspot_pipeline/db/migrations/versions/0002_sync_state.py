@@ -121,9 +121,17 @@ CREATE TABLE sync_cursors (
   PRIMARY KEY (workspace_id, stream)
 );
 COMMENT ON TABLE sync_cursors IS 'read positions per workspace and stream; advanced only after what they cover is written';
+
+CREATE TABLE lead_digests (
+  lead_id UUID PRIMARY KEY,
+  workspace_id UUID NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  digest TEXT NOT NULL
+);
+COMMENT ON TABLE lead_digests IS 'md5 of the raw lead fields the mappings read, when last synced: the full resync filter';
 """
 
 DOWNGRADE = """
+DROP TABLE lead_digests;
 DROP TABLE sync_cursors;
 DROP TABLE sync_conflicts;
 DROP TRIGGER leads_outbox ON leads;
