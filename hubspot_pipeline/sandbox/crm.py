@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from hubspot_pipeline.sandbox.errors import conflict
+from hubspot_pipeline.sandbox.errors import ApiError, conflict
 from hubspot_pipeline.sandbox.object_types import ObjectType
 from hubspot_pipeline.sandbox.portal import Portal
 from hubspot_pipeline.sandbox.records import CrmRecord, HistoryEntry, WriteSource
@@ -60,7 +60,7 @@ def unique_owner(
     return None
 
 
-def conflict_error(object_type: ObjectType, existing_id: int) -> Exception:
+def conflict_error(object_type: ObjectType, existing_id: int) -> ApiError:
     return conflict(f"{object_type.label.title()} already exists. Existing ID: {existing_id}")
 
 

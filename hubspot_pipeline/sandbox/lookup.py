@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hubspot_pipeline.sandbox.errors import validation_error
+from hubspot_pipeline.sandbox.errors import ApiError, validation_error
 from hubspot_pipeline.sandbox.object_types import ObjectType
 from hubspot_pipeline.sandbox.portal import Portal
 from hubspot_pipeline.sandbox.records import CrmRecord
@@ -14,7 +14,7 @@ MAX_BATCH_INPUTS = 100
 MAX_HISTORY_INPUTS = 50
 
 
-def non_unique_error(object_type: ObjectType, id_property: str) -> Exception:
+def non_unique_error(object_type: ObjectType, id_property: str) -> ApiError:
     return validation_error(
         f"Unable to perform update/upsert by non-unique {object_type.type_id} property {id_property}"
     )

@@ -105,7 +105,7 @@ class ObjectStore:
                 aliases[value] = record.id
 
     # --- writes ---------------------------------------------------------------------------------------
-    def insert(self, record: CrmRecord, visible_at_ms: int) -> None:
+    def insert(self, record: CrmRecord, visible_at_ms: int | None) -> None:
         self.records[record.id] = record
         if not self._ids or record.id > self._ids[-1]:
             self._ids.append(record.id)
@@ -115,7 +115,7 @@ class ObjectStore:
         self.search.put(record.id, record.properties, visible_at_ms)
 
     def replace(
-        self, record: CrmRecord, properties: dict[str, str], updated_ms: int, visible_at_ms: int
+        self, record: CrmRecord, properties: dict[str, str], updated_ms: int, visible_at_ms: int | None
     ) -> None:
         old = record.properties
         record.properties = properties
@@ -124,17 +124,17 @@ class ObjectStore:
             self._reindex(record, old, properties)
             self.search.put(record.id, properties, visible_at_ms)
 
-    def archive(self, record: CrmRecord, archived_ms: int, visible_at_ms: int) -> None:
+    def archive(self, record: CrmRecord, archived_ms: int, visible_at_ms: int | None) -> None:
         record.archived_ms = archived_ms
         self._reindex(record, record.properties, None)
         self.search.remove(record.id, visible_at_ms)
 
-    def restore(self, record: CrmRecord, visible_at_ms: int) -> None:
+    def restore(self, record: CrmRecord, visible_at_ms: int | None) -> None:
         record.archived_ms = None
         self._reindex(record, {}, record.properties)
         self.search.put(record.id, record.properties, visible_at_ms)
 
-    def delete(self, record: CrmRecord, visible_at_ms: int) -> None:
+    def delete(self, record: CrmRecord, visible_at_ms: int | None) -> None:
         """Gone for good (merged away, GDPR): not even archived=true lists it."""
         if not record.archived:
             self._reindex(record, record.properties, None)

@@ -132,13 +132,12 @@ async def batch_update(context: RequestContext) -> Reply:
         owner = None if invalid else unique_owner(portal, object_type, changes, record.id)
         if invalid or owner is not None:
             error = (
-                ApiError(400, invalid_property_error(invalid, portal.hub_id))
-                if invalid
-                else conflict_error(object_type, owner)
-            )  # type: ignore[arg-type]
+                conflict_error(object_type, owner)
+                if owner is not None
+                else ApiError(400, invalid_property_error(invalid, portal.hub_id))
+            )
             if not traced:
                 raise error
-            assert isinstance(error, ApiError)
             errors.append(
                 batch_error(
                     error.body["category"],

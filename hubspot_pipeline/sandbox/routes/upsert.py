@@ -63,7 +63,7 @@ def upsert(
         else:
             owner = unique_owner(portal, object_type, changes, record.id if record else None)
             if owner is not None:
-                problem = conflict_error(object_type, owner)  # type: ignore[assignment]
+                problem = conflict_error(object_type, owner)
         if problem is not None:
             if not partial_allowed:
                 raise problem
