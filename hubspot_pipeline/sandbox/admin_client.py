@@ -84,6 +84,12 @@ class SandboxAdmin:
             json={"properties": properties, "userId": user_id, "idProperty": id_property},
         )
 
+    def restore(
+        self, object_id: str | int, object_type: str = "contacts", hub_id: int | None = None
+    ) -> dict[str, Any]:
+        """Restore an archived record from the recycle bin, as a person would (fires `*.restore`)."""
+        return self._call("POST", f"{self._portal(hub_id)}/objects/{object_type}/{object_id}/restore")
+
     def bulk_create(
         self,
         count: int,

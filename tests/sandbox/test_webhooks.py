@@ -226,3 +226,15 @@ def test_portal_tokens_cannot_manage_webhooks(hubspot_sandbox: SandboxHandle) ->
         params={"hapikey": "wrong"},
     )
     assert bad_key.status_code == 401
+
+
+def test_archive_and_restore_fire_deletion_and_restore(
+    api: httpx.Client, hubspot_sandbox: SandboxHandle, receiver: Receiver
+) -> None:
+    contact = api.post(CONTACTS, json={"properties": {"email": "bin@x.com"}}).json()["id"]
+    subscribe(hubspot_sandbox, receiver.url, "contact.deletion", "contact.restore")
+    api.delete(f"{CONTACTS}/{contact}")
+    restored = hubspot_sandbox.admin.restore(contact)
+    assert restored["archived"] is False and api.get(f"{CONTACTS}/{contact}").status_code == 200
+    hubspot_sandbox.admin.flush_webhooks()
+    assert sorted(e["subscriptionType"] for e in receiver.events()) == ["contact.deletion", "contact.restore"]

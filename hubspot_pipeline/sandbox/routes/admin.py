@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from hubspot_pipeline.sandbox.crm import check_properties, create_record, update_record
+from hubspot_pipeline.sandbox.crm import (
+    check_properties,
+    conflict_error,
+    create_record,
+    emit_event,
+    update_record,
+)
 from hubspot_pipeline.sandbox.errors import ApiError, not_found, resource_not_found, validation_error
 from hubspot_pipeline.sandbox.lookup import find_record
 from hubspot_pipeline.sandbox.object_types import resolve_object_type
@@ -154,6 +160,22 @@ async def ui_edit(context: RequestContext) -> Reply:
     source = WriteSource("CRM_UI", f"userId:{user_id}", user_id)
     now = context.sandbox.clock.now_ms()
     update_record(portal, object_type, record, changes, now, context.sandbox.visible_at(now), source)
+    return Reply(200, record_json(object_type, record, all_properties=True))
+
+
+async def restore(context: RequestContext) -> Reply:
+    """A person restores an archived record from HubSpot's recycle bin (fires `*.restore`)."""
+    portal = _portal(context)
+    object_type = resolve_object_type(context.params["objectType"])
+    record = find_record(portal, object_type, context.params["objectId"], None, archived=True)
+    if record is None:
+        raise not_found(context.params["objectId"])
+    owner = portal.store(object_type).unique_owner("email", record.properties.get("email", ""))
+    if object_type.name == "contacts" and owner is not None:
+        raise conflict_error(object_type, owner)  # its email was taken while it sat in the bin
+    now = context.sandbox.clock.now_ms()
+    portal.store(object_type).restore(record, context.sandbox.visible_at(now))
+    emit_event(portal, object_type, "restore", record.id, now, WriteSource("CRM_UI", "userId:4242", 4242))
     return Reply(200, record_json(object_type, record, all_properties=True))
 
 
@@ -330,5 +352,6 @@ def register(router: Router) -> None:
         ("POST", "/objects/{objectType}/bulk-create", bulk_create),
         ("POST", "/objects/{objectType}/touch", touch),
         ("POST", "/objects/{objectType}/{objectId}/ui-edit", ui_edit),
+        ("POST", "/objects/{objectType}/{objectId}/restore", restore),
     ]:
         router.add(method, portal + path, handler, auth="admin", limit="none")
