@@ -1,0 +1,45 @@
+"""One sync run of one workspace: its database, HubSpot client, mappings, settings and mode."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from hubspot_pipeline.hubspot import HubSpotClient
+from hubspot_pipeline.sync import store
+from hubspot_pipeline.sync.mapping import MappingSet, compile_mappings
+
+
+@dataclass
+class SyncJob:
+    engine: sa.Engine
+    client: HubSpotClient | None
+    workspace_id: uuid.UUID
+    mapping_set: MappingSet
+    settings: store.WorkspaceSettings
+    full: bool = False
+    run_id: str | None = None
+    # Search sees writes only after an index lag; records newer than this are left to the next run.
+    search_lag_seconds: float = 30.0
+    started_at: float = field(default_factory=time.time)
+
+
+def prepare(
+    engine: sa.Engine,
+    client: HubSpotClient | None,
+    workspace_id: uuid.UUID,
+    *,
+    full: bool = False,
+    run_id: str | None = None,
+    search_lag_seconds: float = 30.0,
+    mapping_rows: list[dict[str, Any]] | None = None,
+) -> SyncJob:
+    with engine.connect() as conn:
+        settings = store.workspace_settings(conn, workspace_id)
+        rows = store.mapping_rows(conn, workspace_id) if mapping_rows is None else mapping_rows
+    mapping_set = compile_mappings(rows, default_policy=settings.conflict_policy)
+    return SyncJob(engine, client, workspace_id, mapping_set, settings, full, run_id, search_lag_seconds)

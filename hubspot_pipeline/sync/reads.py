@@ -1,0 +1,248 @@
+"""The read stages of a sync run: changed leads (outbox, retry index, or every lead by digest and hash),
+changed HubSpot contacts (search cursor, webhook queue, re-reads, list scans), and the plan over both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from hubspot_pipeline.hubspot import SearchCursor
+from hubspot_pipeline.sync import store
+from hubspot_pipeline.sync.hashing import hash_values
+from hubspot_pipeline.sync.job import SyncJob
+from hubspot_pipeline.sync.mapping import EMAIL, canonical_contacts, canonical_leads
+from hubspot_pipeline.sync.plan import ROW_TIME, STATE_COLUMNS, Plan, build_plan
+
+MERGED_IDS = "hs_merged_object_ids"
+SCAN_CHUNK_ROWS = 100_000
+
+
+@dataclass
+class ChangedLeads:
+    """Leads that may need syncing, their state and per-field change times."""
+
+    leads: pd.DataFrame  # store._tidy_leads columns
+    times: pd.DataFrame  # index lead id, canonical columns + ROW_TIME
+    deleted: list[str]
+    state: pd.DataFrame  # index lead id, STATE_COLUMNS + attempts
+    outbox_up_to: int | None
+    scanned: int = 0
+    unchanged_by_hash: int = 0
+
+
+def read_changed_leads(job: SyncJob) -> ChangedLeads:
+    with job.engine.connect() as conn:
+        after = int(store.get_cursor(conn, job.workspace_id, store.OUTBOX_STREAM) or 0)
+        outbox = store.read_outbox(conn, job.workspace_id, after)
+        retry = store.retry_lead_ids(conn, job.workspace_id)
+        if job.full:
+            frames, scanned, unchanged = _scan_for_changes(conn, job)
+            candidates = (
+                pd.concat(frames, ignore_index=True)
+                if frames
+                else store.read_leads(conn, job.workspace_id, job.mapping_set)
+            )
+            extra = set(outbox.lead_ids) | set(retry)
+            missing = extra - set(candidates["id"])
+            if missing:
+                candidates = pd.concat(
+                    [candidates, store.read_leads(conn, job.workspace_id, job.mapping_set, ids=missing)],
+                    ignore_index=True,
+                )
+        else:
+            candidates = store.read_leads(
+                conn, job.workspace_id, job.mapping_set, ids=set(outbox.lead_ids) | set(retry)
+            )
+            scanned, unchanged = len(candidates), 0
+        candidates = candidates.drop_duplicates("id")
+        state = store.read_state(conn, job.workspace_id, lead_ids=candidates["id"].tolist())
+    candidates["deleted"] = candidates["deleted"].astype(bool)
+    deleted = sorted(set(outbox.deleted) | set(candidates.loc[candidates["deleted"], "id"]))
+    times = store.field_times_to_columns(outbox.times, job.mapping_set)
+    return ChangedLeads(candidates, times, deleted, state, outbox.up_to_id, scanned, unchanged)
+
+
+def _scan_for_changes(conn: sa.Connection, job: SyncJob) -> tuple[list[pd.DataFrame], int, int]:
+    """Every lead, hashed in chunks; keeps those whose hash differs from the agreed one, failed ones and
+    ones never synced. This is what a full resync of a million leads costs."""
+    kept, unchanged = [], 0
+    scanned = store.count_leads(conn, job.workspace_id)
+    for chunk in store.scan_leads(conn, job.workspace_id, job.mapping_set, SCAN_CHUNK_ROWS):
+        live = chunk[~chunk["tombstoned"].to_numpy(dtype=bool)]
+        canonical = canonical_leads(live, job.mapping_set)
+        hashes = hash_values(canonical, job.mapping_set.pushed_columns).view(np.int64)
+        same = (
+            (hashes == live["pair_hash64"].to_numpy(dtype=np.int64))
+            & (live["pair_status"] == "synced").to_numpy(dtype=bool)
+            & ~live["deleted"].to_numpy(dtype=bool)
+        )
+        unchanged += int(same.sum())  # changed since the digest, yet equal once canonical
+        kept.append(live.loc[~same].drop(columns=["pair_status", "pair_hash64", "tombstoned"]))
+    # Leads PostgreSQL left out matched their digest: unchanged too.
+    return kept, scanned, scanned - sum(len(k) for k in kept)
+
+
+@dataclass
+class ChangedContacts:
+    """HubSpot contacts read this run, what they say about deletions and merges, and where reading stopped."""
+
+    records: list[dict[str, Any]]
+    times: pd.DataFrame  # index HubSpot id, canonical columns + ROW_TIME
+    archived: set[str]
+    merges: dict[str, str]
+    search_cursor: dict[str, int] | None
+    webhook_ids: list[int]
+    extra_leads: pd.DataFrame
+    extra_state: pd.DataFrame
+
+
+def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContacts:
+    client = job.client
+    if client is None:
+        raise ValueError("reading HubSpot needs a client; pass one to prepare()")
+    properties = [*job.mapping_set.hubspot_properties, MERGED_IDS, "lastmodifieddate"]
+    with job.engine.connect() as conn:
+        saved = store.get_cursor(conn, job.workspace_id, store.SEARCH_STREAM)
+        events = store.pending_webhook_events(conn, job.workspace_id)
+    records: dict[str, dict[str, Any]] = {}
+    archived: set[str] = set()
+    cursor_json = saved
+    if job.full:
+        for listed, _ in client.list_pages("contacts", properties):
+            records.update({str(r["id"]): r for r in listed})
+        for listed, _ in client.list_pages("contacts", ["email"], archived=True):
+            archived.update(str(r["id"]) for r in listed)
+    cursor = SearchCursor.from_json(saved)
+    for page in client.search_modified_since(
+        "contacts", cursor, properties, lag_seconds=job.search_lag_seconds
+    ):
+        records.update({str(r["id"]): r for r in page.results})
+        cursor_json = page.cursor.to_json()
+    # Webhooks: property changes carry their own time (the `latest` policy uses it); deletions and merges
+    # never show up in search.
+    event_times: dict[str, dict[str, int]] = {}
+    merges: dict[str, str] = {}
+    wanted: set[str] = set()
+    for event in events:
+        object_id, kind = str(event["object_id"]), str(event["subscription_type"])
+        if kind.endswith(".deletion") or kind.endswith(".privacyDeletion"):
+            archived.add(object_id)
+        elif kind.endswith(".merge"):
+            payload = event["payload"] or {}
+            survivor = str(payload.get("newObjectId") or payload.get("primaryObjectId") or object_id)
+            for loser in payload.get("mergedObjectIds") or []:
+                if str(loser) != survivor:
+                    merges[str(loser)] = survivor
+            wanted.add(survivor)
+        elif kind.endswith(".restore"):
+            archived.discard(object_id)
+            wanted.add(object_id)
+        else:
+            wanted.add(object_id)
+            if event.get("property_name"):
+                slot = event_times.setdefault(object_id, {})
+                slot[event["property_name"]] = max(
+                    slot.get(event["property_name"], 0), int(event["occurred_at"])
+                )
+    # Re-read what search has not returned: webhook subjects, contacts of failed pairs, unlinked leads by email.
+    retry_ids = changed.state.loc[
+        changed.state["status"].eq("error") & changed.state["hubspot_id"].notna(), "hubspot_id"
+    ]
+    wanted |= {str(h) for h in retry_ids}
+    wanted -= set(records) | archived
+    if wanted:
+        result = client.batch_read("contacts", sorted(wanted), properties)
+        records.update({str(r["id"]): r for r in result.results})
+        # A linked contact HubSpot no longer has was deleted or merged away; merges are learnt below.
+        archived |= {
+            e.key for e in result.errors if e.category == "OBJECT_NOT_FOUND" and e.key in set(retry_ids)
+        }
+    linked = set(changed.state["hubspot_id"].dropna().astype(str))
+    unlinked = changed.leads.loc[
+        ~changed.leads["id"].isin(changed.state.index[changed.state["hubspot_id"].notna()]), EMAIL
+    ]
+    emails = sorted(
+        {e.strip().lower() for e in unlinked if e}
+        - {str((r.get("properties") or {}).get(EMAIL) or "").lower() for r in records.values()}
+    )
+    if emails:
+        result = client.batch_read("contacts", emails, properties, id_property="email")
+        records.update({str(r["id"]): r for r in result.results})
+    for record in records.values():
+        for loser in str((record.get("properties") or {}).get(MERGED_IDS) or "").split(";"):
+            if loser.strip() and loser.strip() != str(record["id"]):
+                merges[loser.strip()] = str(record["id"])
+    archived -= set(records)
+    # Leads the contacts belong to that the lead side did not bring: linked ones, and unlinked by email.
+    contact_ids = set(records) | archived | set(merges)
+    with job.engine.connect() as conn:
+        extra_state = store.read_state(conn, job.workspace_id, hubspot_ids=sorted(contact_ids - linked))
+        contact_emails = {str((r.get("properties") or {}).get(EMAIL) or "").lower() for r in records.values()}
+        extra_leads = store.read_leads(
+            conn,
+            job.workspace_id,
+            job.mapping_set,
+            ids=extra_state.index.tolist(),
+            emails=contact_emails - set(changed.leads[EMAIL].str.lower()),
+        )
+        more_state = store.read_state(conn, job.workspace_id, lead_ids=extra_leads["id"].tolist())
+    extra_state = pd.concat([extra_state, more_state])
+    extra_state = extra_state[~extra_state.index.duplicated()]
+    times = _contact_times(records, event_times)
+    return ChangedContacts(
+        list(records.values()),
+        times,
+        archived,
+        merges,
+        cursor_json,
+        [int(e["id"]) for e in events],
+        extra_leads,
+        extra_state,
+    )
+
+
+def _contact_times(
+    records: dict[str, dict[str, Any]], event_times: dict[str, dict[str, int]]
+) -> pd.DataFrame:
+    rows = {}
+    for hubspot_id, record in records.items():
+        props = record.get("properties") or {}
+        modified = props.get("lastmodifieddate") or record.get("updatedAt")
+        row: dict[str, Any] = {
+            ROW_TIME: pd.to_datetime(modified, utc=True, errors="coerce") if modified else pd.NaT
+        }
+        for prop, ms in event_times.get(hubspot_id, {}).items():
+            row[prop] = pd.Timestamp(ms, unit="ms", tz="UTC")
+        rows[hubspot_id] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def plan_sync(job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts) -> Plan:
+    """The 3-way plan for everything read (pure once the inputs are in memory)."""
+    all_leads = pd.concat([changed.leads, contacts.extra_leads], ignore_index=True).drop_duplicates("id")
+    all_leads["deleted"] = all_leads["deleted"].astype(bool)
+    state = pd.concat([changed.state, contacts.extra_state])
+    state = state[~state.index.duplicated()]
+    live = all_leads[~all_leads["deleted"]]
+    deleted = set(changed.deleted) | set(all_leads.loc[all_leads["deleted"], "id"])
+    canonical = canonical_leads(live, job.mapping_set)
+    frame = pd.DataFrame([{"id": r["id"], **(r.get("properties") or {})} for r in contacts.records])
+    if frame.empty:
+        frame = pd.DataFrame({"id": pd.Series([], dtype=object), EMAIL: pd.Series([], dtype=object)})
+    contact_frame = canonical_contacts(frame, job.mapping_set)
+    return build_plan(
+        canonical,
+        contact_frame,
+        state[STATE_COLUMNS],
+        job.mapping_set,
+        lead_times=changed.times,
+        contact_times=contacts.times,
+        deleted_leads=deleted,
+        archived_contacts=contacts.archived,
+        merges=contacts.merges,
+        on_hubspot_archive=job.settings.on_hubspot_archive,
+    )
