@@ -12,7 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from hubspot_pipeline.db.connection import sync_writer
-from hubspot_pipeline.sync import store
+from hubspot_pipeline.sync import records, store
 from hubspot_pipeline.sync.job import SyncJob
 from hubspot_pipeline.sync.plan import NEW_LEAD_PREFIX, Plan
 from hubspot_pipeline.sync.reads import ChangedContacts, ChangedLeads
@@ -90,7 +90,7 @@ def record_sync(
     )
     with job.engine.begin() as conn, sync_writer(conn):
         new_ids = (
-            store.insert_leads(
+            records.insert_leads(
                 conn,
                 job.workspace_id,
                 [
@@ -114,8 +114,8 @@ def record_sync(
             if len(lead_writes)
             else []
         )
-        errors.update(store.apply_lead_updates(conn, job.workspace_id, updates))
-        store.soft_delete_leads(conn, job.workspace_id, plan.lead_deletes)
+        errors.update(records.apply_lead_updates(conn, job.workspace_id, updates))
+        records.soft_delete_leads(conn, job.workspace_id, plan.lead_deletes)
         synced, failed, unsettled = [], [], 0
         for row in plan.agreed.to_dict("records"):
             key = str(row["lead_id"])
@@ -143,10 +143,10 @@ def record_sync(
                         "sync_hash": row["sync_hash"],
                     }
                 )
-        store.record_synced(conn, job.workspace_id, synced, job.mapping_set)
-        store.record_failed(conn, job.workspace_id, failed)
-        store.record_tombstones(conn, job.workspace_id, plan.tombstones.to_dict("records"))
-        store.forget_pairs(conn, job.workspace_id, plan.unlinks)
+        records.record_synced(conn, job.workspace_id, synced, job.mapping_set)
+        records.record_failed(conn, job.workspace_id, failed)
+        records.record_tombstones(conn, job.workspace_id, plan.tombstones.to_dict("records"))
+        records.forget_pairs(conn, job.workspace_id, plan.unlinks)
         for lead_id, survivor in plan.relinks.items():
             if lead_id not in {r["lead_id"] for r in synced}:
                 conn.execute(
@@ -156,7 +156,7 @@ def record_sync(
                     ),
                     {"h": survivor, "w": job.workspace_id, "l": lead_id},
                 )
-        store.record_conflicts(conn, job.workspace_id, plan.conflicts, job.run_id)
+        records.record_conflicts(conn, job.workspace_id, plan.conflicts, job.run_id)
         if changed.outbox_up_to is not None:
             store.set_cursor(conn, job.workspace_id, store.OUTBOX_STREAM, changed.outbox_up_to)
         if contacts.search_cursor is not None and not unsettled:
