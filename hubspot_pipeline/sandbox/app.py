@@ -20,6 +20,18 @@ from hubspot_pipeline.sandbox.state import Sandbox
 from hubspot_pipeline.sandbox.webhook_dispatch import WebhookDispatcher
 
 log = logging.getLogger(__name__)
+DROP_MESSAGE = "sandbox fault: dropped connection"
+
+
+class _HideInjectedDrops(logging.Filter):
+    """uvicorn logs a traceback when an app aborts a response; for an injected drop that is the point."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, ConnectionAbortedError) and str(error) == DROP_MESSAGE)
+
+
+logging.getLogger("uvicorn.error").addFilter(_HideInjectedDrops())
 
 
 def build_router() -> Router:
@@ -117,7 +129,7 @@ class SandboxApp:
                 }
             )
             await send({"type": "http.response.body", "body": b'{"results":[', "more_body": True})
-            raise ConnectionAbortedError("sandbox fault: dropped connection")
+            raise ConnectionAbortedError(DROP_MESSAGE)
         if fault == "timeout":
             await asyncio.sleep(options.timeout_seconds)
         if fault == "429":
