@@ -88,6 +88,13 @@ class SandboxApp:
             )
             return
         is_api = route.auth != "admin"
+        uri_length = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") + 1
+        if is_api and uri_length > sandbox.options.max_uri_length:
+            # Long `properties` lists on GET hit this at HubSpot (reference §10, problem 8).
+            reply = Reply(414, envelope("URI Too Long", "VALIDATION_ERROR"))
+            sandbox.counters.record(route.endpoint_name(params), 414, None)
+            await self._send(send, reply)
+            return
         hub_id: int | None = None
         if is_api:
             plan = plan_fault(sandbox.options.faults, sandbox.rng)

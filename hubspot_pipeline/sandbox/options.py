@@ -81,6 +81,7 @@ class SandboxOptions(BaseModel):
     empty_properties: Literal["omit", "null"] = Field(
         "omit", description="requested properties without a value: left out (2026 docs) or null (older)"
     )
+    max_uri_length: int = Field(8192, ge=256, description="longer request URIs get HubSpot's 414")
     merge_keeps_primary_id: bool = Field(False, description="HubSpot's Primary ID Preservation beta")
     clock_scale: float = Field(1.0, gt=0, description="sandbox seconds per real second")
     seed: int = 0

@@ -142,3 +142,10 @@ def test_a_garbage_paging_cursor_is_400_not_a_restart(api: httpx.Client) -> None
     # Regression guard: treating it as "from the start" would loop a client forever.
     response = api.get("/crm/v3/objects/contacts", params={"after": "NTI1Cg=="})
     assert response.status_code == 400 and response.json()["category"] == "VALIDATION_ERROR"
+
+
+def test_a_request_uri_past_the_limit_is_414(api: httpx.Client) -> None:
+    names = ",".join(f"custom_property_number_{i}" for i in range(400))  # about 11,000 characters
+    response = api.get("/crm/v3/objects/contacts", params={"properties": names})
+    assert response.status_code == 414
+    assert api.get("/crm/v3/objects/contacts", params={"properties": names[:4000]}).status_code == 200
