@@ -7,6 +7,7 @@ Dagster is not involved here (see test_contacts_defs.py).
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import sqlalchemy as sa
@@ -331,3 +332,27 @@ def test_a_full_resync_finds_a_change_the_outbox_missed_and_nothing_else(
     assert full.counts["push"] == 1 and full.counts["unchanged"] == 39
     assert contacts(hubspot_client)["r7@example.com"]["jobtitle"] == "CEO"
     assert write_calls(hubspot_sandbox) == before + 1
+
+
+def test_a_merge_from_the_webhook_queue_is_followed_and_the_loser_never_recreated(
+    engine, workspace_id, hubspot_client, hubspot_sandbox
+):
+    add_leads(engine, workspace_id, [{"email": "keep@example.com"}, {"email": "lose@example.com"}])
+    sync(engine, hubspot_client, workspace_id)
+    ids = {email: c["id"] for email, c in contacts(hubspot_client).items()}
+    hubspot_client.archive("contacts", ids["lose@example.com"])  # merged away: gone from the API
+    payload = json.dumps(
+        {"primaryObjectId": int(ids["keep@example.com"]), "mergedObjectIds": [int(ids["lose@example.com"])]}
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO webhook_events (portal_id, workspace_id, subscription_id, event_id, object_id, occurred_at, "
+                "subscription_type, payload) VALUES (1, :ws, 2, 2, :oid, 2, 'contact.merge', CAST(:payload AS jsonb))"
+            ),
+            {"ws": workspace_id, "oid": int(ids["keep@example.com"]), "payload": payload},
+        )
+    update_lead(engine, workspace_id, "lose@example.com", title="Changed after the merge")
+    report = sync(engine, hubspot_client, workspace_id)
+    assert report.counts["tombstones"] == 1 and report.counts["push"] == 0
+    assert set(contacts(hubspot_client)) == {"keep@example.com"}  # the merged-away contact is not re-created
