@@ -4,8 +4,8 @@ A lead's company is its website's domain (or, failing that, its email's, unless 
 the leads' most common `company`. HubSpot's `domain` is not unique, so a company is found by searching
 its domain before one is created; the HubSpot id is then kept in `hubspot_sync_status` (entity_type
 `company`, entity_id a UUID derived from workspace and domain) with the agreed name and domain, so later
-runs neither search nor write unless the name changed. Contacts written this run are associated with
-their company (HubSpot's default contact-to-company association; associating twice is harmless).
+runs neither search nor write unless the name changed. Contacts created this run, or whose website or
+company was pushed, are associated with their company (HubSpot's default contact-to-company association).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from hubspot_pipeline.db.tables import hubspot_sync_status
 from hubspot_pipeline.sync.engine import ChangedContacts, ChangedLeads, PushOutcome, SyncJob
 from hubspot_pipeline.sync.hashing import hash_agreed
+from hubspot_pipeline.sync.plan import Plan
 
 ENTITY = "company"
 FREE_MAIL = frozenset(
@@ -69,16 +70,34 @@ class CompanyReport:
     errors: int = 0
 
 
+# A contact is (re)associated when it was created, or when what decides its company was pushed.
+COMPANY_INPUTS = frozenset({"website", "company"})
+
+
+def contacts_needing_company(plan: Plan, pushed: PushOutcome) -> set[str]:
+    """Lead ids whose contact was created this run or had its website or company pushed: only these cost
+    association calls, so a run that changes 50,000 titles does not re-associate 50,000 contacts."""
+    writes = plan.contact_writes
+    return {
+        lead_id
+        for lead_id, hubspot_id, props in zip(
+            writes["lead_id"], writes["hubspot_id"], writes["properties"], strict=True
+        )
+        if lead_id in pushed.hubspot_ids and (not isinstance(hubspot_id, str) or COMPANY_INPUTS & set(props))
+    }
+
+
 def sync_companies(
-    job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts, pushed: PushOutcome
+    job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts, plan: Plan, pushed: PushOutcome
 ) -> CompanyReport:
-    """Create/update the companies of the contacts written this run and associate them. Push only."""
+    """Create/update the companies of the contacts created (or re-homed) this run and associate them."""
     report = CompanyReport()
     client = job.client
     if client is None or not pushed.hubspot_ids or not job.settings.sync_companies:
         return report
+    wanted_leads = contacts_needing_company(plan, pushed)
     leads = pd.concat([changed.leads, contacts.extra_leads], ignore_index=True).drop_duplicates("id")
-    leads = leads[leads["id"].isin(list(pushed.hubspot_ids))]
+    leads = leads[leads["id"].isin(list(wanted_leads))]
     if leads.empty:
         return report
     leads = leads.assign(

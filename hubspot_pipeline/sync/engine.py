@@ -70,6 +70,6 @@ def run_contact_sync(
     report = record_sync(job, changed, contacts, plan, pushed)
     from hubspot_pipeline.sync.companies import sync_companies
 
-    companies = sync_companies(job, changed, contacts, pushed)
+    companies = sync_companies(job, changed, contacts, plan, pushed)
     report.counts |= {f"companies_{k}": v for k, v in companies.__dict__.items()}
     return report

@@ -277,6 +277,7 @@ def lead_updates(
         "leads": dg.AssetIn(["contacts", "changed_leads"]),
         "contacts": dg.AssetIn(["contacts", "changed_hubspot_contacts"]),
         "pushed": dg.AssetIn(["contacts", "hubspot_contact_upserts"]),
+        "plan": dg.AssetIn(["contacts", "sync_plan"]),
     },
 )
 def hubspot_companies(
@@ -284,17 +285,18 @@ def hubspot_companies(
     leads: ChangedLeads,
     contacts: ChangedContacts,
     pushed: PushOutcome,
+    plan: Plan,
     contact_sync: ContactSyncResource,
 ) -> dg.MaterializeResult:
     """Companies in HubSpot by domain (the lead's website, else its non-free-mail email domain), found by
-    search before any is created, named by the leads' company; every contact written this run associated
-    with its company. Push only; nothing in a dry run."""
+    search before any is created, named by the leads' company; contacts created this run, or whose website
+    or company changed, associated with their company. Push only; nothing in a dry run."""
     from hubspot_pipeline.sync.companies import sync_companies
 
     if setup.dry_run:
         return dg.MaterializeResult(metadata={"dry_run": True})
     with _job(setup, contact_sync) as job:
-        report = sync_companies(job, leads, contacts, pushed)
+        report = sync_companies(job, leads, contacts, plan, pushed)
         calls = _calls(job)
     return dg.MaterializeResult(metadata={**report.__dict__, "api_calls": calls})
 
