@@ -290,6 +290,16 @@ def get_cursor(conn: sa.Connection, workspace_id: uuid.UUID, stream: str) -> Any
     ).scalar_one_or_none()
 
 
+def cursor_age_seconds(conn: sa.Connection, workspace_id: uuid.UUID, stream: str) -> float | None:
+    """Seconds since the cursor was last written (a run read that stream up to date), None if never."""
+    age = conn.execute(
+        sa.select(sa.func.extract("epoch", sa.func.now() - sync_cursors.c.updated_at)).where(
+            sync_cursors.c.workspace_id == workspace_id, sync_cursors.c.stream == stream
+        )
+    ).scalar_one_or_none()
+    return float(age) if age is not None else None
+
+
 def set_cursor(conn: sa.Connection, workspace_id: uuid.UUID, stream: str, value: Any) -> None:
     from sqlalchemy.dialects.postgresql import insert
 

@@ -159,8 +159,10 @@ def record_sync(
         records.record_conflicts(conn, job.workspace_id, plan.conflicts, job.run_id)
         if changed.outbox_up_to is not None:
             store.set_cursor(conn, job.workspace_id, store.OUTBOX_STREAM, changed.outbox_up_to)
-        if contacts.search_cursor is not None and not unsettled:
-            store.set_cursor(conn, job.workspace_id, store.SEARCH_STREAM, contacts.search_cursor)
+        if not unsettled:
+            # Written even when unchanged: its updated_at says when HubSpot was last read up to date.
+            position = contacts.search_cursor or {"modified_ms": 0, "object_id": 0}
+            store.set_cursor(conn, job.workspace_id, store.SEARCH_STREAM, position)
         store.mark_webhooks_processed(conn, contacts.webhook_ids)
     counts = plan.counts() | {
         "synced": len(synced),
