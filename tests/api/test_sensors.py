@@ -180,3 +180,37 @@ def test_the_outcome_of_a_run_is_written_back_to_its_request(client: TestClient,
     assert status["finished_at"] is not None
     recent = client.get(url("/sync/status"), headers=tenant.headers).json()["recent_runs"]
     assert recent[0]["id"] == request["id"] and recent[0]["status"] == "succeeded"
+
+
+def test_requests_whose_runs_never_came_neither_hide_new_outcomes_nor_stay_queued(
+    client: TestClient, engine, tenant: Tenant
+):
+    # Regression: outcomes were looked up for the 50 oldest unfinished requests only, so a pile of requests
+    # whose runs were never launched (refused, deleted) kept every newer request "queued" for ever.
+    start = _max_request_seq(engine)
+    orphans = [
+        client.post(url("/sync/contacts"), json={}, headers=tenant.headers).json()["id"]
+        for _ in range(sensors.MAX_REQUESTS_PER_TICK + 5)
+    ]
+    request = client.post(url("/sync/contacts"), json={}, headers=tenant.headers).json()
+    with dg.instance_for_test() as instance:
+        cursor, handed = start, []
+        while isinstance(result := _tick(sensors.sync_request_sensor, instance, cursor), dg.SensorResult):
+            handed += result.run_requests
+            cursor = int(result.cursor)
+        assert len(handed) == len(orphans) + 1
+        _run_of(instance, handed[-1].tags)  # only the newest request gets its run
+        _tick(sensors.sync_request_sensor, instance, cursor)
+        status = client.get(url(f"/sync/requests/{request['id']}"), headers=tenant.headers).json()
+        assert status["status"] == "succeeded"
+        with engine.begin() as conn:  # the orphans were handed over long ago
+            conn.execute(
+                sa.update(sync_requests)
+                .where(sync_requests.c.id.in_(orphans))
+                .values(requested_at=sa.func.now() - sensors.ORPHANED_AFTER * 2)
+            )
+        for _ in range(3):
+            _tick(sensors.sync_request_sensor, instance, cursor)
+    orphan = client.get(url(f"/sync/requests/{orphans[0]}"), headers=tenant.headers).json()
+    assert orphan["status"] == "failed"
+    assert "no Dagster run was launched" in str(orphan)

@@ -96,18 +96,19 @@ def new_sync_requests(conn: sa.Connection, after_seq: int, limit: int) -> list[d
     rows = conn.execute(
         sa.select(sync_requests)
         .where(sync_requests.c.seq > after_seq, sync_requests.c.status == "queued")
-        .order_by(sync_requests.c.seq)
+        .order_by(sync_requests.c.seq.desc())
         .limit(limit)
     )
     return [dict(row._mapping) for row in rows]
 
 
 def unfinished_sync_requests(conn: sa.Connection, up_to_seq: int, limit: int) -> list[dict[str, Any]]:
-    """Requests already handed to Dagster whose outcome is not recorded yet, oldest first."""
+    """Requests already handed to Dagster whose outcome is not recorded yet, newest first: a pile of old
+    requests whose runs never came (see ORPHANED_AFTER in sensors.py) must not hide the live ones."""
     rows = conn.execute(
         sa.select(sync_requests)
         .where(sync_requests.c.seq <= up_to_seq, sync_requests.c.status.in_(("queued", "launched")))
-        .order_by(sync_requests.c.seq)
+        .order_by(sync_requests.c.seq.desc())
         .limit(limit)
     )
     return [dict(row._mapping) for row in rows]

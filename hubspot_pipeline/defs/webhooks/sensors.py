@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -26,6 +26,7 @@ from hubspot_pipeline.defs.webhooks import queue
 
 MAX_EVENTS_PER_TICK = 5_000
 MAX_REQUESTS_PER_TICK = 50
+ORPHANED_AFTER = timedelta(minutes=15)
 TRIGGER_TAG = "hubspot_pipeline/trigger"
 EVENTS_TAG = "hubspot_pipeline/webhook_events"  # "<after_id>-<up_to_id>", the id range the run covers
 REQUEST_TAG = "hubspot_pipeline/sync_request"
@@ -118,9 +119,23 @@ def _outcomes(instance: dg.DagsterInstance, conn: Any, up_to_seq: int) -> int:
     )
     by_request = {record.dagster_run.tags[REQUEST_TAG]: record for record in records}
     changed = 0
+    now = datetime.now(UTC)
     for request in pending:
         record = by_request.get(str(request["id"]))
         if record is None:
+            if request["status"] == "queued" and now - request["requested_at"] > ORPHANED_AFTER:
+                # Handed to Dagster long ago and no run carries its tag: the launch was refused or the
+                # run was deleted. Say so instead of leaving the request "queued" for ever.
+                queue.record_sync_request_outcome(
+                    conn,
+                    request["id"],
+                    status="failed",
+                    run_id="",
+                    launched_at=None,
+                    finished_at=now,
+                    result={"error": "no Dagster run was launched for this request; request the sync again"},
+                )
+                changed += 1
             continue
         run = record.dagster_run
         finished = run.status not in _RUNNING
