@@ -96,7 +96,7 @@ def new_sync_requests(conn: sa.Connection, after_seq: int, limit: int) -> list[d
     rows = conn.execute(
         sa.select(sync_requests)
         .where(sync_requests.c.seq > after_seq, sync_requests.c.status == "queued")
-        .order_by(sync_requests.c.seq.desc())
+        .order_by(sync_requests.c.seq)
         .limit(limit)
     )
     return [dict(row._mapping) for row in rows]
