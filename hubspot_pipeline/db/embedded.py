@@ -45,7 +45,7 @@ def stop_embedded(data_dir: Path) -> bool:
     """Stop the embedded server if it runs; True when a server was stopped."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from pgserver._commands import pg_ctl
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # generated at import
     from pgserver.utils import PostmasterInfo
 
     pgdata = _pgdata(data_dir)

@@ -59,7 +59,9 @@ def test_no_acknowledged_event_is_lost_when_the_api_is_killed(engine: sa.Engine,
     for worker in workers:
         worker.start()
     deadline = time.monotonic() + 60
-    while len(acknowledged) < 2000 and time.monotonic() < deadline:  # kill it mid-load, however slow the machine
+    while (
+        len(acknowledged) < 2000 and time.monotonic() < deadline
+    ):  # kill it mid-load, however slow the machine
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     stop.set()

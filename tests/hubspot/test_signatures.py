@@ -12,12 +12,17 @@ TIMESTAMP = 1564113600000
 
 
 def test_v1_matches_hubspots_vector() -> None:
-    assert signatures.sign_v1(SECRET, BODY) == "232db2615f3d666fe21a8ec971ac7b5402d33b9a925784df3ca654d05f4817de"
+    assert (
+        signatures.sign_v1(SECRET, BODY) == "232db2615f3d666fe21a8ec971ac7b5402d33b9a925784df3ca654d05f4817de"
+    )
 
 
 def test_v2_matches_hubspots_vectors() -> None:
     uri = "https://www.example.com/webhook_uri"
-    assert signatures.sign_v2(SECRET, "GET", uri) == "eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e"
+    assert (
+        signatures.sign_v2(SECRET, "GET", uri)
+        == "eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e"
+    )
     assert (
         signatures.sign_v2(SECRET, "POST", uri, b'{"example_field":"example_value"}')
         == "9569219f8ba981ffa6f6f16aa0f48637d35d728c7e4d93d0d52efaa512af7900"
@@ -26,9 +31,15 @@ def test_v2_matches_hubspots_vectors() -> None:
 
 def test_v3_matches_hubspots_vectors() -> None:
     plain = "https://www.example.com/webhook_uri"
-    assert signatures.sign_v3(SECRET, "POST", plain, BODY, TIMESTAMP) == "DxmVAjFNa2xfF3YgQjdZP6TNcok9k1oaH7UXombPtvw="
+    assert (
+        signatures.sign_v3(SECRET, "POST", plain, BODY, TIMESTAMP)
+        == "DxmVAjFNa2xfF3YgQjdZP6TNcok9k1oaH7UXombPtvw="
+    )
     encoded = "https://www.example.com/webhook_uri?portal=62515&cb=a%3Ab%2Fc%40d"
-    assert signatures.sign_v3(SECRET, "POST", encoded, BODY, TIMESTAMP) == "YHamRtsOc0OhVyFPPlwuzrVWsacZpmx8eMBEvcmW3fA="
+    assert (
+        signatures.sign_v3(SECRET, "POST", encoded, BODY, TIMESTAMP)
+        == "YHamRtsOc0OhVyFPPlwuzrVWsacZpmx8eMBEvcmW3fA="
+    )
 
 
 def test_v3_decodes_only_the_listed_escapes() -> None:
@@ -40,6 +51,8 @@ def test_v3_rejects_a_stale_timestamp_and_a_changed_body() -> None:
     good = signatures.sign_v3(SECRET, "POST", uri, BODY, TIMESTAMP)
     fresh = TIMESTAMP + 60_000
     assert signatures.verify_v3(SECRET, "POST", uri, BODY, good, str(TIMESTAMP), now_ms=fresh)
-    assert not signatures.verify_v3(SECRET, "POST", uri, BODY, good, str(TIMESTAMP), now_ms=TIMESTAMP + 301_000)
+    assert not signatures.verify_v3(
+        SECRET, "POST", uri, BODY, good, str(TIMESTAMP), now_ms=TIMESTAMP + 301_000
+    )
     assert not signatures.verify_v3(SECRET, "POST", uri, BODY + b" ", good, str(TIMESTAMP), now_ms=fresh)
     assert not signatures.verify_v3(SECRET, "POST", uri, BODY, None, str(TIMESTAMP), now_ms=fresh)

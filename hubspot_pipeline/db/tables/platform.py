@@ -2,7 +2,7 @@
 API keys, the audit log and the shared rate-limit budget. Migration: 0003_platform."""
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from hubspot_pipeline.db.tables.base import NOW, metadata, uuid_pk, workspace_fk
 
