@@ -103,6 +103,7 @@ def main() -> None:
         "pushed": report.counts["push"],
         "synced": report.counts["synced"],
         "errors": report.errors,
+        "stage_seconds": report.stage_seconds,
         "bound_seconds": round(bound, 1),
         "elapsed_seconds": round(elapsed, 1),
         "ratio_to_bound": round(elapsed / bound, 3),

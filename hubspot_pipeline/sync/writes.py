@@ -72,6 +72,7 @@ class SyncReport:
     seconds: float
     conflicts: list[dict[str, Any]] = field(default_factory=list)  # a sample
     error_samples: list[str] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # filled by engine.run_contact_sync
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
