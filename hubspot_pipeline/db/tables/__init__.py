@@ -19,7 +19,13 @@ from hubspot_pipeline.db.tables.seed import (
     hubspot_workflow_executions,
     hubspot_workflow_triggers,
 )
-from hubspot_pipeline.db.tables.sync import hubspot_sync_config, lead_changes, sync_conflicts, sync_cursors
+from hubspot_pipeline.db.tables.sync import (
+    hubspot_sync_config,
+    lead_changes,
+    lead_digests,
+    sync_conflicts,
+    sync_cursors,
+)
 
 __all__ = [
     "audit_log",
@@ -34,6 +40,7 @@ __all__ = [
     "hubspot_workflow_executions",
     "hubspot_workflow_triggers",
     "lead_changes",
+    "lead_digests",
     "leads",
     "metadata",
     "oauth_states",
