@@ -76,3 +76,14 @@ def workspace_id(engine: sa.Engine) -> uuid.UUID:
         return conn.execute(
             sa.insert(workspaces).values(name=f"Test {slug}", slug=slug).returning(workspaces.c.id)
         ).scalar_one()
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_dagster_state_storage() -> Iterator[None]:
+    # Dagster keeps the instance's defs-state storage in a context variable that an instance_for_test()
+    # left behind can leave pointing at a dead instance; loading definitions in a later test then fails
+    # with "Attempted to resolve undefined DagsterInstance weakref". Each test starts without it.
+    from dagster._core.storage.defs_state.base import _current_storage
+
+    _current_storage.set(None)
+    yield

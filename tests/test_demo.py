@@ -30,6 +30,8 @@ def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: 
         assert int(new_in_hubspot) > 0 and int(new_leads) > 0 and int(pulled) > 0 and int(conflicts) > 0
         assert int(errors) == 0
     assert "hubspot wins" in first
+    companies = re.search(r"companies by domain: (\d+) in HubSpot, contacts associated in (\d+) batch", first)
+    assert companies and int(companies.group(1)) > 0 and int(companies.group(2)) > 0
     idle = re.findall(r"Demo Workspace \d\s+0\s+0\s+0\s+0\s+0\s+0", second)
     assert len(idle) == 2
     assert re.search(r"HubSpot API calls: \d+ \(0 writes\)", second)

@@ -78,6 +78,26 @@ def _print_reports(
             click.echo(f"      error: {message}")
 
 
+def _print_companies(engine: sa.Engine, workspace_ids: list[uuid.UUID], counters: dict[str, Any]) -> None:
+    with engine.connect() as conn:
+        companies = conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(hubspot_sync_status)
+            .where(
+                hubspot_sync_status.c.workspace_id.in_(workspace_ids),
+                hubspot_sync_status.c.entity_type == "company",
+            )
+        )
+    association_calls = sum(
+        sum(by_status.values())
+        for endpoint, by_status in counters["byEndpoint"].items()
+        if "/associations/" in endpoint
+    )
+    click.echo(
+        f"  companies by domain: {companies} in HubSpot, contacts associated in {association_calls} batch call(s)"
+    )
+
+
 def _print_conflicts(engine: sa.Engine, workspace_ids: list[uuid.UUID], limit: int = 6) -> None:
     with engine.connect() as conn:
         total = conn.scalar(
@@ -162,4 +182,5 @@ def run_demo(engine: sa.Engine, workspace_ids: list[uuid.UUID], echo_step: Calla
                 f"  HubSpot API calls: {counters['total']} ({write_calls(counters)} writes)   time: {seconds:.1f} s"
             )
             if job_name == "contacts_reconcile_job":
+                _print_companies(engine, workspace_ids, counters)
                 _print_conflicts(engine, workspace_ids)

@@ -270,7 +270,6 @@ def lead_updates(
     partitions_def=WORKSPACE_PARTITIONS,
     group_name=GROUP,
     kinds=KINDS,
-    pool="hubspot_api",
     deps=[dg.AssetKey(["contacts", "lead_updates"])],
     ins={
         "setup": dg.AssetIn(["contacts", "field_mappings"]),
@@ -311,5 +310,6 @@ def defs() -> dg.Definitions:
             sync_plan,
             hubspot_contact_upserts,
             lead_updates,
+            hubspot_companies,
         ]
     )
