@@ -17,9 +17,6 @@ from hubspot_pipeline.hubspot import (
     HubSpotError,
     HubSpotRateLimitError,
     HubSpotValidationError,
-    OAuthApp,
-    OAuthTokens,
-    PostgresRateLimiter,
     TokenCipher,
     TokenStore,
 )
@@ -49,19 +46,16 @@ def connected_hub_id(engine: sa.Engine, workspace_id: uuid.UUID) -> str:
 @contextmanager
 def workspace_client(engine: sa.Engine, workspace_id: uuid.UUID) -> Iterator[HubSpotClient]:
     """A client on the workspace's OAuth tokens, sharing the portal's rate-limit budget with the sync."""
-    hub_id = connected_hub_id(engine, workspace_id)
-    app = OAuthApp.from_settings()
-    client = HubSpotClient(
-        app.api_base_url,
-        auth=OAuthTokens(token_store(engine), workspace_id, app),
-        limiter=PostgresRateLimiter(engine, portal_key=f"hub:{hub_id}"),
-    )
+    from hubspot_pipeline.sync.connection import workspace_client as sync_workspace_client
+
+    connected_hub_id(engine, workspace_id)  # a clear 409 when the workspace has no connection
+    with translated_errors():
+        client = sync_workspace_client(engine, workspace_id)
     try:
         with translated_errors():
             yield client
     finally:
         client.close()
-        app.close()
 
 
 @contextmanager

@@ -11,13 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import hubspot_sync_config, leads
+from hubspot_pipeline.db.tables import leads
 from hubspot_pipeline.hubspot import (
     HubSpotClient,
     OAuthApp,
-    TokenCipher,
-    TokenStore,
-    consume_state,
     issue_state,
 )
 
@@ -37,7 +34,9 @@ class SeededPortal:
 
 
 def connect_workspace(engine: sa.Engine, app: OAuthApp, workspace_id: uuid.UUID, hub_id: int) -> str:
-    """Authorize the app for `hub_id` as a user would, then exchange the code and store the tokens encrypted."""
+    """Approve the app for `hub_id` as a user would, then finish as the API's OAuth callback does."""
+    from hubspot_pipeline.api.routes.oauth import complete_connection
+
     state = issue_state(engine, workspace_id)
     # /oauth/{portalId}/authorize pins the install to one account, as HubSpot allows.
     url = app.authorize_url(state).replace("/oauth/authorize", f"/oauth/{hub_id}/authorize", 1)
@@ -45,16 +44,7 @@ def connect_workspace(engine: sa.Engine, app: OAuthApp, workspace_id: uuid.UUID,
     query = parse_qs(urlsplit(redirect.headers["location"]).query)
     if "code" not in query:
         raise RuntimeError(f"the sandbox refused the authorization: {query.get('error_description')}")
-    assert consume_state(engine, query["state"][0]) == workspace_id
-    tokens = app.exchange_code(query["code"][0])
-    TokenStore(engine, TokenCipher.from_settings()).save(workspace_id, tokens)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.dialects.postgresql.insert(hubspot_sync_config)
-            .values(workspace_id=workspace_id)
-            .on_conflict_do_nothing()
-        )
-    return str(tokens.hub_id)
+    return str(complete_connection(engine, query["code"][0], query["state"][0]).hub_id)
 
 
 def seed_portal(

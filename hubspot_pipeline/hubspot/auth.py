@@ -58,6 +58,9 @@ class OAuthTokens:
         self._current: TokenSet | None = None
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        self.app.close()
+
     def __repr__(self) -> str:
         return f"OAuthTokens(workspace_id={self.workspace_id})"
 

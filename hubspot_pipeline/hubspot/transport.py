@@ -90,6 +90,10 @@ class Transport:
 
     def close(self) -> None:
         self._http.close()
+        # An OAuth auth holds the app's own HTTP client (token refreshes); it ends with the client using it.
+        close_auth = getattr(self.auth, "close", None)
+        if close_auth is not None:
+            close_auth()
 
     # -- paths ---------------------------------------------------------------------------------------
     def objects_path(self, object_type: str) -> str:

@@ -79,7 +79,9 @@ def _hub_of_other_workspace(conn: sa.Connection, hub_id: str, workspace_id: uuid
     ).scalar_one_or_none()
 
 
-def _connect(engine: sa.Engine, code: str, state: str) -> Connected:
+def complete_connection(engine: sa.Engine, code: str, state: str) -> Connected:
+    """The OAuth callback's work: check the state, exchange the code, store the tokens encrypted, record the
+    hub id, and add the workspace to the sync partitions (also used by `demo` and `dev`)."""
     try:
         workspace_id = consume_state(engine, state)
     except HubSpotAuthError as error:
@@ -142,7 +144,7 @@ async def callback(
         raise ApiError(
             400, "missing_code", "The callback needs `code` and `state` from HubSpot; start from GET /auth."
         )
-    return await run_in_threadpool(_connect, engine, code, state)
+    return await run_in_threadpool(complete_connection, engine, code, state)
 
 
 @router.post("/disconnect", response_model=Disconnected, summary="Revoke and delete the tokens; stop syncing")
