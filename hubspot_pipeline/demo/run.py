@@ -14,7 +14,7 @@ import click
 import dagster as dg
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import hubspot_sync_status, sync_conflicts, workspaces
+from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_status, sync_conflicts, workspaces
 
 READ_ONLY_SUFFIXES = ("/search", "/batch/read")
 
@@ -129,6 +129,12 @@ def _print_conflicts(engine: sa.Engine, workspace_ids: list[uuid.UUID], limit: i
         )
 
 
+def _first_free_hub_id(engine: sa.Engine, default: int) -> int:
+    with engine.connect() as conn:
+        taken = [int(h) for h in conn.scalars(sa.select(hubspot_integrations.c.hub_id)) if h and h.isdigit()]
+    return max([default, *taken]) + 1
+
+
 def run_demo(engine: sa.Engine, workspace_ids: list[uuid.UUID], echo_step: Callable[[str], None]) -> None:
     from hubspot_pipeline.dagster_home import prepare_dagster_home
     from hubspot_pipeline.demo.hubspot_side import connect_workspace, seed_portal
@@ -141,7 +147,9 @@ def run_demo(engine: sa.Engine, workspace_ids: list[uuid.UUID], echo_step: Calla
     with run_sandbox() as sandbox:
         os.environ["HUBSPOT_API_BASE_URL"] = sandbox.base_url  # every client of this process uses the sandbox
         get_settings.cache_clear()
-        hub_ids = [sandbox.hub_id] + [sandbox.admin.add_portal()[0] for _ in workspace_ids[1:]]
+        # Fresh portals whose ids no workspace holds yet: a HubSpot portal belongs to one workspace.
+        first = _first_free_hub_id(engine, sandbox.hub_id)
+        hub_ids = [sandbox.admin.add_portal(hub_id=first + i)[0] for i in range(len(workspace_ids))]
         echo_step(f"HubSpot sandbox at {sandbox.base_url}: portals {', '.join(map(str, hub_ids))}")
 
         app = OAuthApp.from_settings()

@@ -71,11 +71,13 @@ def auth(
 
 def _hub_of_other_workspace(conn: sa.Connection, hub_id: str, workspace_id: uuid.UUID) -> uuid.UUID | None:
     return conn.execute(
-        sa.select(hubspot_integrations.c.workspace_id).where(
+        sa.select(hubspot_integrations.c.workspace_id)
+        .where(
             hubspot_integrations.c.hub_id == hub_id,
             hubspot_integrations.c.workspace_id != workspace_id,
             hubspot_integrations.c.refresh_token.is_not(None),
         )
+        .limit(1)
     ).scalar_one_or_none()
 
 
