@@ -16,6 +16,7 @@ from hubspot_pipeline.sandbox.errors import (
     missing_scopes,
 )
 from hubspot_pipeline.sandbox.portal import Portal
+from hubspot_pipeline.sandbox.query import Query
 from hubspot_pipeline.sandbox.routing import Route
 from hubspot_pipeline.sandbox.state import Sandbox
 from hubspot_pipeline.sandbox.timeutil import iso_ms
@@ -47,7 +48,7 @@ def authenticate(sandbox: Sandbox, route: Route, request: Request, now_ms: int) 
     if route.auth in ("none", "admin"):
         return None
     if route.auth == "developer":
-        hapikey = request.query_params.get("hapikey")
+        hapikey = Query(request.query_params).text("hapikey")
         if hapikey is not None:
             if hapikey != sandbox.options.developer_api_key:
                 raise ApiError(

@@ -1,9 +1,6 @@
-"""Finding records by id or by a unique property (`idProperty`), and parsing the query parameters CRM
-reads share."""
+"""Finding records by id or by a unique property (`idProperty`), and the batch size limits."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from hubspot_pipeline.sandbox.errors import ApiError, validation_error
 from hubspot_pipeline.sandbox.object_types import ObjectType
@@ -43,24 +40,6 @@ def find_record(
     return record
 
 
-def parse_bool(value: str | None, default: bool = False) -> bool:
-    if value is None:
-        return default
-    return value.strip().lower() == "true"
-
-
-def parse_limit(value: str | None, default: int, maximum: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        limit = int(value)
-    except ValueError:
-        raise validation_error(f"limit must be an integer, got {value!r}") from None
-    if limit < 1:
-        raise validation_error("limit must be at least 1")
-    return min(limit, maximum)
-
-
 def check_batch_size(inputs: object, with_history: bool = False) -> list[dict]:
     if not isinstance(inputs, list):
         raise validation_error("Invalid input JSON: `inputs` must be an array.")
@@ -77,11 +56,3 @@ def check_batch_size(inputs: object, with_history: bool = False) -> list[dict]:
         if not isinstance(item, dict):
             raise validation_error("Invalid input JSON: every input must be an object.")
     return inputs
-
-
-@dataclass
-class ReadOptions:
-    properties: list[str] | None
-    with_history: list[str] | None
-    associations: list[str] | None
-    archived: bool

@@ -13,6 +13,7 @@ import orjson
 from starlette.requests import Request
 
 from hubspot_pipeline.sandbox.errors import ApiError, validation_error
+from hubspot_pipeline.sandbox.query import Query
 
 if TYPE_CHECKING:
     from hubspot_pipeline.sandbox.auth import AuthInfo
@@ -64,8 +65,8 @@ class RequestContext:
         return self.auth.portal
 
     @property
-    def query(self) -> Any:
-        return self.request.query_params
+    def query(self) -> Query:
+        return Query(self.request.query_params)
 
     async def body(self) -> bytes:
         if self._body is None:

@@ -13,12 +13,6 @@ from hubspot_pipeline.sandbox.timeutil import iso_ms
 ALWAYS = ("hs_object_id",)
 
 
-def split_csv(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
 def select_properties(
     object_type: ObjectType,
     record_properties: dict[str, str],

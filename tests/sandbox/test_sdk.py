@@ -1,9 +1,20 @@
 """HubSpot's own Python SDK (hubspot-api-client 12) drives the sandbox through every endpoint it covers
 that the sandbox serves: objects, batch, search, merge, GDPR, properties, associations v4, timeline,
 webhooks and OAuth. Each call succeeds or fails as HubSpot documents (the SDK's models also reject
-responses that lack required fields)."""
+responses that lack required fields), and every answer the SDK received validates against HubSpot's
+OpenAPI files. List parameters go in each form a client may use: the SDK repeats them
+(`properties=a&properties=b`), a single comma-joined value gives the docs' form (`properties=a,b`), and
+a mix of both; exactly the requested properties come back in each.
+
+Forms the SDK cannot send at all (repeated `properties` on the properties API, whose SDK parameter is one
+string) are in test_any_client.py."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from hubspot import HubSpot
@@ -11,6 +22,7 @@ from hubspot.crm import contacts, properties, timeline
 from hubspot.crm.associations import v4
 from hubspot.crm.contacts.exceptions import ApiException as ContactsError
 from hubspot.crm.objects import notes
+from hubspot.discovery.discovery_base import DiscoveryBase
 from hubspot.oauth.exceptions import ApiException as OAuthError
 from hubspot.webhooks import (
     SettingsChangeRequest,
@@ -20,16 +32,241 @@ from hubspot.webhooks import (
 )
 
 from hubspot_pipeline.sandbox.testing import SandboxHandle
+from tests.sandbox.openapi import Specs
 
 
-def _client(sandbox: SandboxHandle, **credentials: str) -> HubSpot:
-    return HubSpot(host=sandbox.base_url, **credentials)
+@dataclass
+class Exchanges:
+    """Every (method, path, status, body) the SDK's HTTP pool saw, through the SDK's own `api_factory`
+    hook: the SDK turns bodies into models, and the schemas are checked on the bytes."""
+
+    seen: list[tuple[str, str, int, bytes]] = field(default_factory=list)
+
+    def api_factory(self, package: Any, api_name: str, config: dict[str, Any]) -> Any:
+        api = DiscoveryBase._default_api_factory(package, api_name, config)
+        pool = api.api_client.rest_client.pool_manager
+        send = pool.request
+
+        def recorded(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            response = send(method, url, *args, **kwargs)
+            self.seen.append((method, urlsplit(url).path, response.status, response.data))
+            return response
+
+        pool.request = recorded
+        return api
+
+
+@pytest.fixture(scope="module")
+def specs() -> Specs:
+    return Specs()
 
 
 @pytest.fixture
-def sdk(hubspot_sandbox: SandboxHandle) -> HubSpot:
+def exchanges(specs: Specs) -> Iterator[Exchanges]:
+    recorded = Exchanges()
+    yield recorded
+    checked = 0
+    for method, path, status, body in recorded.seen:
+        operation = specs.operation(method, path)
+        if operation is not None:  # the render and detail endpoints are in no spec
+            specs.validate(operation, status, body)
+            checked += 1
+    assert checked, "no answer was checked against the OpenAPI files"
+
+
+@pytest.fixture
+def client(hubspot_sandbox: SandboxHandle, exchanges: Exchanges) -> Callable[..., HubSpot]:
+    def make(**credentials: str) -> HubSpot:
+        return HubSpot(host=hubspot_sandbox.base_url, api_factory=exchanges.api_factory, **credentials)
+
+    return make
+
+
+@pytest.fixture
+def sdk(hubspot_sandbox: SandboxHandle, client: Callable[..., HubSpot]) -> HubSpot:
     hubspot_sandbox.admin.configure(rate_limits_enabled=False)
-    return _client(hubspot_sandbox, access_token=hubspot_sandbox.private_app_token)
+    return client(access_token=hubspot_sandbox.private_app_token)
+
+
+# How a client may send the list ["a", "b", "c"] through the SDK's list argument.
+LIST_FORMS: dict[str, Callable[[list[str]], list[str]]] = {
+    "repeated": lambda names: names,  # properties=a&properties=b&properties=c, the SDK's own format
+    "comma-separated": lambda names: [",".join(names)],  # properties=a,b,c, as the docs write it
+    "mixed": lambda names: [",".join(names[:2]), *names[1:]],  # properties=a,b&properties=b&properties=c
+}
+
+
+@dataclass(frozen=True)
+class Family:
+    """One CRM object family as the SDK reaches it, with a record whose properties are partly requested."""
+
+    name: str
+    api: Callable[[HubSpot], Any]
+    values: dict[str, str]
+    requested: list[str]  # every one has a value; the rest of `values` must not come back
+    always: frozenset[str]  # what HubSpot returns whatever `properties` asks for
+    associated: list[str]  # families a record of this one can be associated with by default
+
+
+FAMILIES = [
+    Family(
+        "contacts",
+        lambda sdk: sdk.crm.contacts,
+        {"email": "ada@x.com", "firstname": "Ada", "lastname": "L", "jobtitle": "Eng", "city": "Paris"},
+        ["firstname", "lastname", "jobtitle"],
+        frozenset({"hs_object_id", "createdate", "lastmodifieddate"}),
+        ["companies", "emails", "notes"],
+    ),
+    Family(
+        "companies",
+        lambda sdk: sdk.crm.companies,
+        {"name": "Acme", "domain": "acme.com", "city": "Lyon", "industry": "Software", "phone": "1"},
+        ["name", "domain", "city"],
+        frozenset({"hs_object_id", "createdate", "hs_lastmodifieddate"}),
+        ["contacts", "emails", "notes"],
+    ),
+    Family(
+        "emails",
+        lambda sdk: sdk.crm.objects.emails,
+        {
+            "hs_timestamp": "2024-01-01T00:00:00.000Z",
+            "hs_email_direction": "EMAIL",
+            "hs_email_subject": "Hi",
+            "hs_email_text": "Hello",
+            "hs_email_status": "SENT",
+        },
+        ["hs_email_subject", "hs_email_direction", "hs_email_text"],
+        frozenset({"hs_object_id", "hs_createdate", "hs_lastmodifieddate"}),
+        ["contacts", "companies"],
+    ),
+    Family(
+        "notes",
+        lambda sdk: sdk.crm.objects.notes,
+        {
+            "hs_timestamp": "2024-01-01T00:00:00.000Z",
+            "hs_note_body": "Called",
+            "hs_attachment_ids": "7",
+            "hubspot_owner_id": "42",
+        },
+        ["hs_note_body", "hs_attachment_ids", "hubspot_owner_id"],
+        frozenset({"hs_object_id", "hs_createdate", "hs_lastmodifieddate"}),
+        ["contacts", "companies"],
+    ),
+]
+
+
+@pytest.fixture
+def records(sdk: HubSpot) -> dict[str, str]:
+    """One record per family, each associated with every family it has a default association with."""
+    ids = {
+        family.name: family.api(sdk).basic_api.create({"properties": family.values}).id for family in FAMILIES
+    }
+    for family in FAMILIES:  # a second write gives the history more than one entry
+        family.api(sdk).basic_api.update(ids[family.name], {"properties": {family.requested[0]: "changed"}})
+    associations = sdk.crm.associations.v4.basic_api
+    for family in FAMILIES:
+        for other in family.associated:
+            associations.create_default(family.name, ids[family.name], other, ids[other])
+    return ids
+
+
+@pytest.mark.parametrize("form", LIST_FORMS)
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda family: family.name)
+def test_list_parameters_in_every_form_return_exactly_what_was_asked(
+    sdk: HubSpot, records: dict[str, str], family: Family, form: str
+) -> None:
+    # Regression: the sandbox read only the last value of a repeated parameter, so the SDK asking for
+    # three properties got one back.
+    spell = LIST_FORMS[form]
+    api, record_id = family.api(sdk), records[family.name]
+    wanted = set(family.requested) | family.always
+    history = family.requested[::-1]
+    one = api.basic_api.get_by_id(
+        record_id,
+        properties=spell(family.requested),
+        properties_with_history=spell(history),
+        associations=spell(family.associated),
+    )
+    assert set(one.properties) == wanted
+    assert set(one.properties_with_history) == set(history)
+    assert len(one.properties_with_history[family.requested[0]]) == 2
+    assert set(one.associations) == set(family.associated)
+    assert one.associations[family.associated[0]].results[0].id == records[family.associated[0]]
+
+    page = api.basic_api.get_page(
+        properties=spell(family.requested),
+        properties_with_history=spell(history),
+        associations=spell(family.associated),
+    )
+    [listed] = page.results
+    assert listed.id == record_id and set(listed.properties) == wanted
+    assert set(listed.properties_with_history) == set(history)
+    assert set(listed.associations) == set(family.associated)
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda family: family.name)
+def test_batch_read_and_search_return_exactly_the_listed_properties(
+    sdk: HubSpot, records: dict[str, str], family: Family
+) -> None:
+    api, record_id = family.api(sdk), records[family.name]
+    wanted = set(family.requested) | family.always
+    read = api.batch_api.read(
+        {
+            "inputs": [{"id": record_id}],
+            "properties": family.requested,
+            "propertiesWithHistory": family.requested[:2],
+        }
+    )
+    [result] = read.results
+    assert set(result.properties) == wanted
+    assert set(result.properties_with_history) == set(family.requested[:2])
+    found = api.search_api.do_search(
+        {
+            "filterGroups": [
+                {"filters": [{"propertyName": "hs_object_id", "operator": "EQ", "value": record_id}]}
+            ],
+            "properties": family.requested,
+        }
+    )
+    assert [r.id for r in found.results] == [record_id]
+    assert set(found.results[0].properties) == wanted
+
+
+def test_properties_api_lists_exactly_the_named_properties(sdk: HubSpot) -> None:
+    # The SDK's `properties` here is one string, so it can only send the comma-separated form.
+    names = ["email", "firstname", "jobtitle"]
+    listed = sdk.crm.properties.core_api.get_all("contacts", properties=",".join(names))
+    assert sorted(p.name for p in listed.results) == sorted(names)
+    spaced = sdk.crm.properties.core_api.get_all("contacts", properties=" email , firstname ")
+    assert sorted(p.name for p in spaced.results) == ["email", "firstname"]
+    read = sdk.crm.properties.batch_api.read(
+        "contacts",
+        properties.BatchReadInputPropertyName(
+            archived=False, inputs=[properties.PropertyName(name=name) for name in names]
+        ),
+    )
+    assert sorted(p.name for p in read.results) == sorted(names)
+
+
+def test_associations_v4_batch_read_answers_every_listed_record(
+    sdk: HubSpot, records: dict[str, str]
+) -> None:
+    second = sdk.crm.contacts.basic_api.create({"properties": {"email": "bo@x.com"}}).id
+    sdk.crm.associations.v4.basic_api.create_default("contacts", second, "companies", records["companies"])
+    read = sdk.crm.associations.v4.batch_api.get_page(
+        "contacts",
+        "companies",
+        v4.BatchInputPublicFetchAssociationsBatchRequest(
+            inputs=[
+                v4.PublicFetchAssociationsBatchRequest(id=records["contacts"]),
+                v4.PublicFetchAssociationsBatchRequest(id=second),
+            ]
+        ),
+    )
+    assert sorted(r._from.id for r in read.results) == sorted([records["contacts"], second])
+    assert {r.to[0].to_object_id for r in read.results} == {records["companies"]}
+    page = sdk.crm.associations.v4.basic_api.get_page("companies", records["companies"], "contacts", limit=1)
+    assert len(page.results) == 1 and page.paging.next.after
 
 
 def test_contacts_crud_batch_search_merge_and_gdpr(sdk: HubSpot) -> None:
@@ -253,8 +490,10 @@ def test_associations_v4(sdk: HubSpot) -> None:
     assert basic.get_page("contacts", contact.id, "companies").results == []
 
 
-def test_timeline_templates_and_events(hubspot_sandbox: SandboxHandle) -> None:
-    developer = _client(hubspot_sandbox, api_key=hubspot_sandbox.developer_api_key)
+def test_timeline_templates_and_events(
+    hubspot_sandbox: SandboxHandle, client: Callable[..., HubSpot]
+) -> None:
+    developer = client(api_key=hubspot_sandbox.developer_api_key)
     app = hubspot_sandbox.app_id
     template = developer.crm.timeline.templates_api.create(
         app,
@@ -300,7 +539,7 @@ def test_timeline_templates_and_events(hubspot_sandbox: SandboxHandle) -> None:
         ),
     )
 
-    oauth = _client(hubspot_sandbox, access_token=hubspot_sandbox.admin.issue_oauth_token()["access_token"])
+    oauth = client(access_token=hubspot_sandbox.admin.issue_oauth_token()["access_token"])
     event = timeline.TimelineEvent(
         event_template_id=template.id, id="e-1", email="t@x.com", tokens={"subject": "Hi"}
     )
@@ -326,8 +565,10 @@ def test_timeline_templates_and_events(hubspot_sandbox: SandboxHandle) -> None:
     developer.crm.timeline.templates_api.archive(template.id, app)
 
 
-def test_webhook_settings_and_subscriptions(hubspot_sandbox: SandboxHandle) -> None:
-    developer = _client(hubspot_sandbox, api_key=hubspot_sandbox.developer_api_key)
+def test_webhook_settings_and_subscriptions(
+    hubspot_sandbox: SandboxHandle, client: Callable[..., HubSpot]
+) -> None:
+    developer = client(api_key=hubspot_sandbox.developer_api_key)
     app = hubspot_sandbox.app_id
     settings = developer.webhooks.settings_api.configure(
         app,
@@ -351,22 +592,24 @@ def test_webhook_settings_and_subscriptions(hubspot_sandbox: SandboxHandle) -> N
     developer.webhooks.settings_api.clear(app)
 
 
-def test_oauth_tokens(hubspot_sandbox: SandboxHandle) -> None:
-    client = _client(hubspot_sandbox)
+def test_oauth_tokens(hubspot_sandbox: SandboxHandle, client: Callable[..., HubSpot]) -> None:
+    anonymous = client()
     issued = hubspot_sandbox.admin.issue_oauth_token()
-    refreshed = client.oauth.tokens_api.create(
+    refreshed = anonymous.oauth.tokens_api.create(
         grant_type="refresh_token",
         refresh_token=issued["refresh_token"],
         client_id=hubspot_sandbox.client_id,
         client_secret=hubspot_sandbox.client_secret,
     )
     assert refreshed.expires_in == 1800 and refreshed.refresh_token == issued["refresh_token"]
-    info = client.oauth.access_tokens_api.get(refreshed.access_token)
+    info = anonymous.oauth.access_tokens_api.get(refreshed.access_token)
     assert info.hub_id == hubspot_sandbox.hub_id
-    assert client.oauth.refresh_tokens_api.get(issued["refresh_token"]).client_id == hubspot_sandbox.client_id
-    client.oauth.refresh_tokens_api.archive(issued["refresh_token"])
+    assert (
+        anonymous.oauth.refresh_tokens_api.get(issued["refresh_token"]).client_id == hubspot_sandbox.client_id
+    )
+    anonymous.oauth.refresh_tokens_api.archive(issued["refresh_token"])
     with pytest.raises(OAuthError) as error:
-        client.oauth.tokens_api.create(
+        anonymous.oauth.tokens_api.create(
             grant_type="refresh_token",
             refresh_token=issued["refresh_token"],
             client_id=hubspot_sandbox.client_id,

@@ -86,8 +86,8 @@ async def advance_clock(context: RequestContext) -> Reply:
 
 
 async def counters(context: RequestContext) -> Reply:
-    hub = context.query.get("hubId")
-    return Reply(200, context.sandbox.counters.snapshot(int(hub) if hub else None))
+    hub = context.query.integer("hubId", 0)
+    return Reply(200, context.sandbox.counters.snapshot(hub or None))
 
 
 async def reset_counters(context: RequestContext) -> Reply:
@@ -126,8 +126,8 @@ async def add_portal(context: RequestContext) -> Reply:
 async def rate_windows(context: RequestContext) -> Reply:
     """How close a client came to the 10-second limit: the busiest window of attempts and of accepted calls."""
     portal = _portal(context)
-    width = int(context.query.get("windowMs") or TEN_SECONDS_MS)
-    limit = int(context.query.get("limit") or context.sandbox.options.burst_limit())
+    width = context.query.integer("windowMs", TEN_SECONDS_MS)
+    limit = context.query.integer("limit", context.sandbox.options.burst_limit())
     attempts, accepted = portal.budget.attempts, portal.budget.accepted
     busiest, start = busiest_window(attempts, width)
     return Reply(

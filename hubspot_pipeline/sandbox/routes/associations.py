@@ -15,7 +15,7 @@ from hubspot_pipeline.sandbox.association_ops import (
 from hubspot_pipeline.sandbox.association_types import DEFAULT_TYPE, KINDS
 from hubspot_pipeline.sandbox.batch_results import batch_error, batch_reply
 from hubspot_pipeline.sandbox.errors import not_found, validation_error
-from hubspot_pipeline.sandbox.lookup import find_record, parse_limit
+from hubspot_pipeline.sandbox.lookup import find_record
 from hubspot_pipeline.sandbox.object_types import ObjectType
 from hubspot_pipeline.sandbox.routes.common import READ_SCOPES, WRITE_SCOPES, object_type_of
 from hubspot_pipeline.sandbox.routing import Reply, RequestContext, Router
@@ -136,8 +136,8 @@ def _targets_json(
 async def list_associations(context: RequestContext) -> Reply:
     from_type, to_type = object_type_of(context), object_type_of(context, "toObjectType")
     from_id = _existing(context, from_type, context.params["objectId"])
-    after_raw = context.query.get("after")
-    limit = parse_limit(context.query.get("limit"), 500, 500)
+    after_raw = context.query.text("after")
+    limit = context.query.limit(500, 500)
     results, next_after = _targets_json(
         context,
         from_type,

@@ -16,7 +16,7 @@ from hubspot_pipeline.sandbox.crm import (
     update_record,
 )
 from hubspot_pipeline.sandbox.errors import ApiError, validation_error
-from hubspot_pipeline.sandbox.lookup import check_batch_size, check_id_property, find_record, parse_bool
+from hubspot_pipeline.sandbox.lookup import check_batch_size, check_id_property, find_record
 from hubspot_pipeline.sandbox.routes.common import (
     READ_SCOPES,
     WRITE_SCOPES,
@@ -46,7 +46,7 @@ async def batch_read(context: RequestContext) -> Reply:
     inputs = check_batch_size(body.get("inputs"), with_history=bool(with_history))
     id_property = body.get("idProperty")
     check_id_property(context.portal, object_type, id_property)
-    archived = parse_bool(context.query.get("archived"))
+    archived = context.query.flag("archived")
     requested = body.get("properties") or None
     null = context.sandbox.options.empty_properties == "null"
     results, missing, seen = [], [], set()

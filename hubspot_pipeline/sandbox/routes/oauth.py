@@ -30,7 +30,7 @@ def _error(error: str, status: str, message: str) -> ApiError:
 async def authorize(context: RequestContext) -> Reply:
     sandbox = context.sandbox
     query = context.query
-    client_id, redirect_uri = query.get("client_id"), query.get("redirect_uri")
+    client_id, redirect_uri = query.text("client_id"), query.text("redirect_uri")
     if client_id != sandbox.app.client_id or not redirect_uri:
         # HubSpot shows an error page instead of redirecting to an unverified redirect_uri.
         return Reply(
@@ -39,10 +39,9 @@ async def authorize(context: RequestContext) -> Reply:
             b"redirect_uri.</p></body></html>",
             media_type="text/html",
         )
-    state = query.get("state")
+    state = query.text("state")
     extra = {"state": state} if state is not None else {}
-    scopes = [s for s in (query.get("scope") or "").split(" ") if s]
-    optional = [s for s in (query.get("optional_scope") or "").split(" ") if s]
+    scopes, optional = query.words("scope"), query.words("optional_scope")
     if not scopes:
         params = {"error": "invalid_scope", "error_description": "The scope parameter is required.", **extra}
         return Reply(302, raw=b"", headers={"Location": _with_query(redirect_uri, params)})
@@ -53,7 +52,7 @@ async def authorize(context: RequestContext) -> Reply:
             **extra,
         }
         return Reply(302, raw=b"", headers={"Location": _with_query(redirect_uri, params)})
-    hub_text = context.params.get("portalId") or query.get("hub_id") or str(sandbox.options.hub_id)
+    hub_text = context.params.get("portalId") or query.text("hub_id") or str(sandbox.options.hub_id)
     if not hub_text.isdigit() or int(hub_text) not in sandbox.portals:
         params = {"error": "invalid_request", "error_description": f"Unknown account {hub_text}.", **extra}
         return Reply(302, raw=b"", headers={"Location": _with_query(redirect_uri, params)})
@@ -69,8 +68,9 @@ async def _form(context: RequestContext) -> dict[str, str]:
         fields = dict(parse_qsl((await context.body()).decode(), keep_blank_values=True))
     # v1 also reads client_secret and refresh_token from the query string (legacy).
     for key in ("client_secret", "refresh_token"):
-        if key not in fields and key in context.query:
-            fields[key] = context.query[key]
+        value = context.query.text(key)
+        if key not in fields and value is not None:
+            fields[key] = value
     return fields
 
 

@@ -11,10 +11,10 @@ from hubspot_pipeline.sandbox.crm import (
     update_record,
 )
 from hubspot_pipeline.sandbox.errors import ApiError, not_found, validation_error
-from hubspot_pipeline.sandbox.lookup import check_id_property, find_record, parse_bool, parse_limit
+from hubspot_pipeline.sandbox.lookup import check_id_property, find_record
 from hubspot_pipeline.sandbox.routes.common import READ_SCOPES, WRITE_SCOPES, create_one, object_type_of
 from hubspot_pipeline.sandbox.routing import Reply, RequestContext, Router
-from hubspot_pipeline.sandbox.serialize import record_json, split_csv
+from hubspot_pipeline.sandbox.serialize import record_json
 from hubspot_pipeline.sandbox.values import invalid_property_error
 
 OBJECTS = "/crm/v3/objects/{objectType}"
@@ -24,17 +24,17 @@ LIST_DEFAULT, LIST_MAX, LIST_MAX_WITH_HISTORY = 10, 100, 50
 async def list_objects(context: RequestContext) -> Reply:
     object_type = object_type_of(context)
     query = context.query
-    with_history = split_csv(query.get("propertiesWithHistory"))
-    limit = parse_limit(query.get("limit"), LIST_DEFAULT, LIST_MAX_WITH_HISTORY if with_history else LIST_MAX)
-    after_raw = query.get("after")
+    with_history = query.values("propertiesWithHistory")
+    limit = query.limit(LIST_DEFAULT, LIST_MAX_WITH_HISTORY if with_history else LIST_MAX)
+    after_raw = query.text("after")
     if after_raw and not after_raw.isdigit():
         raise validation_error(
             f"Invalid paging cursor after={after_raw!r}; pass back paging.next.after as given."
         )
     after = int(after_raw) if after_raw else None
-    archived = parse_bool(query.get("archived"))
-    requested = split_csv(query.get("properties"))
-    associations = split_csv(query.get("associations"))
+    archived = query.flag("archived")
+    requested = query.values("properties")
+    associations = query.values("associations")
     records, next_after = context.portal.store(object_type).page(after, limit, archived)
     null = context.sandbox.options.empty_properties == "null"
     results = []
@@ -54,23 +54,21 @@ async def list_objects(context: RequestContext) -> Reply:
 async def get_object(context: RequestContext) -> Reply:
     object_type = object_type_of(context)
     query = context.query
-    id_property = query.get("idProperty")
+    id_property = query.text("idProperty")
     check_id_property(context.portal, object_type, id_property)
     object_id = context.params["objectId"]
-    record = find_record(
-        context.portal, object_type, object_id, id_property, parse_bool(query.get("archived"))
-    )
+    record = find_record(context.portal, object_type, object_id, id_property, query.flag("archived"))
     if record is None:
         raise not_found(object_id)
     null = context.sandbox.options.empty_properties == "null"
     body = record_json(
         object_type,
         record,
-        split_csv(query.get("properties")),
-        with_history=split_csv(query.get("propertiesWithHistory")),
+        query.values("properties"),
+        with_history=query.values("propertiesWithHistory"),
         empty_as_null=null,
     )
-    associations = split_csv(query.get("associations"))
+    associations = query.values("associations")
     if associations:
         block = v3_associations(context.portal, object_type, record.id, associations)
         if block:
@@ -88,7 +86,7 @@ async def create_object(context: RequestContext) -> Reply:
 async def update_object(context: RequestContext) -> Reply:
     object_type = object_type_of(context)
     portal = context.portal
-    id_property = context.query.get("idProperty")
+    id_property = context.query.text("idProperty")
     check_id_property(portal, object_type, id_property)
     object_id = context.params["objectId"]
     body = await context.json_object()

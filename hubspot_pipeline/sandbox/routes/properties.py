@@ -9,7 +9,6 @@ from typing import Any
 
 from hubspot_pipeline.sandbox.batch_results import batch_error, batch_reply
 from hubspot_pipeline.sandbox.errors import ApiError, conflict, envelope, resource_not_found, validation_error
-from hubspot_pipeline.sandbox.lookup import parse_bool
 from hubspot_pipeline.sandbox.object_types import ObjectType, resolve_object_type
 from hubspot_pipeline.sandbox.portal import PropertyGroup
 from hubspot_pipeline.sandbox.property_defs import MAX_UNIQUE_PROPERTIES, VALID_FIELD_TYPES, PropertyDef
@@ -164,9 +163,9 @@ def _find(context: RequestContext, object_type: ObjectType, name: str, archived:
 
 async def list_properties(context: RequestContext) -> Reply:
     object_type = _object_type(context)
-    archived = parse_bool(context.query.get("archived"))
-    wanted = context.query.get("properties")
-    names = set(wanted.split(",")) if wanted else None
+    archived = context.query.flag("archived")
+    wanted = context.query.values("properties")
+    names = set(wanted) if wanted else None
     results = [
         property_json(d)
         for d in context.portal.property_defs(object_type).values()
@@ -181,7 +180,7 @@ async def create_property(context: RequestContext) -> Reply:
 
 async def get_property(context: RequestContext) -> Reply:
     object_type = _object_type(context)
-    archived = parse_bool(context.query.get("archived"))
+    archived = context.query.flag("archived")
     return Reply(200, property_json(_find(context, object_type, context.params["propertyName"], archived)))
 
 

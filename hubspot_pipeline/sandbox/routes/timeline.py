@@ -325,7 +325,7 @@ async def event_detail(context: RequestContext) -> Reply:
 
 async def render_event(context: RequestContext) -> Reply:
     event, template = _stored_event(context)
-    detail = context.query.get("detail", "false").lower() == "true"
+    detail = context.query.flag("detail")
     html = _render(template.detail_template if detail else template.header_template, event)
     return Reply(200, raw=html.encode(), media_type="text/html;charset=utf-8")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from hubspot_pipeline.sandbox.batch_results import batch_error, batch_reply
 from hubspot_pipeline.sandbox.errors import ApiError, envelope, resource_not_found, validation_error
-from hubspot_pipeline.sandbox.lookup import find_record, parse_limit
+from hubspot_pipeline.sandbox.lookup import find_record
 from hubspot_pipeline.sandbox.object_types import CONTACTS
 from hubspot_pipeline.sandbox.portal import Enrollment, Flow
 from hubspot_pipeline.sandbox.routing import Reply, RequestContext, Router
@@ -30,8 +30,8 @@ def _listing(flow: Flow) -> dict[str, Any]:
 
 
 async def list_flows(context: RequestContext) -> Reply:
-    limit = parse_limit(context.query.get("limit"), 100, 100)
-    after = context.query.get("after")
+    limit = context.query.limit(100, 100)
+    after = context.query.text("after")
     flows = sorted(context.portal.flows.values(), key=lambda flow: int(flow.id) if flow.id.isdigit() else 0)
     if after:
         flows = [
