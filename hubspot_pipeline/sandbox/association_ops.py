@@ -7,6 +7,7 @@ from typing import Any
 
 from hubspot_pipeline.sandbox.association_types import DEFAULT_TYPE, KINDS, legacy_name
 from hubspot_pipeline.sandbox.errors import validation_error
+from hubspot_pipeline.sandbox.json_scalars import json_int
 from hubspot_pipeline.sandbox.object_types import BY_TYPE_ID, ObjectType
 from hubspot_pipeline.sandbox.portal import Portal
 from hubspot_pipeline.sandbox.records import WriteSource
@@ -20,8 +21,9 @@ def check_spec(from_type: ObjectType, to_type: ObjectType | None, spec: Any) -> 
     if not isinstance(spec, dict):
         raise validation_error("Invalid association type: expected associationCategory and associationTypeId")
     category = spec.get("associationCategory")
-    type_id = spec.get("associationTypeId")
-    if category not in CATEGORIES or not isinstance(type_id, int):
+    raw_type_id = spec.get("associationTypeId")
+    type_id = None if raw_type_id is None else json_int(raw_type_id, "associationTypeId", 0)
+    if category not in CATEGORIES or type_id is None:
         raise validation_error(
             f"Invalid association type {spec!r}: associationCategory must be one of "
             f"{sorted(CATEGORIES)} and associationTypeId an integer"

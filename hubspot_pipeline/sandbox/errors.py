@@ -55,6 +55,20 @@ def validation_error(message: str, errors: list[dict[str, Any]] | None = None) -
     return ApiError(400, envelope(message, "VALIDATION_ERROR", errors=errors))
 
 
+def unsupported_media_type(content_type: str | None) -> ApiError:
+    # HubSpot answers 415 to a JSON endpoint called without a JSON Content-Type (reported by
+    # dimagi/commcare-hq#8643 and HubSpot/hubspot-local-dev-lib#103); the body's wording is not documented.
+    sent = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+    return ApiError(
+        415,
+        envelope(
+            f"Unsupported Media Type: this endpoint reads a JSON body, and the request had {sent}. "
+            "Send the body with Content-Type: application/json.",
+            "VALIDATION_ERROR",
+        ),
+    )
+
+
 def not_found(object_id: str) -> ApiError:
     return ApiError(404, envelope(OBJECT_NOT_FOUND_MESSAGE, "OBJECT_NOT_FOUND", context={"id": [object_id]}))
 

@@ -4,6 +4,7 @@ one endpoint name whatever version the client used."""
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 from starlette.requests import Request
 
-from hubspot_pipeline.sandbox.errors import ApiError, validation_error
+from hubspot_pipeline.sandbox.errors import ApiError, unsupported_media_type, validation_error
 from hubspot_pipeline.sandbox.query import Query
 
 if TYPE_CHECKING:
@@ -73,9 +74,16 @@ class RequestContext:
             self._body = await self.request.body()
         return self._body
 
+    def media_type(self) -> str:
+        """The body's media type, lowercased and without parameters (`Application/JSON; charset=UTF-8`)."""
+        return self.request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
     async def json(self) -> Any:
         if self._json is None:
-            raw = await self.body()
+            if self.media_type() != "application/json":
+                raise unsupported_media_type(self.request.headers.get("content-type"))
+            # Jackson, which reads HubSpot's bodies, skips a UTF-8 byte order mark; some clients send one.
+            raw = (await self.body()).removeprefix(codecs.BOM_UTF8)
             if not raw.strip():
                 raise validation_error("Invalid input JSON: the request body is empty.")
             try:

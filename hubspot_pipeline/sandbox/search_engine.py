@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from hubspot_pipeline.sandbox.errors import validation_error
+from hubspot_pipeline.sandbox.json_scalars import json_text
 from hubspot_pipeline.sandbox.property_defs import PropertyDef
 from hubspot_pipeline.sandbox.timeutil import parse_epoch_ms
 
@@ -50,7 +51,7 @@ def compile_filter(
         raise validation_error("Every filter needs propertyName and operator.")
     name, operator = str(raw["propertyName"]), str(raw["operator"]).upper()
     value = raw.get("value")
-    value = None if value is None else str(value)
+    value = None if value is None else json_text(value, f"the value of the filter on {name}")
     if name.startswith("associations."):
         if operator != "EQ" or value is None:
             raise validation_error(f"{name} supports only EQ with a record id")
@@ -73,7 +74,7 @@ def compile_filter(
         if not isinstance(values, list):
             raise validation_error(f"{operator} needs `values`, a list")
         # String values must be sent lowercase: HubSpot compares them against lowercased data.
-        wanted = {str(item) for item in values}
+        wanted = {json_text(item, f"the values of the filter on {name}") for item in values}
         if numeric:
             numbers = {_number(definition, item) for item in wanted}
             inside: Predicate = lambda record_id, doc: _number(definition, doc.get(name)) in numbers  # noqa: E731
@@ -102,14 +103,15 @@ def compile_filter(
         high = raw.get("highValue")
         if high is None:
             raise validation_error("BETWEEN needs value and highValue")
+        high = json_text(high, f"the highValue of the filter on {name}")
         if numeric:
-            low_n, high_n = _number(definition, value), _number(definition, str(high))
+            low_n, high_n = _number(definition, value), _number(definition, high)
             if low_n is None or high_n is None:
                 raise validation_error("There was a problem with the request.")
             return lambda record_id, doc: (lambda n: n is not None and low_n <= n <= high_n)(
                 _number(definition, doc.get(name))
             )
-        low_s, high_s = fold(value), fold(str(high))
+        low_s, high_s = fold(value), fold(high)
         return lambda record_id, doc: name in doc and low_s <= fold(doc[name]) <= high_s
     comparisons: dict[str, Callable[[Any, Any], bool]] = {
         "EQ": lambda a, b: a == b,

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from hubspot_pipeline.sandbox.errors import ApiError, envelope
+from hubspot_pipeline.sandbox.json_scalars import json_text
 from hubspot_pipeline.sandbox.property_defs import PropertyDef
 from hubspot_pipeline.sandbox.timeutil import DAY_MS, clock_of_day, iso_date, iso_ms, parse_epoch_ms
 
@@ -33,9 +34,7 @@ def normalise_value(definition: PropertyDef, raw: Any, current: str | None) -> s
     """The stored string for a written value, or why it is invalid. "" clears the property."""
     if raw is None:
         return ""
-    value = (
-        raw if isinstance(raw, str) else ("true" if raw is True else "false" if raw is False else str(raw))
-    )
+    value = json_text(raw, f"the value of property {definition.name}")
     if value == "":
         return ""
     kind = definition.type

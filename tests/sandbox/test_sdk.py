@@ -562,6 +562,8 @@ def test_timeline_templates_and_events(
     assert oauth.crm.timeline.events_api.get_by_id(template.id, "e-1").tokens == {"subject": "Hi"}
     assert oauth.crm.timeline.events_api.get_detail_by_id(template.id, "e-1").details == "Subject: Hi"
     assert "Opened Hi" in oauth.crm.timeline.events_api.get_render_by_id(template.id, "e-1")
+    # The SDK sends detail=True (Python's spelling), which HubSpot reads as true.
+    assert "Subject: Hi" in oauth.crm.timeline.events_api.get_render_by_id(template.id, "e-1", detail=True)
     developer.crm.timeline.templates_api.archive(template.id, app)
 
 

@@ -62,9 +62,8 @@ async def authorize(context: RequestContext) -> Reply:
 
 
 async def _form(context: RequestContext) -> dict[str, str]:
-    content_type = context.request.headers.get("content-type", "")
     fields: dict[str, str] = {}
-    if content_type.startswith("application/x-www-form-urlencoded"):
+    if context.media_type() == "application/x-www-form-urlencoded":
         fields = dict(parse_qsl((await context.body()).decode(), keep_blank_values=True))
     # v1 also reads client_secret and refresh_token from the query string (legacy).
     for key in ("client_secret", "refresh_token"):

@@ -9,6 +9,7 @@ from typing import Any
 
 from hubspot_pipeline.sandbox.batch_results import batch_error, batch_reply
 from hubspot_pipeline.sandbox.errors import ApiError, conflict, envelope, resource_not_found, validation_error
+from hubspot_pipeline.sandbox.json_scalars import json_bool, json_int
 from hubspot_pipeline.sandbox.object_types import ObjectType, resolve_object_type
 from hubspot_pipeline.sandbox.portal import PropertyGroup
 from hubspot_pipeline.sandbox.property_defs import MAX_UNIQUE_PROPERTIES, VALID_FIELD_TYPES, PropertyDef
@@ -74,8 +75,8 @@ def _options(raw: Any) -> list[dict[str, Any]]:
             {
                 "label": str(option["label"]),
                 "value": str(option["value"]),
-                "hidden": bool(option.get("hidden", False)),
-                "displayOrder": int(option.get("displayOrder", index)),
+                "hidden": json_bool(option.get("hidden"), "options.hidden"),
+                "displayOrder": json_int(option.get("displayOrder"), "options.displayOrder", index),
                 **({"description": option["description"]} if option.get("description") else {}),
             }
         )
@@ -120,7 +121,7 @@ def _create(context: RequestContext, object_type: ObjectType, body: dict[str, An
         raise conflict(f"A property named '{name}' already exists.", context={"name": [name]})
     if body["groupName"] not in portal.groups[object_type.name]:
         raise validation_error(f"Property group {body['groupName']} does not exist.")
-    unique = bool(body.get("hasUniqueValue", False))
+    unique = json_bool(body.get("hasUniqueValue"), "hasUniqueValue")
     if (
         unique
         and sum(1 for d in definitions.values() if d.has_unique_value and not d.archived)
@@ -137,10 +138,10 @@ def _create(context: RequestContext, object_type: ObjectType, body: dict[str, An
         options,
         has_unique_value=unique,
         hubspot_defined=False,
-        display_order=int(body.get("displayOrder", -1)),
-        hidden=bool(body.get("hidden", False)),
-        form_field=bool(body.get("formField", False)),
-        external_options=bool(body.get("externalOptions", False)),
+        display_order=json_int(body.get("displayOrder"), "displayOrder", -1),
+        hidden=json_bool(body.get("hidden"), "hidden"),
+        form_field=json_bool(body.get("formField"), "formField"),
+        external_options=json_bool(body.get("externalOptions"), "externalOptions"),
         created_ms=context.now_ms,
         updated_ms=context.now_ms,
     )
@@ -249,7 +250,7 @@ async def batch_create(context: RequestContext) -> Reply:
 async def batch_read(context: RequestContext) -> Reply:
     object_type = _object_type(context)
     body = await context.json_object()
-    archived = bool(body.get("archived", False))
+    archived = json_bool(body.get("archived"), "archived")
     definitions = context.portal.property_defs(object_type)
     results, missing = [], []
     for item in body.get("inputs") or []:
@@ -294,7 +295,8 @@ async def create_group(context: RequestContext) -> Reply:
     name = str(body["name"])
     if name in groups and not groups[name].archived:
         raise conflict(f"A property group named '{name}' already exists.")
-    groups[name] = PropertyGroup(name, str(body["label"]), int(body.get("displayOrder", -1)))
+    display_order = json_int(body.get("displayOrder"), "displayOrder", -1)
+    groups[name] = PropertyGroup(name, str(body["label"]), display_order)
     return Reply(201, _group_json(groups[name]))
 
 
@@ -306,7 +308,7 @@ async def update_group(context: RequestContext) -> Reply:
     group = _group(context)
     body = await context.json_object()
     group.label = str(body.get("label", group.label))
-    group.display_order = int(body.get("displayOrder", group.display_order))
+    group.display_order = json_int(body.get("displayOrder"), "displayOrder", group.display_order)
     return Reply(200, _group_json(group))
 
 

@@ -12,6 +12,7 @@ from hubspot_pipeline.sandbox.batch_results import batch_error, batch_reply
 from hubspot_pipeline.sandbox.crm import check_properties, create_record, update_record
 from hubspot_pipeline.sandbox.developer_app import EventTemplate
 from hubspot_pipeline.sandbox.errors import ApiError, conflict, envelope, resource_not_found, validation_error
+from hubspot_pipeline.sandbox.json_scalars import json_text
 from hubspot_pipeline.sandbox.lookup import find_record
 from hubspot_pipeline.sandbox.object_types import resolve_object_type
 from hubspot_pipeline.sandbox.portal import TimelineEvent
@@ -213,7 +214,7 @@ def _create_event(context: RequestContext, raw: Any) -> TimelineEvent:
             f"An event with id {event_id} already exists for event template {template.id}.",
             context={"id": [event_id]},
         )
-    tokens = {str(k): str(v) for k, v in (raw.get("tokens") or {}).items()}
+    tokens = {str(k): json_text(v, f"token {k}") for k, v in (raw.get("tokens") or {}).items()}
     unknown = sorted(set(tokens) - template.token_names())
     if unknown:
         raise validation_error(f"Tokens {unknown} are not defined on event template {template.id}.")

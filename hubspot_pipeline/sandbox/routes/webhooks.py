@@ -8,6 +8,7 @@ from typing import Any
 from hubspot_pipeline.sandbox.batch_results import batch_error, batch_reply
 from hubspot_pipeline.sandbox.developer_app import Subscription, WebhookSettings
 from hubspot_pipeline.sandbox.errors import ApiError, correlation_id, resource_not_found, validation_error
+from hubspot_pipeline.sandbox.json_scalars import json_bool, json_int
 from hubspot_pipeline.sandbox.routing import Reply, RequestContext, Router
 from hubspot_pipeline.sandbox.timeutil import iso_ms
 
@@ -70,8 +71,8 @@ async def put_settings(context: RequestContext) -> Reply:
     throttling = body.get("throttling") if isinstance(body.get("throttling"), dict) else None
     if not isinstance(target, str) or not target.startswith(("http://", "https://")) or throttling is None:
         raise validation_error("targetUrl (an http(s) URL) and throttling are required")
-    concurrent = throttling.get("maxConcurrentRequests")
-    if not isinstance(concurrent, int) or concurrent <= 5:
+    concurrent = json_int(throttling.get("maxConcurrentRequests"), "throttling.maxConcurrentRequests", 0)
+    if concurrent <= 5:
         raise validation_error("throttling.maxConcurrentRequests must be a number greater than five")
     period = str(throttling.get("period", "SECONDLY"))
     if period not in ("SECONDLY", "ROLLING_MINUTE"):
@@ -123,7 +124,7 @@ async def create_subscription(context: RequestContext) -> Reply:
     subscription = Subscription(
         app.next_subscription_id(),
         event_type,
-        bool(body.get("active", False)),
+        json_bool(body.get("active"), "active"),
         context.now_ms,
         context.now_ms,
         body.get("propertyName"),
@@ -150,7 +151,7 @@ async def patch_subscription(context: RequestContext) -> Reply:
     subscription = _subscription(context, context.params["subscriptionId"])
     body = await context.json_object()
     if "active" in body:
-        subscription.active = bool(body["active"])
+        subscription.active = json_bool(body["active"], "active")
         subscription.updated_ms = context.now_ms
     return Reply(200, _subscription_json(subscription))
 
@@ -169,7 +170,9 @@ async def batch_update(context: RequestContext) -> Reply:
         raise validation_error("Invalid input JSON: `inputs` must be an array.")
     results, errors = [], []
     for item in inputs:
-        found = context.sandbox.app.subscriptions.get(int(item.get("id", 0)))
+        if not isinstance(item, dict):
+            raise validation_error("Invalid input JSON: every input must be an object with id and active.")
+        found = context.sandbox.app.subscriptions.get(json_int(item.get("id"), "inputs.id", 0))
         if found is None:
             errors.append(
                 batch_error(
@@ -179,7 +182,7 @@ async def batch_update(context: RequestContext) -> Reply:
                 )
             )
             continue
-        found.active, found.updated_ms = bool(item.get("active")), context.now_ms
+        found.active, found.updated_ms = json_bool(item.get("active"), "inputs.active"), context.now_ms
         results.append(_subscription_json(found))
     return batch_reply(results, errors, context.now_ms, context.now_ms)
 
