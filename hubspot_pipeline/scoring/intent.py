@@ -52,6 +52,7 @@ class Reason(StrEnum):
     AUTO_REPLY_BODY = "auto_reply_body"
     REFERRAL_PHRASE = "referral_phrase"
     REFERRAL_PHRASE_AND_ADDRESS = "referral_phrase_and_address"
+    REFERRAL_ADDRESS = "referral_address"
     INTENT_PHRASE = "intent_phrase"
     LEXICON_POLARITY = "lexicon_polarity"
     NO_SIGNAL = "no_signal"
@@ -185,18 +186,25 @@ def classify_reply(
 
 
 def _referral(words: str, own_words: str, headers: dict[str, str], language: str) -> IntentDecision | None:
-    deflection = phrases.DEFLECTION_PHRASES.first(words)
-    redirect = None if deflection else phrases.REDIRECT_PHRASES.first(words)
-    if redirect:
-        interested = phrases.INTERESTED_PHRASES.first(words)
-        if interested and interested.start < redirect.start:
-            return None  # "Interested. Loop in my co-founder ...": a yes that adds someone, not a referral
-    match = deflection or redirect
-    if match is None:
-        return None
-    # A deflection alone is surer than a redirect alone; another address makes either surer.
     names_another = bool(_other_addresses(own_words, headers))
-    confidence = (0.8 if deflection else 0.7) + (0.1 if names_another else 0.0)
+    deflection = phrases.DEFLECTION_PHRASES.first(words)
+    if deflection is None:
+        # Without a deflection, a yes or no said first is the answer ("Interested. Loop in my co-founder x@");
+        # a weak hint counts only with another address, and so does another address alone.
+        redirect = phrases.REDIRECT_PHRASES.first(words)
+        hint = phrases.HINT_PHRASES.first(words) if names_another else None
+        pointer = redirect or hint
+        answer = phrases.INTERESTED_PHRASES.first(words) or phrases.NOT_INTERESTED_PHRASES.first(words)
+        if answer and (pointer is None or answer.start < pointer.start):
+            return None
+        if pointer is None:
+            if names_another:
+                return _decision(Intent.REFERRAL, 0.6, Reason.REFERRAL_ADDRESS, language, "another address")
+            return None
+    match = deflection or redirect or hint
+    assert match is not None
+    # A deflection is surer than a redirect, a redirect than a hint; another address makes each surer.
+    confidence = (0.8 if deflection else 0.7 if redirect else 0.6) + (0.1 if names_another else 0.0)
     confidence -= 0.0 if match.language == ENGLISH else 0.1
     reason = Reason.REFERRAL_PHRASE_AND_ADDRESS if names_another else Reason.REFERRAL_PHRASE
     return _decision(Intent.REFERRAL, confidence, reason, _language(match, language), match.phrase)

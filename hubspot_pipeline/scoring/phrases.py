@@ -12,6 +12,18 @@ from hubspot_pipeline.scoring.phrase_match import Phrases, PhraseSet
 UNSUBSCRIBE: Phrases = {
     "en": (
         r"\bunsubscrib",
+        r"\bunsub\b",
+        r"\b(lose|drop|delete|remove|scrub|purge|forget|erase) (my|our|this) (e-?mail )?(address|e-?mail|contact"
+        r"|details|info|data)\b",
+        r"\b(don't|do not|never) (ever )?(e-?mail|contact|write to|message|mail|spam) (this|my|our) (address"
+        r"|e-?mail|inbox|account)\b",
+        r"\b(don't|do not|never) (e-?mail|contact|write to|message) (me |us )?again\b",
+        r"\bstop (sending|send) (me|us)\b",
+        r"\bleave (me|us) alone\b",
+        r"\b(don't|do not|no longer) (want|wish) to (receive|get|hear from you|be contacted)",
+        r"\b(report|reported|reporting|mark|marked|marking|flag|flagged) (this |you |it )?(as |for )?spam\b",
+        r"\bthis is spam\b",
+        r"\bcease and desist\b",
         r"\bopt(ing)?[- ]?(me |us )?out\b",
         r"\bremove (me|us|my (e-?mail|email address|address|details|name|data|contact))\b",
         r"\b(take|get) (me|us|my (e-?mail|address|name)) off\b",
@@ -40,6 +52,10 @@ UNSUBSCRIBE: Phrases = {
         r"\bnicht mehr (kontaktieren|anschreiben|schreiben|mailen)\b",
         r"\blöschen sie (bitte )?meine (daten|e-?mail|adresse|kontaktdaten)",
         r"\bwiderspreche\b",
+        r"\b(streichen|entfernen|löschen) sie (mich|meine|uns)\b",
+        r"\b(aus|von) (ihrer|der|eurer) (liste|kartei|datenbank)\b",
+        r"\bnicht mehr (belästigen|anrufen)\b",
+        r"\bkeine (werbung|e-?mails|mails|nachrichten) mehr\b",
     ),
     "fr": (
         r"\bdésabonn",
@@ -49,6 +65,8 @@ UNSUBSCRIBE: Phrases = {
         r"\bne (m'|me )?(écrivez|envoyez|contactez|sollicitez) plus\b",
         r"\bne plus (m'écrire|me contacter|me solliciter|recevoir)\b",
         r"\bsupprim(er|ez) (mes|mon) (données|coordonnées|adresse)",
+        r"\barrêtez de (m'|nous )(écrire|envoyer|contacter|solliciter)",
+        r"\bretirez (mon adresse|mes coordonnées)\b",
     ),
     "es": (
         r"\b(dar|darme|darnos|den|denme) de baja\b",
@@ -58,6 +76,8 @@ UNSUBSCRIBE: Phrases = {
         r"\b(quitar|sacar|eliminar|borrar)(me)? de (su|la|sus) (lista|base)",
         r"\bcancelar (la |mi )?suscripción\b",
         r"\bdes(u|in)scrib",
+        r"\bdejen de (escribirme|enviarme|contactarme|escribirnos|enviarnos)\b",
+        r"\bno (quiero|deseo) recibir\b",
     ),
     "pt": (
         r"\bdescadastr",
@@ -66,6 +86,7 @@ UNSUBSCRIBE: Phrases = {
         r"\bcancelar (a |minha )?inscrição\b",
         r"\bnão me (enviem|envie|mandem|mande|contatem|contate|contactem) mais\b",
         r"\bparem de (me )?(enviar|mandar|contatar)",
+        r"\bnão (quero|desejo) (mais )?receber\b",
     ),
     "nl": (
         r"\buitschrijven\b",
@@ -74,6 +95,8 @@ UNSUBSCRIBE: Phrases = {
         r"\b(haal|verwijder) (mij|me|ons) (van|uit) (de|uw|jullie|je) (lijst|mailinglijst|bestand|database)",
         r"\bgeen (e-?mails|mails|berichten) meer\b",
         r"\bniet meer (mailen|benaderen|contacteren|e-?mailen)\b",
+        r"\bstop met (mailen|e-?mailen|mij mailen)\b",
+        r"\bverwijder (mijn|ons) (gegevens|adres|e-?mailadres)\b",
     ),
     "it": (
         r"\bdisiscriv",
@@ -81,6 +104,8 @@ UNSUBSCRIBE: Phrases = {
         r"\b(contattatemi|scrivetemi|inviatemi) più\b",
         r"\bnon (mi )?(contattate|scrivete|inviate|contattare|scrivere) più\b",
         r"\bannullare l'iscrizione\b",
+        r"\bsmettete(la)? di (scrivermi|contattarmi|inviarmi)\b",
+        r"\bnon (voglio|desidero) (più )?ricevere\b",
     ),
 }
 
@@ -97,6 +122,10 @@ OUT_OF_OFFICE_BODY: Phrases = {
         r"\bi will (respond|reply) (to your (e-?mail|message) )?(when|upon|on|after) (i return|my return)\b",
         r"\bthis (mailbox|inbox|address|e-?mail address) is (not|no longer) (monitored|in use|checked|active)\b",
         r"\bthis is an automat(ed|ic) (message|reply|response|e-?mail)\b",
+        r"\baway from (my|the) (desk|office|computer|e-?mail|inbox)\b",
+        r"\b(respond|reply|get back to you|answer) (to (your )?(e-?mails?|messages?) )?(upon|on|after) my return\b",
+        r"\b(i am|i'm) (currently )?(attending|at) (a |an |the )?(conference|trade show|event|offsite|summit)\b",
+        r"\bcheck(ing)? (my )?e-?mails? (only )?(occasionally|intermittently|sporadically)\b",
     ),
     "de": (
         r"\b(nicht im büro|außer haus|im urlaub|in urlaub|auf dienstreise|in elternzeit)\b",
@@ -108,11 +137,13 @@ OUT_OF_OFFICE_BODY: Phrases = {
         r"\b(je suis|je serai) (actuellement )?(absente?|en congés?|en vacances|en déplacement|hors du bureau)\b",
         r"\baccès limité\b",
         r"\bà mon retour\b",
+        r"\b(je serai|serai) de retour\b",
     ),
     "es": (
         r"\b(fuera de la oficina|de vacaciones|acceso limitado)\b",
         r"\b(estoy|estaré) ausente\b",
         r"\ba mi regreso\b",
+        r"\bestaré de vuelta\b",
     ),
     "pt": (
         r"\b(estou|estarei) (ausente|de férias|fora do escritório)\b",
@@ -123,11 +154,13 @@ OUT_OF_OFFICE_BODY: Phrases = {
         r"\b(ik ben|ben ik) (momenteel |tot .{0,30})?(afwezig|met vakantie|op vakantie|niet op kantoor)\b",
         r"\bwordt niet doorgestuurd\b",
         r"\bweer bereikbaar\b",
+        r"\bben (ik )?(weer )?terug op\b",
     ),
     "it": (
         r"\b(sono|sarò) (fuori ufficio|fuori sede|in ferie|assente)\b",
         r"\baccesso limitato\b",
-        r"\bal mio rientro\b",
+        r"\bal (mio )?rientro\b",
+        r"\bsono in (viaggio|trasferta)\b",
     ),
 }
 
@@ -144,20 +177,29 @@ REFERRAL_DEFLECTION: Phrases = {
         r"\bi (left|moved on from|changed) (this|that|the|my) (role|position|company|job)\b",
         r"\bi'm in [a-z]{2,20}, not\b",
         r"^not me\b",
+        r"\bi'm (on|in) the [a-z]{2,20} (side|team)\b",
+        r"\bthat's not (me|my call|my department|my decision)\b",
+        r"\b(a|that's a|this is a) question for (our|my|the)\b",
     ),
     "de": (
         r"\bnicht zuständig\b",
         r"\bbei mir (an der )?falsch\b",
         r"\bnicht (der|die) richtige (ansprechpartner|ansprechpartnerin|person)\b",
+        r"\bnicht mein (bereich|thema)\b",
     ),
     "fr": (
         r"\bpas (la bonne personne|le bon interlocuteur|la bonne interlocutrice)\b",
         r"\bne suis pas (en charge|responsable|concernée?)\b",
+        r"\bce n'est pas moi qui\b",
     ),
     "es": (r"\bno soy la persona (adecuada|indicada|correcta)\b", r"\bno me corresponde\b"),
     "pt": (r"\bnão sou a pessoa (certa|correta|indicada)\b",),
-    "nl": (r"\bniet de (juiste|aangewezen) persoon\b", r"\bga ik niet over\b"),
-    "it": (r"\bnon sono la persona giusta\b", r"\bnon me ne occupo\b"),
+    "nl": (r"\bniet de (juiste|aangewezen) persoon\b", r"\bga ik niet over\b", r"\bmoet u bij\b"),
+    "it": (
+        r"\bnon sono la persona giusta\b",
+        r"\bnon me ne occupo\b",
+        r"\bnon è (di mia competenza|il mio ambito)\b",
+    ),
 }
 
 # "Talk to X": sends us to someone else. A referral when it names another address, or in its strongest forms.
@@ -170,7 +212,8 @@ REFERRAL_REDIRECT: Phrases = {
         r"\b(reach out to|get in touch with|contact|email|e-mail|write to) ?:? ?[a-z0-9._%+-]{1,64}@",
         r"\b(reach out to|get in touch with) (?!you\b|me\b|us\b|them\b)",
         r"\byou('ll| will)? (want|need) to (talk|speak) (to|with)\b",
-        r"\b(talk|speak) (to|with) (our|my colleague|my co-?founder|him|her)\b",
+        r"\b(talk|speak|chat)(ing)? (to|with) (our|my colleague|my co-?founder|him|her|the head|the person)\b",
+        r"\b(better off|best off) (speaking|talking|reaching out|contacting|going)\b",
         r"\b(suggest|recommend) (you )?(talk|speak|reach out|contact)",
         r"\btry (talking|speaking|reaching out) to\b",
         r"\b(is|would be) the (person|one|people) to (talk|speak|ask)",
@@ -189,12 +232,34 @@ REFERRAL_REDIRECT: Phrases = {
     "fr": (
         r"\bcontactez plutôt\b",
         r"\b(vous )?adress(er|ez)[- ]vous à\b|\bvous adresser à\b",
-        r"\bvoir avec\b",
+        r"\bvo(ir|yez) avec\b",
+        r"\b(mon|ma) coll[èe]gue\b",
     ),
     "es": (r"\bcontacte (a|con)\b", r"\bpóngase en contacto con\b", r"\bhable con\b", r"\bescriba a\b"),
     "pt": (r"\bfale com\b", r"\bentre em contato com\b", r"\bprocure (o|a)\b"),
-    "nl": (r"\bneem (dan )?contact op met\b", r"\bkunt u (beter )?(contact opnemen met|mailen naar)\b"),
+    "nl": (
+        r"\bneem (dan )?contact op met\b",
+        r"\bkunt u (beter )?(contact opnemen met|mailen naar)\b",
+        r"\bmijn collega\b",
+    ),
     "it": (r"\bsi rivolga a\b", r"\bcontatti pure\b", r"\brivolgersi a\b", r"\bscriva a\b"),
+}
+
+# Weaker pointers to someone else ("owns finance tooling", "send this to ... instead"): a referral only when
+# the lead also gives another address.
+REFERRAL_HINT: Phrases = {
+    "en": (
+        r"\b(owns|handles|manages|runs|looks after|oversees|is responsible for|is in charge of|takes care of)\b",
+        r"\b(send|forward|direct|email|address) (this|it|that|your (request|note|e-?mail|message|enquiry)|them) to\b",
+        r"\binstead\b",
+        r"\b(colleague|co-?worker|manager|boss|head of|director|lead)\b",
+    ),
+    "de": (r"\b(kollege|kollegin|zuständig|leitet|verantwortlich)\b",),
+    "fr": (r"\b(collègue|responsable|s'occupe)\b",),
+    "es": (r"\b(compañer[oa]|responsable|se encarga)\b",),
+    "pt": (r"\b(colega|responsável|cuida)\b",),
+    "nl": (r"\b(collega|verantwoordelijk)\b",),
+    "it": (r"\b(collega|responsabile|si occupa)\b",),
 }
 
 INTERESTED: Phrases = {
@@ -232,6 +297,21 @@ INTERESTED: Phrases = {
         r"\bwe('re| are) (actually |currently )?(evaluating|looking (at|for|into))\b",
         r"\bwe need (help|this|something like)\b",
         r"\b(could|would|might) be (useful|helpful|interesting|relevant|a fit|a good fit)\b",
+        r"\b(you've|you have) (got|caught) my (attention|interest)\b",
+        r"^i'm in\b",
+        r"\b(put|add|throw|get|send) (something|a meeting|some time|time|an invite|a call) (on|in|to|into) (my|our) "
+        r"calendar",
+        r"\b(how soon|when) (can|could) (you|we) (start|begin|get started|kick off)\b",
+        r"\b(keen|eager|happy) to (explore|learn|hear|chat|talk|discuss|see|try|move forward)\b",
+        r"\b(what are|what's|what is) your (fees|rates|prices|pricing|cost|costs|availability)\b",
+        r"\b(can|could) you (scope|quote|send a quote|put together a proposal|send a proposal)\b",
+        r"\b(timing|that|this) works\b",
+        r"\bwhat do you need from (me|us)\b",
+        r"\bexactly (the problem|what we need|what we're looking for|what we have been looking for)\b",
+        r"\b\d{1,2}(:\d{2})? ?(am|pm)\b",
+        r"\b(when|what time) (are|would) you (be )?(free|available)\b",
+        r"\bworth (a|exploring|a conversation|a chat|a look|discussing)\b",
+        r"\b(move|moving) forward\b",
     ),
     "de": (
         r"\bklingt (spannend|interessant|gut)\b",
@@ -242,6 +322,9 @@ INTERESTED: Phrases = {
         r"\bgespräch\b",
         r"\btermin\b",
         r"\bwas kostet\b",
+        r"\brufen sie mich\b",
+        r"\blassen sie uns\b",
+        r"\bbin dabei\b",
     ),
     "fr": (
         r"\bça (m'|nous )intéresse\b",
@@ -250,6 +333,11 @@ INTERESTED: Phrases = {
         r"\benvoyez[- ]moi\b",
         r"\bpourquoi pas\b",
         r"\ben discuter\b",
+        r"\bje veux bien\b",
+        r"\brendez-vous\b",
+        r"\b(appelez|contactez)-moi\b",
+        r"\bvolontiers\b",
+        r"\bça me (va|convient)\b",
     ),
     "es": (
         r"\b(me|nos) interesa\b",
@@ -257,20 +345,38 @@ INTERESTED: Phrases = {
         r"\bmás información\b",
         r"\bpodemos hablar\b",
         r"\bllamada\b",
+        r"\bme gustaría\b",
+        r"\b(llámeme|llámame)\b",
+        r"\breunión\b",
     ),
     "pt": (
         r"\b(tenho|temos) interesse\b",
         r"\bmais informações\b",
         r"\bpodemos conversar\b",
         r"\binteressante\b",
+        r"\b(pode|podemos) (marcar|agendar)\b",
+        r"\breunião\b",
+        r"\bgostaria\b",
     ),
-    "nl": (r"\bklinkt (interessant|goed)\b", r"\bmeer informatie\b", r"\bbellen\b", r"\bgeïnteresseerd\b"),
+    "nl": (
+        r"\bklinkt (interessant|goed)\b",
+        r"\bmeer informatie\b",
+        r"\bbellen\b",
+        r"\bgeïnteresseerd\b",
+        r"\bafspraak\b",
+        r"\bbel me\b",
+        r"\blijkt me (goed|interessant)\b",
+    ),
     "it": (
         r"\b(mi|ci) interessa\b",
         r"\binteressante\b",
         r"\bpossiamo sentirci\b",
         r"\bpiù informazioni\b",
         r"\bchiamata\b",
+        r"\bvolentieri\b",
+        r"\bmi chiami\b",
+        r"\bappuntamento\b",
+        r"\bfissiamo\b",
     ),
 }
 
@@ -303,31 +409,62 @@ NOT_INTERESTED: Phrases = {
         r"\b(isn't|is not|not) something (we|i)('d| would)?\b",
         r"\bdidn't work for us\b",
         r"\b(hold|holding) off\b",
+        r"\bhard pass\b",
+        r"\b(thanks|thank you) anyway\b",
+        r"\b(isn't|is not|not) (really )?(a|the right|a good) (fit|match)\b",
+        r"\b(we've|we have|i've|i have) (got )?(this|that|it) (covered|handled|sorted|taken care of)\b",
+        r"\b(we're|we are) (good|fine|all set|set|covered|sorted) (on|for|here|there)\b",
+        r"\balready (optimi[sz]ed|handled|covered|sorted|taken care of)\b",
+        r"\b(our )?own (team|solution|tool|people) (for|does|handles)\b",
+        r"\bforeseeable future\b",
+        r"\bno (need|use) for\b",
+        r"\b(don't|do not) (need|want|require)\b",
+        r"\bnot (needed|necessary|required)\b",
+        r"\b(we'll|we will|i'll|i will) stick with\b",
     ),
     "de": (
         r"\bkein (interesse|bedarf)\b",
         r"\bnein,? danke\b",
         r"\bnicht interessiert\b",
         r"\b(haben|nutzen) (bereits|schon)\b",
+        r"\bbrauchen (wir )?(das )?(nicht|kein)\b",
+        r"\bnicht nötig\b",
+        r"\bdanke,? nein\b",
     ),
     "fr": (
         r"\bpas (intéress|besoin|pour nous)",
         r"\bnon,? merci\b",
         r"\bdéjà (une|un|notre) (solution|prestataire|outil)",
+        r"\bne (m'|nous )intéresse pas\b",
+        r"\bn'avons pas besoin\b",
     ),
     "es": (
         r"\bno (me|nos) interesa\b",
         r"\bno (estamos|estoy) interesad",
         r"\bno,? gracias\b",
         r"\bya (tenemos|trabajamos con|contamos con)\b",
+        r"\bno (nos|me) hace falta\b",
+        r"\bno (lo )?necesit(amos|o)\b",
     ),
-    "pt": (r"\bnão (tenho|temos) interesse\b", r"\bnão,? obrigad", r"\bjá (temos|usamos|trabalhamos com)\b"),
-    "nl": (r"\bgeen (interesse|behoefte)\b", r"\bnee,? (bedankt|dank je)\b", r"\bniet geïnteresseerd\b"),
+    "pt": (
+        r"\bnão (tenho|temos) interesse\b",
+        r"\bnão,? obrigad",
+        r"\bjá (temos|usamos|trabalhamos com)\b",
+        r"\bnão precis(amos|o)\b",
+    ),
+    "nl": (
+        r"\bgeen (interesse|behoefte)\b",
+        r"\bnee,? (bedankt|dank je)\b",
+        r"\bniet geïnteresseerd\b",
+        r"\bniet nodig\b",
+    ),
     "it": (
         r"\bnon (mi|ci) interessa\b",
         r"\bnon (siamo|sono) interessat",
         r"\bno,? grazie\b",
         r"\b(abbiamo|usiamo) già\b",
+        r"\bnon (ci|mi) serve\b",
+        r"\bnon abbiamo bisogno\b",
     ),
 }
 
@@ -353,19 +490,38 @@ NEUTRAL: Phrases = {
         r"\bmean to send this\b",
         r"\b(cut off|resend|send (this|it) again)\b",
         r"^(thanks|thank you|thx|received|got it|noted|ok|okay|k)\b[.!, a-z]{0,25}$",
+        r"\bwhat (exactly )?(are you|is this) (proposing|offering|selling|about)\b",
+        r"\b(did|have) we (meet|met|speak|spoken|talk|talked)\b",
+        r"\bdo (i|we) know (you|each other)\b",
+        r"\b(i'll|i will|will) (revisit|read|look at) (it|this)?\b",
+        r"\b(busy|hectic) (week|month|quarter|period)\b",
+        r"\bforward(ing|ed)? (this |it )?to myself\b",
     ),
-    "de": (r"\bmelde mich\b", r"\bwer sind sie\b", r"\bwoher haben sie\b", r"\bkomme (auf sie )?zurück\b"),
-    "fr": (r"\bbien reçu\b", r"\bje reviens vers vous\b", r"\bqui êtes[- ]vous\b"),
-    "es": (r"\brecibido\b", r"\blo reviso\b", r"\ble (digo|comento) algo\b"),
-    "pt": (r"\brecebido\b", r"\bvou (ver|analisar)\b"),
-    "nl": (r"\bontvangen\b", r"\bkom (er )?op terug\b"),
-    "it": (r"\bricevuto\b", r"\bne parlo\b", r"\bvi faccio sapere\b"),
+    "de": (
+        r"\bmelde mich\b",
+        r"\bwer sind sie\b",
+        r"\bwoher haben sie\b",
+        r"\bkomme (auf sie )?zurück\b",
+        r"\b(schaue|sehe) (es )?mir (das )?(an|durch)\b",
+    ),
+    "fr": (r"\bbien reçu\b", r"\bje reviens vers vous\b", r"\bqui êtes[- ]vous\b", r"\bje regarde\b"),
+    "es": (
+        r"\brecibido\b",
+        r"\blo reviso\b",
+        r"\ble (digo|comento) algo\b",
+        r"\b(quién|quien) (le|te) ha dado\b",
+        r"\bde dónde (sacó|ha sacado|tiene)\b",
+    ),
+    "pt": (r"\brecebido\b", r"\bvou (ver|analisar|dar uma olhada)\b"),
+    "nl": (r"\bontvangen\b", r"\bkom (er )?op terug\b", r"\bik kijk ernaar\b"),
+    "it": (r"\bricevuto\b", r"\bne parlo\b", r"\bvi faccio sapere\b", r"\bci guardo\b"),
 }
 
 UNSUBSCRIBE_PHRASES = PhraseSet(UNSUBSCRIBE)
 OUT_OF_OFFICE_PHRASES = PhraseSet(OUT_OF_OFFICE_BODY)
 DEFLECTION_PHRASES = PhraseSet(REFERRAL_DEFLECTION)
 REDIRECT_PHRASES = PhraseSet(REFERRAL_REDIRECT)
+HINT_PHRASES = PhraseSet(REFERRAL_HINT)
 INTERESTED_PHRASES = PhraseSet(INTERESTED)
 NOT_INTERESTED_PHRASES = PhraseSet(NOT_INTERESTED)
 NEUTRAL_PHRASES = PhraseSet(NEUTRAL)

@@ -3,8 +3,18 @@ ships inside the package: loaded from disk once per process, no download, no net
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
+
+# Politeness says nothing about intent ("Thanks anyway" is a no, "Sorry for the delay, yes" a yes), but VADER
+# scores it: such formulae are removed before scoring.
+_POLITENESS = re.compile(
+    r"\b(many |so much |a lot )?(thanks|thank you|thx|cheers|appreciate( it| that)?|much appreciated|sorry|apologies"
+    r"|(best|kind|warm|warmest) regards|best wishes|(best of |good )luck|have a (great|good|nice|lovely) (day|week"
+    r"|weekend))\b",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=1)
@@ -18,4 +28,4 @@ def compound_polarity(text: str) -> float:
     """VADER's compound score in [-1, 1] (English only: other languages score near 0, which means nothing)."""
     if not text.strip():
         return 0.0
-    return float(_analyzer().polarity_scores(text)["compound"])
+    return float(_analyzer().polarity_scores(_POLITENESS.sub(" ", text))["compound"])

@@ -236,6 +236,21 @@ def test_a_non_english_referral_is_less_sure() -> None:
     assert german.confidence < english.confidence
 
 
+def test_a_weak_pointer_counts_with_another_address() -> None:
+    decision = classify("Please send this to careers@northwind.io instead.")
+    assert (decision.intent, decision.reason) == (Intent.REFERRAL, Reason.REFERRAL_PHRASE_AND_ADDRESS)
+    assert classify("Please send this to me instead.").intent is not Intent.REFERRAL
+
+
+def test_another_address_and_no_answer_is_a_referral_with_a_low_confidence() -> None:
+    decision = classify("jane.doe@northwind.io")
+    assert (decision.intent, decision.reason, decision.confidence) == (
+        Intent.REFERRAL,
+        Reason.REFERRAL_ADDRESS,
+        0.6,
+    )
+
+
 # Polarity ----------------------------------------------------------------------------------------------
 
 
@@ -275,6 +290,12 @@ def test_the_lexicon_model_raises_the_confidence_of_a_phrase_it_agrees_with() ->
     warm = classify("Let's talk, this sounds great and I love the idea!")
     assert warm.intent is plain.intent is Intent.INTERESTED
     assert warm.confidence > plain.confidence
+
+
+def test_politeness_does_not_count_as_interest() -> None:
+    # VADER scores "thanks" as positive; in a reply it is manners, not a yes.
+    assert polarity.compound_polarity("Thanks so much, appreciate it. Kind regards") == 0.0
+    assert classify("Thanks, much appreciated!").intent is Intent.NEUTRAL
 
 
 def test_a_question_with_no_signal_is_neutral() -> None:
