@@ -24,6 +24,15 @@ UNSUBSCRIBE: Phrases = {
         r"\b(report|reported|reporting|mark|marked|marking|flag|flagged) (this |you |it )?(as |for )?spam\b",
         r"\bthis is spam\b",
         r"\bcease and desist\b",
+        # A stop/remove verb and, a few words on, what to stop or where to be removed from.
+        r"\b(stop|quit|cease|end|halt|block)\b( \S+){0,3} (e-?mails?|messages|mails|communications?|contacting"
+        r"|outreach|spam|sequences?|campaigns?|follow[- ]?ups?)\b",
+        r"\b(remove|removed|delete|deleted|unsubscribe|exclude|take|taken)\b( \S+){0,3} (from|off) (\S+ ){0,4}(list"
+        r"|lists|database|communications?|mailings?|e-?mails|sequences?|campaigns?|system|crm|records)\b",
+        r"\b(be|get|being) (removed|deleted|unsubscribed|taken off)\b",
+        r"\b(don't|do not|never) (ever )?(reach out|contact|e-?mail|write|message|mail|send|follow up)\b.{0,30}\b"
+        r"(again|anymore|any more|further)\b",
+        r"^(please )?stop([.!]+ |[.!]*$)",
         r"\bopt(ing)?[- ]?(me |us )?out\b",
         r"\bremove (me|us|my (e-?mail|email address|address|details|name|data|contact))\b",
         r"\b(take|get) (me|us|my (e-?mail|address|name)) off\b",
@@ -37,7 +46,6 @@ UNSUBSCRIBE: Phrases = {
         r"\b(delete|erase|remove) (all |any )?(of )?(my|our) (personal )?(data|e-?mail|email address|address"
         r"|details|information|contact details)\b",
         r"\b(erase|delete|remove) (all )?(the )?personal data\b",
-        r"^stop\b[.! ]{0,5}$",
         r"\bspam(ming)? me\b",
     ),
     "de": (
@@ -56,6 +64,7 @@ UNSUBSCRIBE: Phrases = {
         r"\b(aus|von) (ihrer|der|eurer) (liste|kartei|datenbank)\b",
         r"\bnicht mehr (belästigen|anrufen)\b",
         r"\bkeine (werbung|e-?mails|mails|nachrichten) mehr\b",
+        r"\bmöchte (keine|nicht mehr)\b.{0,30}\b(erhalten|bekommen|kontaktiert)",
     ),
     "fr": (
         r"\bdésabonn",
@@ -67,6 +76,7 @@ UNSUBSCRIBE: Phrases = {
         r"\bsupprim(er|ez) (mes|mon) (données|coordonnées|adresse)",
         r"\barrêtez de (m'|nous )(écrire|envoyer|contacter|solliciter)",
         r"\bretirez (mon adresse|mes coordonnées)\b",
+        r"\bne (souhaite|veux|désire) plus (recevoir|être contacté)",
     ),
     "es": (
         r"\b(dar|darme|darnos|den|denme) de baja\b",
@@ -87,6 +97,7 @@ UNSUBSCRIBE: Phrases = {
         r"\bnão me (enviem|envie|mandem|mande|contatem|contate|contactem) mais\b",
         r"\bparem de (me )?(enviar|mandar|contatar)",
         r"\bnão (quero|desejo) (mais )?receber\b",
+        r"\bnão (quero|desejo) mais\b",
     ),
     "nl": (
         r"\buitschrijven\b",
@@ -97,6 +108,7 @@ UNSUBSCRIBE: Phrases = {
         r"\bniet meer (mailen|benaderen|contacteren|e-?mailen)\b",
         r"\bstop met (mailen|e-?mailen|mij mailen)\b",
         r"\bverwijder (mijn|ons) (gegevens|adres|e-?mailadres)\b",
+        r"\b(gegevens|adres|e-?mailadres) (verwijderen|wissen)\b",
     ),
     "it": (
         r"\bdisiscriv",
@@ -106,6 +118,7 @@ UNSUBSCRIBE: Phrases = {
         r"\bannullare l'iscrizione\b",
         r"\bsmettete(la)? di (scrivermi|contattarmi|inviarmi)\b",
         r"\bnon (voglio|desidero) (più )?ricevere\b",
+        r"\bnon (desidero|voglio) più\b",
     ),
 }
 
@@ -126,6 +139,9 @@ OUT_OF_OFFICE_BODY: Phrases = {
         r"\b(respond|reply|get back to you|answer) (to (your )?(e-?mails?|messages?) )?(upon|on|after) my return\b",
         r"\b(i am|i'm) (currently )?(attending|at) (a |an |the )?(conference|trade show|event|offsite|summit)\b",
         r"\bcheck(ing)? (my )?e-?mails? (only )?(occasionally|intermittently|sporadically)\b",
+        r"\b(offices? (are|is|will be) closed|closed for the (holidays?|day|week))\b",
+        r"\b(i'm|i am) out (until|till|through|today|this week)\b",
+        r"\b(expect|anticipate) (a )?(delayed|slow|late) (response|reply)\b",
     ),
     "de": (
         r"\b(nicht im büro|außer haus|im urlaub|in urlaub|auf dienstreise|in elternzeit)\b",
@@ -161,6 +177,8 @@ OUT_OF_OFFICE_BODY: Phrases = {
         r"\baccesso limitato\b",
         r"\bal (mio )?rientro\b",
         r"\bsono in (viaggio|trasferta)\b",
+        r"\bassente dall'ufficio\b",
+        r"\bal mio ritorno\b",
     ),
 }
 
@@ -180,6 +198,9 @@ REFERRAL_DEFLECTION: Phrases = {
         r"\bi'm (on|in) the [a-z]{2,20} (side|team)\b",
         r"\bthat's not (me|my call|my department|my decision)\b",
         r"\b(a|that's a|this is a) question for (our|my|the)\b",
+        r"\bwrong (team ?mate|teammate|team)\b",
+        r"\bi'm (just|only) (an? )?(intern|assistant|contractor|engineer|developer)\b",
+        r"\b(this|that|it) belongs (with|to)\b",
     ),
     "de": (
         r"\bnicht zuständig\b",
@@ -214,6 +235,9 @@ REFERRAL_REDIRECT: Phrases = {
         r"\byou('ll| will)? (want|need) to (talk|speak) (to|with)\b",
         r"\b(talk|speak|chat)(ing)? (to|with) (our|my colleague|my co-?founder|him|her|the head|the person)\b",
         r"\b(better off|best off) (speaking|talking|reaching out|contacting|going)\b",
+        r"\byou'(ll|d) want (our|my|to talk|to speak)\b",
+        r"\b(ping|ask|try) (him|her|them)\b",
+        r"\bmy (wife|husband|partner|assistant|accountant|bookkeeper|co-?founder) (does|handles|runs|manages)\b",
         r"\b(suggest|recommend) (you )?(talk|speak|reach out|contact)",
         r"\btry (talking|speaking|reaching out) to\b",
         r"\b(is|would be) the (person|one|people) to (talk|speak|ask)",
@@ -228,6 +252,7 @@ REFERRAL_REDIRECT: Phrases = {
         r"\bwenden sie sich (bitte )?an\b",
         r"\bansprechpartner(in)? (ist|wäre)\b",
         r"\bzuständig ist\b",
+        r"\bentscheidet bei uns\b",
     ),
     "fr": (
         r"\bcontactez plutôt\b",
@@ -235,7 +260,14 @@ REFERRAL_REDIRECT: Phrases = {
         r"\bvo(ir|yez) avec\b",
         r"\b(mon|ma) coll[èe]gue\b",
     ),
-    "es": (r"\bcontacte (a|con)\b", r"\bpóngase en contacto con\b", r"\bhable con\b", r"\bescriba a\b"),
+    "es": (
+        r"\bcontacte (a|con)\b",
+        r"\bpóngase en contacto con\b",
+        r"\bhable con\b",
+        r"\bescriba a\b",
+        r"\blo (ve|lleva|decide) (nuestro|nuestra|mi)\b",
+        r"\ble paso su (correo|contacto)\b",
+    ),
     "pt": (r"\bfale com\b", r"\bentre em contato com\b", r"\bprocure (o|a)\b"),
     "nl": (
         r"\bneem (dan )?contact op met\b",
@@ -312,6 +344,15 @@ INTERESTED: Phrases = {
         r"\b(when|what time) (are|would) you (be )?(free|available)\b",
         r"\bworth (a|exploring|a conversation|a chat|a look|discussing)\b",
         r"\b(move|moving) forward\b",
+        r"\b(let's|let us) see what\b",
+        r"\b(what are|what're|what's) (the )?next steps?\b",
+        r"\bgive (it|this|you) a (shot|try|go)\b",
+        r"\b(reach out to|call|contact|ring) me (on|at) \+?\d",
+        r"\b(have|get) someone\b.{0,30}\b(reach out|call|contact|get in touch)\b",
+        r"\b(walk-?through|walk me through)\b",
+        r"\b(booked|scheduled|grabbed|picked) (a|the|your) \S{0,10} ?(slot|time|meeting|call)\b",
+        r"\b(few|some) times that work\b",
+        r"\b\d{1,2} ?(min|mins|minute|minutes) (call|chat|walkthrough|demo|meeting)\b",
     ),
     "de": (
         r"\bklingt (spannend|interessant|gut)\b",
@@ -348,6 +389,8 @@ INTERESTED: Phrases = {
         r"\bme gustaría\b",
         r"\b(llámeme|llámame)\b",
         r"\breunión\b",
+        r"\bcuént(ame|eme) más\b",
+        r"\b(tienes|tiene) un hueco\b",
     ),
     "pt": (
         r"\b(tenho|temos) interesse\b",
@@ -421,6 +464,12 @@ NOT_INTERESTED: Phrases = {
         r"\b(don't|do not) (need|want|require)\b",
         r"\bnot (needed|necessary|required)\b",
         r"\b(we'll|we will|i'll|i will) stick with\b",
+        r"\b(won't|will not|doesn't|does not|wouldn't|would not) (apply|work) (to|for) us\b",
+        r"\b(hiring|budget|spending) freeze\b",
+        r"\b(very|really|quite) (pleased|happy|satisfied) with\b",
+        r"\b(won't|will not) be (making|changing|looking)\b",
+        r"\b(lol|haha|ha),? no\b",
+        r"\bso no\b",
     ),
     "de": (
         r"\bkein (interesse|bedarf)\b",
@@ -430,6 +479,8 @@ NOT_INTERESTED: Phrases = {
         r"\bbrauchen (wir )?(das )?(nicht|kein)\b",
         r"\bnicht nötig\b",
         r"\bdanke,? nein\b",
+        r"\bpasst (für uns |uns )?nicht\b",
+        r"\bkommt (für uns )?nicht in frage\b",
     ),
     "fr": (
         r"\bpas (intéress|besoin|pour nous)",
@@ -437,6 +488,7 @@ NOT_INTERESTED: Phrases = {
         r"\bdéjà (une|un|notre) (solution|prestataire|outil)",
         r"\bne (m'|nous )intéresse pas\b",
         r"\bn'avons pas besoin\b",
+        r"\bpas (le moment|une priorité)\b",
     ),
     "es": (
         r"\bno (me|nos) interesa\b",
@@ -496,6 +548,11 @@ NEUTRAL: Phrases = {
         r"\b(i'll|i will|will) (revisit|read|look at) (it|this)?\b",
         r"\b(busy|hectic) (week|month|quarter|period)\b",
         r"\bforward(ing|ed)? (this |it )?to myself\b",
+        r"\bdepends on (the )?(cost|price|pricing|budget)\b",
+        r"\b(same company|the company) (that|who) (called|emailed|contacted)\b",
+        r"^\?+$",
+        r"\b(forward|share|pass) (it|this) (to|with) the team and see\b",
+        r"\bwho (is|are) your (typical )?(customers?|clients?)\b",
     ),
     "de": (
         r"\bmelde mich\b",
@@ -503,8 +560,14 @@ NEUTRAL: Phrases = {
         r"\bwoher haben sie\b",
         r"\bkomme (auf sie )?zurück\b",
         r"\b(schaue|sehe) (es )?mir (das )?(an|durch)\b",
+        r"\bworum geht es\b",
     ),
-    "fr": (r"\bbien reçu\b", r"\bje reviens vers vous\b", r"\bqui êtes[- ]vous\b", r"\bje regarde\b"),
+    "fr": (
+        r"\bbien reçu\b",
+        r"\bje reviens vers vous\b",
+        r"\bqui (êtes[- ]vous|vous êtes)\b",
+        r"\bje regarde\b",
+    ),
     "es": (
         r"\brecibido\b",
         r"\blo reviso\b",

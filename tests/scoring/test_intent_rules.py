@@ -195,6 +195,32 @@ def test_unsubscribe_requests_are_recognised_before_polarity(text: str) -> None:
     assert (decision.intent, decision.reason) == (Intent.UNSUBSCRIBE_REQUEST, Reason.UNSUBSCRIBE_PHRASE)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd like to be removed from any further communications.",
+        "Please stop all of these emails.",
+        "Kindly delete me from every one of your lists.",
+        "Please stop. I've asked twice.",
+        "Don't reach out to me ever again.",
+    ],
+)
+def test_a_stop_or_remove_verb_with_what_to_stop_is_an_unsubscribe_request(text: str) -> None:
+    assert classify(text).intent is Intent.UNSUBSCRIBE_REQUEST
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Stop by our booth next week, let's talk.",
+        "Can you take me through the demo on Friday?",
+        "Please remove the attachment from the email and resend.",
+    ],
+)
+def test_stop_and_remove_about_something_else_are_not_unsubscribe_requests(text: str) -> None:
+    assert classify(text).intent is not Intent.UNSUBSCRIBE_REQUEST
+
+
 def test_an_unsubscribe_subject_with_an_empty_body_is_an_unsubscribe_request() -> None:
     assert classify("", subject="unsubscribe").intent is Intent.UNSUBSCRIBE_REQUEST
 
