@@ -4,8 +4,9 @@ classification rate.
     .venv/bin/python bench/intent_accuracy.py
     .venv/bin/python bench/intent_accuracy.py --repeat 50 --misses
 
-Precision and recall on the held-out part (frozen before the rules were written) and on the development part
-(the rules were written on it). The rate: every labelled reply classified `--repeat` times in one process,
+Precision and recall on the held-out part (frozen before the rules were written), on the development part
+(the rules were written on it) and on the probe sets (tests/data/README.md: written after a freeze in other
+phrasings; probes 1 and 2 have since become development data, probe 3 measures the current rules). The rate: every labelled reply classified `--repeat` times in one process,
 after one warm-up pass (the VADER lexicon loads once per process, about 30 ms), as replies per second on one
 core. Results also go to bench/results/intent_accuracy.json.
 """
@@ -73,15 +74,17 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="also print every misclassified reply")
     args = parser.parse_args()
 
-    heldout, dev = load("replies_heldout.jsonl"), load("replies_dev.jsonl")
-    results = {"heldout": evaluate(heldout), "dev": evaluate(dev)}
+    sets = {
+        name: load(f"replies_{name}.jsonl") for name in ("heldout", "dev", "probe_1", "probe_2", "probe_3")
+    }
+    results = {name: evaluate(replies) for name, replies in sets.items()}
     for name, evaluation in results.items():
         print(table(name, evaluation), end="\n\n")
         if args.misses:
             for reply_id, label, d in evaluation.misses:
                 print(f"  {reply_id}: {label.value} -> {d.intent.value} ({d.reason.value}, {d.evidence!r})")
 
-    replies = heldout + dev
+    replies = sets["heldout"] + sets["dev"]
     for reply in replies:  # warm-up: the lexicon loads on first use
         classify_labelled(reply)
     started = time.perf_counter()
