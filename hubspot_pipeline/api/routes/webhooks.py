@@ -6,7 +6,7 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hubspot_pipeline.api import audit
@@ -121,7 +121,9 @@ class VerifyCheck(BaseModel):
 
 class VerifyResult(BaseModel):
     ok: bool
-    target_url: str
+    target_url: str | None = Field(
+        description="Where the test delivery went: HubSpot's target URL, else WEBHOOK_PUBLIC_URL (null: neither)."
+    )
     hub_id: str
     checks: list[VerifyCheck]
 
@@ -130,10 +132,12 @@ class VerifyResult(BaseModel):
     "/webhooks/verify",
     response_model=VerifyResult,
     summary="Check the webhook setup end to end: HubSpot's settings and a signed test event",
+    responses={409: {"model": dict, "description": "Not connected, or no webhook target URL is configured."}},
 )
 def verify_webhooks(request: Request, caller: CallerDep, engine: EngineDep) -> VerifyResult:
-    own_url = str(request.url_for("receive_webhooks"))
-    result = VerifyResult.model_validate(verify_setup(engine, caller.workspace_id, own_url))
+    # The route's path from the app's own routing table; nothing of the request (Host, X-Forwarded-*) is used.
+    webhook_path = str(request.app.url_path_for("receive_webhooks"))
+    result = VerifyResult.model_validate(verify_setup(engine, caller.workspace_id, webhook_path))
     with engine.begin() as conn:
         audit.record(
             conn,
