@@ -10,13 +10,16 @@ import time
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
-from api_support import Tenant, url
+from api_support import Tenant, new_hub_id, point_webhooks_at, portal_headers, url
 from fastapi.testclient import TestClient
+from listener import listening
 
 from hubspot_pipeline.db.tables import audit_log, webhook_events
 from hubspot_pipeline.hubspot.signatures import sign_v1, sign_v2, sign_v3
+from hubspot_pipeline.sandbox.testing import SandboxHandle
 from hubspot_pipeline.settings import get_settings
 
 WEBHOOK_URL = "http://testserver" + url("/webhooks")
@@ -167,6 +170,60 @@ def test_older_apps_v1_and_v2_signatures_are_accepted(client: TestClient, tenant
     assert client.post(url("/webhooks"), content=body, headers=v2).json()["signature_version"] == "v2"
     wrong = {"X-HubSpot-Signature": sign_v1("other", body), "X-HubSpot-Signature-Version": "v1"}
     assert client.post(url("/webhooks"), content=body, headers=wrong).status_code == 401
+
+
+def test_a_captured_delivery_resent_without_its_v3_signature_is_refused(
+    client: TestClient, tenant: Tenant, engine
+) -> None:
+    # Regression: HubSpot signs every delivery twice, v3 (over a timestamp) and v1 (over the body alone). A
+    # delivery captured an hour ago is refused for its stale v3 timestamp, but resent with the v3 headers
+    # stripped, its v1 signature was accepted, so the 5-minute window protected nothing.
+    events = [event(tenant.hub_id)]
+    body = json.dumps(events).encode()
+    an_hour_ago = int(time.time() * 1000) - 3600 * 1000
+    captured = {
+        **v3_headers(body, timestamp_ms=an_hour_ago),
+        "X-HubSpot-Signature": sign_v1(secret(), body),
+        "X-HubSpot-Signature-Version": "v1",
+    }
+    as_captured = client.post(url("/webhooks"), content=body, headers=captured)
+    assert as_captured.status_code == 401 and as_captured.json()["error"]["code"] == "stale_timestamp"
+    v3_only = ("X-HubSpot-Signature-v3", "X-HubSpot-Request-Timestamp")
+    stripped = {name: value for name, value in captured.items() if name not in v3_only}
+    resent = client.post(url("/webhooks"), content=body, headers=stripped)
+    assert resent.status_code == 401, resent.text
+    assert resent.json()["error"]["code"] == "legacy_signature_refused"
+    assert stored(engine, [events[0]["eventId"]]) == []
+
+
+def test_a_delivery_captured_off_the_wire_is_refused_on_its_v1_signature(
+    client: TestClient, hubspot_sandbox: SandboxHandle, engine
+) -> None:
+    # The same attack on a delivery as HubSpot (here the sandbox) really sends it: v1 beside v3.
+    hub_id, _ = hubspot_sandbox.admin.add_portal(new_hub_id())
+    with listening() as wire:
+        point_webhooks_at(hubspot_sandbox, f"{wire.base_url}/captured")
+        created = httpx.post(
+            f"{hubspot_sandbox.base_url}/crm/v3/objects/contacts",
+            json={"properties": {"email": "ada@example.com"}},
+            headers=portal_headers(hubspot_sandbox, hub_id),
+        )
+        assert created.status_code == 201
+        hubspot_sandbox.admin.flush_webhooks()
+    captured = wire.requests[0]
+    assert {"X-HubSpot-Signature-v3", "X-HubSpot-Signature"} <= set(captured.headers)
+    resent = client.post(
+        url("/webhooks"),
+        content=captured.body,
+        headers={
+            "Content-Type": "application/json",
+            "X-HubSpot-Signature": captured.headers["X-HubSpot-Signature"],
+            "X-HubSpot-Signature-Version": captured.headers["X-HubSpot-Signature-Version"],
+        },
+    )
+    assert resent.status_code == 401 and resent.json()["error"]["code"] == "legacy_signature_refused"
+    event_ids = [e["eventId"] for e in json.loads(captured.body)]
+    assert stored(engine, event_ids) == []
 
 
 def test_an_unsigned_request_is_refused(client: TestClient, tenant: Tenant) -> None:
