@@ -61,8 +61,10 @@ class Settings(BaseSettings):
     webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, alias="WEBHOOK_MAX_BODY_BYTES")
     # The developer account's API key, to read the app's webhook settings (POST /webhooks/verify). Optional.
     hubspot_developer_api_key: SecretStr | None = Field(default=None, alias="HUBSPOT_DEVELOPER_API_KEY")
-    # Accept v1/v2 signatures (no timestamp) from apps that predate v3; v3 is always accepted.
-    webhook_accept_legacy_signatures: bool = Field(default=True, alias="WEBHOOK_ACCEPT_LEGACY_SIGNATURES")
+    # Accept v1/v2 signatures from apps that predate v3; v3 is always accepted. Off by default: v1/v2 sign no
+    # timestamp, so a captured delivery stripped of its v3 headers could be replayed at any time; with them on,
+    # only de-duplication on the event key stands against replays (docs/architecture.md, "API security").
+    webhook_accept_legacy_signatures: bool = Field(default=False, alias="WEBHOOK_ACCEPT_LEGACY_SIGNATURES")
 
     # The API service (`hubspot-pipeline serve`).
     api_host: str = Field(default="127.0.0.1", alias="API_HOST")

@@ -87,7 +87,9 @@ def verify_signature(
         raise WebhookRejected(
             401,
             "legacy_signature_refused",
-            "Only v3 signatures are accepted (WEBHOOK_ACCEPT_LEGACY_SIGNATURES=false).",
+            "Only v3 signatures are accepted (X-HubSpot-Signature-v3 with X-HubSpot-Request-Timestamp, which "
+            "HubSpot sends with every delivery): v1/v2 sign no timestamp, so a captured delivery could be "
+            "replayed at any time. An app that cannot send v3 needs WEBHOOK_ACCEPT_LEGACY_SIGNATURES=true.",
         )
     if version == "v2" and signatures.verify_v2(secret, method, uri, body, legacy):
         return "v2"
