@@ -127,20 +127,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_api(port: int, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """`hubspot-pipeline serve` in its own process group, on the test database; returns once it answers."""
+def start_api(
+    port: int,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+    healthy: bool = True,
+) -> subprocess.Popen:
+    """`hubspot-pipeline serve` in its own process group, on the test database; returns once /health answers
+    200 (with `healthy=False`, once it answers at all). `log`: a file that receives its stderr."""
     binary = Path(sys.executable).parent / "hubspot-pipeline"
     process = subprocess.Popen(
         [str(binary), "serve", "--port", str(port), *extra],
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log.open("wb") if log is not None else subprocess.PIPE,
         start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}{url('/health')}", timeout=1).status_code == 200:
+            status = httpx.get(f"http://127.0.0.1:{port}{url('/health')}", timeout=1).status_code
+            if status == 200 or not healthy:
                 return process
         except httpx.TransportError:
             time.sleep(0.2)

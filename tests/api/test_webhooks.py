@@ -312,3 +312,18 @@ def test_a_disconnected_portal_is_treated_as_unknown(client: TestClient, tenant:
             .values(access_token=None, refresh_token=None)
         )
     assert post(client, [event(tenant.hub_id)]).json()["unknown_portals"] == [tenant.hub_id]
+
+
+@pytest.mark.parametrize("depth", [100_000, 990, 17])
+def test_a_validly_signed_body_nested_too_deep_is_a_400(
+    client: TestClient, tenant: Tenant, depth: int
+) -> None:
+    # Regression: past Python's recursion limit json.loads raised RecursionError, uncaught: a 500. Just under
+    # it, the body parsed, and the walk looking for NUL characters recursed past the limit instead. HubSpot's
+    # events nest three levels (the array, an event, mergedObjectIds).
+    nested = "[" * depth + '"\\u0000"' + "]" * depth
+    body = json.dumps([event(tenant.hub_id, propertyValue=None)]).encode().replace(b"null", nested.encode())
+    response = client.post(url("/webhooks"), content=body, headers=v3_headers(body))
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "malformed_body"
+    assert "nests deeper" in response.json()["error"]["message"]

@@ -1,0 +1,84 @@
+"""What reaches the API's log when a request fails, through `hubspot-pipeline serve` (uvicorn) with its stderr
+kept in a file. Bad input gets a 4xx and leaves no traceback; an unexpected exception is logged with a
+correlation id, its type and where it was raised (code locations only), never its message, which can quote
+request data or settings (SQLAlchemy's carries the statement's parameters); uvicorn's own "Exception in ASGI
+application" traceback, which prints the message, is never written. The attacker's inputs themselves are
+tested beside their endpoints (test_webhooks.py, test_oauth.py, test_request_limits.py)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from api_support import free_port, start_api, stop_api, url
+from test_webhooks import v3_headers
+
+UVICORN_TRACEBACK = "Exception in ASGI application"
+
+
+@dataclass
+class LoggedApi:
+    base_url: str
+    log: Path
+
+    @property
+    def webhook_url(self) -> str:
+        return self.base_url + url("/webhooks")
+
+    def log_text(self) -> str:
+        time.sleep(0.2)  # the server writes its line after answering
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def logged_api(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[LoggedApi]:
+    log = tmp_path_factory.mktemp("api") / "serve.log"
+    port = free_port()
+    process = start_api(port, log=log)
+    try:
+        yield LoggedApi(f"http://127.0.0.1:{port}", log)
+    finally:
+        stop_api(process)
+
+
+def test_a_deeply_nested_signed_body_is_a_400_and_logs_no_traceback(logged_api: LoggedApi) -> None:
+    # Regression: json.loads raised RecursionError, which the receiver did not catch: a 500, and uvicorn
+    # logged the exception with its text, past the project's own error logging.
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = httpx.post(
+        logged_api.webhook_url, content=body, headers=v3_headers(body, uri=logged_api.webhook_url)
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "malformed_body"
+    log = logged_api.log_text()
+    assert "Traceback" not in log and UVICORN_TRACEBACK not in log and "RecursionError" not in log
+
+
+def test_an_unexpected_error_is_logged_with_a_correlation_id_and_its_type_only(
+    tmp_path: Path, database_url: str
+) -> None:
+    # A real unexpected failure: the API's database does not exist. The exception's message names it (as a
+    # database error's message can name an email or a token); the log must not.
+    marker = f"hp_absent_{uuid.uuid4().hex[:12]}"
+    server, _, query = database_url.partition("?")
+    missing = f"{server.rsplit('/', 1)[0]}/{marker}" + (f"?{query}" if query else "")
+    log = tmp_path / "serve.log"
+    port = free_port()
+    process = start_api(port, env={"DATABASE_URL": missing}, log=log, healthy=False)
+    try:
+        response = httpx.get(f"http://127.0.0.1:{port}{url('/health')}")
+    finally:
+        stop_api(process)
+    assert response.status_code == 500
+    error = response.json()["error"]
+    correlation_id = error["details"]["correlation_id"]
+    assert response.headers["x-correlation-id"] == correlation_id and correlation_id in error["message"]
+    text = log.read_text(errors="replace")
+    assert marker not in text and "Traceback" not in text and UVICORN_TRACEBACK not in text
+    [line] = [line for line in text.splitlines() if correlation_id in line]
+    assert "OperationalError" in line and "GET /api/integrations/hubspot/health" in line
