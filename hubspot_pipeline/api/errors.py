@@ -1,18 +1,15 @@
 """One error shape for every failure: `{"error": {"code", "message", "details"}}`, where the message says what
-was wrong and what to do about it. Unexpected exceptions become a 500 with no internals in the body."""
+was wrong and what to do about it. Unexpected exceptions become a 500 with a correlation id and no internals
+in the body (`unexpected_errors.py`)."""
 
 from __future__ import annotations
 
-import logging
-import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -45,6 +42,13 @@ def _validation_message(error: RequestValidationError) -> tuple[str, list[dict[s
 
 
 _STATUS_HINTS = {
+    # FastAPI's answer to a JSON body it could not parse (malformed, nested past the recursion limit, or a
+    # number of more than 4,300 digits).
+    400: (
+        "malformed_body",
+        "The body is not JSON this API can read (malformed, nested too deeply, or a number too long); send "
+        "the JSON object described at /api/integrations/hubspot/docs.",
+    ),
     404: ("not_found", "No such endpoint; see /api/integrations/hubspot/docs for the available ones."),
     405: (
         "method_not_allowed",
@@ -67,18 +71,3 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code, message = _STATUS_HINTS.get(error.status_code, ("http_error", str(error.detail)))
         return JSONResponse(error_body(code, message), status_code=error.status_code, headers=error.headers)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        # The type and the stack only: messages of database or HTTP errors can carry tokens or emails.
-        frames = "".join(traceback.format_tb(error.__traceback__))
-        log.error(
-            "unexpected %s on %s %s\n%s", type(error).__name__, request.method, request.url.path, frames
-        )
-        return JSONResponse(
-            error_body(
-                "internal_error",
-                "The server failed to handle this request; it was logged. Retry later, and report it if it persists.",
-            ),
-            status_code=500,
-        )

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hubspot_pipeline.api import audit
+from hubspot_pipeline.api.json_input import json_problem
 from hubspot_pipeline.db.tables import hubspot_integrations
 from hubspot_pipeline.hubspot import signatures
 
@@ -25,6 +26,9 @@ WEBHOOK_INSERT_LOCK = 0x48505745  # "HPWE"
 # The subscriptionType of the test events POST /webhooks/verify sends: verified like any delivery, not queued.
 PROBE_TYPE = "hubspot_pipeline.verify"
 MAX_EVENTS_PER_REQUEST = 1000
+# HubSpot's events nest three levels (the array, an event, contact.merge's mergedObjectIds); this leaves room
+# for fields HubSpot may add, and keeps every walk and the jsonb cast far from any recursion limit.
+MAX_JSON_DEPTH = 16
 _INT64 = (-(2**63), 2**63 - 1)
 _REQUIRED_INTS = ("portalId", "subscriptionId", "eventId", "objectId", "occurredAt")
 _OPTIONAL_INTS = ("appId",)
@@ -113,20 +117,16 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
 def parse_events(body: bytes) -> list[dict[str, Any]]:
     """The events of a delivery, validated; raises WebhookRejected(400) naming the first problem."""
     try:
         events = json.loads(body, parse_constant=_no_constants)
+    except RecursionError:
+        raise WebhookRejected(
+            400,
+            "malformed_body",
+            f"The body nests deeper than {MAX_JSON_DEPTH} levels; HubSpot's events do not.",
+        ) from None
     except (UnicodeDecodeError, ValueError):
         raise WebhookRejected(
             400, "malformed_body", "The body must be a JSON array of HubSpot events."
@@ -141,10 +141,9 @@ def parse_events(body: bytes) -> list[dict[str, Any]]:
             "too_many_events",
             f"At most {MAX_EVENTS_PER_REQUEST} events per request; send smaller batches.",
         )
-    if b"\\u0000" in body and _has_nul(events):
-        raise WebhookRejected(
-            400, "malformed_body", "The body holds a NUL character (\\u0000), which cannot be stored."
-        )
+    problem = json_problem(events, body, max_depth=MAX_JSON_DEPTH)
+    if problem is not None:
+        raise WebhookRejected(400, "malformed_body", f"The body {problem}.")
     for index, event in enumerate(events):
         if not isinstance(event, dict):
             raise WebhookRejected(400, "malformed_event", f"event #{index} must be a JSON object.")

@@ -7,6 +7,7 @@ tested beside their endpoints (test_webhooks.py, test_oauth.py, test_request_lim
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ import httpx
 import pytest
 from api_support import free_port, start_api, stop_api, url
 from test_webhooks import v3_headers
+
+from hubspot_pipeline.api.app import create_app
 
 UVICORN_TRACEBACK = "Exception in ASGI application"
 
@@ -82,3 +85,20 @@ def test_an_unexpected_error_is_logged_with_a_correlation_id_and_its_type_only(
     assert marker not in text and "Traceback" not in text and UVICORN_TRACEBACK not in text
     [line] = [line for line in text.splitlines() if correlation_id in line]
     assert "OperationalError" in line and "GET /api/integrations/hubspot/health" in line
+
+
+def test_an_exception_reaching_uvicorns_error_logger_is_reduced_to_its_type(
+    engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Defence in depth, for an exception raised outside the app's own middleware: uvicorn logs it on
+    # "uvicorn.error" with exc_info, and the app's filter there keeps the type and drops message and traceback.
+    create_app(engine)
+    try:
+        raise ValueError("ada@example.com")
+    except ValueError as error:
+        with caplog.at_level(logging.ERROR, logger="uvicorn.error"):
+            logging.getLogger("uvicorn.error").error("Exception in ASGI application\n", exc_info=error)
+    [record] = [record for record in caplog.records if record.name == "uvicorn.error"]
+    assert record.exc_info is None
+    assert record.getMessage().startswith("Exception in ASGI application (ValueError at ")
+    assert "ada@example.com" not in caplog.text and "Traceback" not in caplog.text
