@@ -3,10 +3,36 @@ stored as PostgreSQL jsonb: how deep it nests, and text jsonb cannot hold."""
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
-# The only way a NUL reaches a parsed string: JSON refuses control characters written raw.
-_NUL_ESCAPE = b"\\u0000"
+# The only ways a NUL or an unpaired surrogate reaches a parsed string: JSON refuses control characters
+# written raw, and raw surrogates are not UTF-8.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+class UnstorableNumber(ValueError):
+    """A JSON number json.loads reads as infinity (1e999), which jsonb cannot hold."""
+
+
+def finite_float(text: str) -> float:
+    """`parse_float` for json.loads: refuses numbers beyond a float's range instead of making them infinite."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise UnstorableNumber("holds a number too large for a 64-bit float")
+    return value
+
+
+def _unstorable_text(text: str) -> str | None:
+    if "\x00" in text:
+        return "holds a NUL character (\\u0000), which cannot be stored"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "holds an unpaired surrogate (an escape from \\ud800 to \\udfff alone), which is not text"
+    return None
 
 
 def json_problem(value: Any, raw: bytes, *, max_depth: int) -> str | None:
@@ -15,13 +41,14 @@ def json_problem(value: Any, raw: bytes, *, max_depth: int) -> str | None:
     Iterative on purpose: a value json.loads accepted can nest deeper than Python's recursion limit lets a
     recursive walk go. Strings are looked at only when the raw body holds an escape that could make one
     unstorable; containers always (about 1 ms for 1,000 events)."""
-    check_text = _NUL_ESCAPE in raw
+    check_text = _UNSTORABLE_ESCAPE.search(raw) is not None
     pending: list[tuple[Any, int]] = [(value, 1)]
     while pending:
         item, depth = pending.pop()
         if isinstance(item, str):
-            if "\x00" in item:
-                return "holds a NUL character (\\u0000), which cannot be stored"
+            problem = _unstorable_text(item)
+            if problem is not None:
+                return problem
             continue
         if not isinstance(item, dict | list):
             continue

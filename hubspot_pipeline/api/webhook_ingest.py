@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hubspot_pipeline.api import audit
-from hubspot_pipeline.api.json_input import json_problem
+from hubspot_pipeline.api.json_input import UnstorableNumber, finite_float, json_problem
 from hubspot_pipeline.db.tables import hubspot_integrations
 from hubspot_pipeline.hubspot import signatures
 
@@ -120,7 +120,9 @@ def _no_constants(name: str) -> Any:
 def parse_events(body: bytes) -> list[dict[str, Any]]:
     """The events of a delivery, validated; raises WebhookRejected(400) naming the first problem."""
     try:
-        events = json.loads(body, parse_constant=_no_constants)
+        events = json.loads(body, parse_constant=_no_constants, parse_float=finite_float)
+    except UnstorableNumber as problem:
+        raise WebhookRejected(400, "malformed_body", f"The body {problem}.") from None
     except RecursionError:
         raise WebhookRejected(
             400,

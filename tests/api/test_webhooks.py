@@ -64,6 +64,10 @@ def post(client: TestClient, events: list[dict[str, Any]], **signing: Any):
     return client.post(url("/webhooks"), content=body, headers=v3_headers(body, **signing))
 
 
+def post_raw(client: TestClient, body: bytes):
+    return client.post(url("/webhooks"), content=body, headers=v3_headers(body))
+
+
 def stored(engine: sa.Engine, event_ids: list[int]) -> list[Any]:
     with engine.connect() as conn:
         return conn.execute(
@@ -327,3 +331,36 @@ def test_a_validly_signed_body_nested_too_deep_is_a_400(
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "malformed_body"
     assert "nests deeper" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (b"1e999", "a number too large"),  # json.loads reads it as infinity, which jsonb refuses
+        (b"-1e999", "a number too large"),
+        (b'"\\ud800"', "an unpaired surrogate"),  # an escape that is no character; jsonb refuses it
+        (b'{"\\udfff": 1}', "an unpaired surrogate"),
+    ],
+)
+def test_a_validly_signed_body_jsonb_cannot_hold_is_a_400(
+    client: TestClient, tenant: Tenant, engine, value: bytes, problem: str
+) -> None:
+    # Regression: these parsed, then PostgreSQL refused the events' cast to jsonb: a 500, and the database
+    # error's text (with the statement's parameters: the whole payload) went to the log.
+    events = [event(tenant.hub_id, propertyValue=None)]
+    body = json.dumps(events).encode().replace(b"null", value)
+    response = client.post(url("/webhooks"), content=body, headers=v3_headers(body))
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "malformed_body"
+    assert problem in response.json()["error"]["message"]
+    assert stored(engine, [events[0]["eventId"]]) == []
+
+
+def test_a_character_escaped_as_a_surrogate_pair_is_stored(
+    client: TestClient, tenant: Tenant, engine
+) -> None:
+    events = [event(tenant.hub_id, propertyValue="\U0001f600 Ada")]
+    body = json.dumps(events).encode()  # ensure_ascii: the emoji travels as \\ud83d\\ude00
+    assert b"\\ud83d\\ude00" in body
+    assert post_raw(client, body).status_code == 200
+    assert stored(engine, [events[0]["eventId"]])[0].property_value == "\U0001f600 Ada"
