@@ -364,3 +364,16 @@ def test_a_character_escaped_as_a_surrogate_pair_is_stored(
     assert b"\\ud83d\\ude00" in body
     assert post_raw(client, body).status_code == 200
     assert stored(engine, [events[0]["eventId"]])[0].property_value == "\U0001f600 Ada"
+
+
+@pytest.mark.parametrize("timestamp", [b"\xb2", b"1\xb9\xb3", b"9" * 5000, b"-1", b"+1", b"1_000"])
+def test_a_timestamp_header_that_is_not_epoch_milliseconds_is_a_401(served_api, tenant, timestamp) -> None:
+    # Regression: str.isdigit() accepts superscript digits (a header byte 0xB2 is read as "²"), which int()
+    # refuses, and int() refuses more than 4,300 digits: both were 500s. Over real HTTP, since the test
+    # client re-encodes header bytes.
+    body = json.dumps([event(tenant.hub_id)]).encode()
+    headers = {name.encode(): value.encode() for name, value in v3_headers(body).items()}
+    headers[b"X-HubSpot-Request-Timestamp"] = timestamp
+    response = httpx.post(served_api.webhook_url, content=body, headers=headers)
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "bad_timestamp"
