@@ -63,6 +63,15 @@ def test_a_state_is_single_use_and_a_forged_one_is_refused(client, lonely: Tenan
     assert replay.status_code == 400 and replay.json()["error"]["code"] == "invalid_state"
 
 
+@pytest.mark.parametrize("state", ["nonce\x00.0123abcd", "\x00", "nonce.sig\x00", "é.abc", "a b.c"])
+def test_a_state_we_could_not_have_issued_is_a_400(client, state: str) -> None:
+    # Regression: a NUL in `state` reached the UPDATE of oauth_states, where psycopg refused it: a 500 whose
+    # database error, quoting the state among the statement's parameters, went to the log.
+    response = client.get(url("/callback"), params={"code": "a-code", "state": state})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "invalid_state"
+
+
 def test_a_denied_approval_says_what_to_do(client) -> None:
     response = client.get(
         url("/callback"), params={"error": "access_denied", "error_description": "declined"}

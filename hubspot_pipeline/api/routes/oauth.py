@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Annotated
@@ -22,6 +23,9 @@ from hubspot_pipeline.hubspot import HubSpotAuthError, HubSpotError, OAuthApp, c
 
 router = APIRouter(tags=["connection"])
 STALE_STATES = timedelta(days=1)
+# Every state issue_state makes is URL-safe ASCII (`<nonce>.<hmac>`); anything else is refused before the
+# database sees it (a NUL in it made psycopg raise).
+STATE_CHARACTERS = re.compile(r"[A-Za-z0-9_.\-]{1,512}")
 
 
 class AuthorizeUrl(BaseModel):
@@ -84,6 +88,12 @@ def _hub_of_other_workspace(conn: sa.Connection, hub_id: str, workspace_id: uuid
 def complete_connection(engine: sa.Engine, code: str, state: str) -> Connected:
     """The OAuth callback's work: check the state, exchange the code, store the tokens encrypted, record the
     hub id, and add the workspace to the sync partitions (also used by `demo` and `dev`)."""
+    if STATE_CHARACTERS.fullmatch(state) is None:
+        raise ApiError(
+            400,
+            "invalid_state",
+            "The OAuth callback's state is not one this API issued; start the HubSpot connection again",
+        )
     try:
         workspace_id = consume_state(engine, state)
     except HubSpotAuthError as error:
