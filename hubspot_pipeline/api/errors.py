@@ -23,6 +23,14 @@ class ApiError(Exception):
         self.details = details
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while a request body is read, once it is over its limit (`body_limit.py`). An HTTPException,
+    because FastAPI's body parsing passes those on and turns any other exception into a 400."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(413, message)
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
@@ -69,5 +77,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if isinstance(error, BodyTooLarge):
+            return JSONResponse(error_body("body_too_large", error.detail), status_code=413)
         code, message = _STATUS_HINTS.get(error.status_code, ("http_error", str(error.detail)))
         return JSONResponse(error_body(code, message), status_code=error.status_code, headers=error.headers)
