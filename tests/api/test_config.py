@@ -3,6 +3,7 @@ carries a token)."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from api_support import Tenant, make_tenant, url
 from fastapi.testclient import TestClient
@@ -73,3 +74,15 @@ def test_invalid_settings_are_refused_with_every_problem_named(client: TestClien
     assert "minute field: '61' is outside 0-59" in error["message"]
     assert "hour field: '25' is outside 0-23" in error["message"]
     assert client.get(url("/config"), headers=tenant.headers).json()["conflict_policy"] == "latest"
+
+
+@pytest.mark.parametrize(
+    "cron", ["*/" + "9" * 5000 + " * * * *", "1" * 450 + " * * * *", " ".join(["0"] * 5) + " " * 600]
+)
+def test_an_overlong_cron_is_refused_with_a_message_a_person_can_act_on(client, tenant: Tenant, cron) -> None:
+    # Regression: a 5,000-digit step reached int(), whose refusal ("Exceeds the limit (4300 digits) ...
+    # use sys.set_int_max_str_digits()") was the answer; the field had no length limit at all.
+    response = client.put(url("/config"), json={"schedule_cron": cron}, headers=tenant.headers)
+    assert response.status_code == 422, response.text
+    message = response.json()["error"]["message"]
+    assert "schedule_cron" in message and "sys." not in message and "digits" not in message

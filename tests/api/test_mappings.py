@@ -93,3 +93,30 @@ def test_a_mapping_with_an_unknown_direction_or_field_is_a_422_naming_it(client,
     )
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "mappings.0.direction"
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        "default(" + "[" * 990 + "]" * 990 + ")",
+        "map{" + '"a": ' + "{" * 900 + "}" * 900 + "}",
+        "default(" + "[" * 17 + "]" * 17 + ")",
+    ],
+)
+def test_a_transform_whose_arguments_nest_too_deep_is_refused_for_that_mapping(
+    client, connected: Tenant, transform: str
+) -> None:
+    # Regression: the transform parser reads arguments with json.loads, whose RecursionError it did not
+    # catch: a 500 for a 2,000-character transform.
+    body = {"mappings": [VALID[0], {**VALID[1], "transform_function": transform}]}
+    response = client.post(url("/mappings"), json=body, headers=connected.headers)
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["error"]["details"]
+    assert problem["field"] == "mappings.1.transform_function" and "nest" in problem["problem"]
+
+
+def test_brackets_inside_quoted_text_do_not_count_as_nesting(client, connected: Tenant) -> None:
+    transform = 'trim | default("' + "(" * 40 + '")'
+    body = {"mappings": [{**VALID[1], "transform_function": transform}]}
+    response = client.post(url("/mappings"), json=body, headers=connected.headers)
+    assert response.status_code == 200, response.text

@@ -73,7 +73,7 @@ class SyncConfigUpdate(BaseModel):
         None, description="Who wins a field changed on both sides: latest change, ColdCopy, or HubSpot."
     )
     schedule_cron: str | None = Field(
-        None, description="Five-field cron of the incremental sync, e.g. */15 * * * *"
+        None, max_length=200, description="Five-field cron of the incremental sync, e.g. */15 * * * *"
     )
     sync_contacts: bool | None = None
     sync_companies: bool | None = None

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hubspot_pipeline.api import audit
 from hubspot_pipeline.api.deps import CallerDep, EngineDep
@@ -20,6 +20,31 @@ from hubspot_pipeline.sync.mapping import validate_mapping_set
 router = APIRouter(tags=["configuration"])
 OBJECT_TYPES = {"contact": "contacts", "company": "companies"}
 MAX_MAPPINGS = 500
+# The transform parser reads a step's arguments with json.loads, which recurses once per bracket: 2,000
+# characters of brackets reach Python's recursion limit. No transform needs more than three levels.
+MAX_TRANSFORM_NESTING = 16
+
+
+def transform_nesting(text: str) -> int:
+    """How deep brackets nest in a transform, outside double-quoted text (which the parser reads as text)."""
+    deepest = depth = 0
+    quoted = escaped = False
+    for char in text:
+        if quoted:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
 
 
 class Property(BaseModel):
@@ -51,6 +76,16 @@ class Mapping(BaseModel):
     )
     object_type: Literal["contact", "company"] = "contact"
     conflict_policy: Literal["latest", "coldcopy_wins", "hubspot_wins"] | None = None
+
+    @field_validator("transform_function")
+    @classmethod
+    def _nesting(cls, value: str | None) -> str | None:
+        if value is not None and transform_nesting(value) > MAX_TRANSFORM_NESTING:
+            raise ValueError(
+                f"brackets nest more than {MAX_TRANSFORM_NESTING} deep; a transform's arguments are a few "
+                'values, e.g. truncate(50) or map{"a": "b"}'
+            )
+        return value
 
 
 class MappingSet(BaseModel):
