@@ -7,8 +7,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from hubspot_pipeline.api import unexpected_errors
-from hubspot_pipeline.api.body_limit import BodyLimit
 from hubspot_pipeline.api.errors import install_error_handlers
+from hubspot_pipeline.api.request_limits import RequestLimits
 from hubspot_pipeline.api.routes import config, mappings, oauth, sync, webhooks
 
 PREFIX = "/api/integrations/hubspot"
@@ -52,6 +52,6 @@ def create_app(engine: sa.Engine | None = None) -> FastAPI:
     def docs_redirect() -> RedirectResponse:
         return RedirectResponse(f"{PREFIX}/docs")
 
-    app.add_middleware(BodyLimit, webhook_path=f"{PREFIX}/webhooks")
+    app.add_middleware(RequestLimits, webhook_path=f"{PREFIX}/webhooks")
     unexpected_errors.install(app)  # last, so that it is the outermost of the app's middleware
     return app

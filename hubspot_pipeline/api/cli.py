@@ -31,6 +31,7 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
     settings = _settings()
     import uvicorn
 
+    from hubspot_pipeline.api.request_limits import MAX_REQUEST_HEAD_BYTES
     from hubspot_pipeline.db.connection import database_url
 
     database_url()  # start (or attach to) the embedded PostgreSQL once, before the workers fork
@@ -42,6 +43,9 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
         workers=workers,
         access_log=access_log,
         log_level="info",
+        # h11 bounds the request head it buffers; httptools, the default, does not (request_limits.py).
+        http="h11",
+        h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
     )
 
 

@@ -24,7 +24,7 @@ class ApiError(Exception):
 
 
 class BodyTooLarge(StarletteHTTPException):
-    """Raised while a request body is read, once it is over its limit (`body_limit.py`). An HTTPException,
+    """Raised while a request body is read, once it is over its limit (`request_limits.py`). An HTTPException,
     because FastAPI's body parsing passes those on and turns any other exception into a 400."""
 
     def __init__(self, message: str) -> None:

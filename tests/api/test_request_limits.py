@@ -1,7 +1,8 @@
-"""What a request body may be, on every endpoint that reads one: its size, checked before authentication and
-before anything is parsed, whether the body declares its length or streams it; and what FastAPI's JSON
-parsing makes of bodies built to break it (nesting, numbers, bytes that are not UTF-8): a 4xx in the API's
-error shape, never a 500. The webhook receiver parses its own body (test_webhooks.py)."""
+"""What a request may be: the size of its head (request line and headers) and of its body on every endpoint
+that reads one, checked before authentication and before anything is parsed, whether the body declares its
+length or streams it; and what FastAPI's JSON parsing makes of bodies built to break it (nesting, numbers,
+bytes that are not UTF-8): a 4xx in the API's error shape, never a 500. The webhook receiver parses its own
+body (test_webhooks.py)."""
 
 from __future__ import annotations
 
@@ -96,3 +97,31 @@ def test_a_body_built_to_break_the_json_parser_is_a_4xx(
     response = client.request(method, url(path), content=body, headers={**JSON, **lonely.headers})
     assert response.status_code in (status, 409), response.text  # 409: /mappings and /sync, not connected
     assert set(response.json()["error"]) >= {"code", "message"}
+
+
+@pytest.mark.parametrize(
+    "oversized",
+    [
+        {"headers": {"X-Padding": "x" * 1_000_000}},
+        {"headers": {f"X-Padding-{n}": "x" for n in range(4_000)}},
+        {"headers": {"X-Padding": "x" * 60_000}},
+        {"params": {"padding": "x" * 60_000}},
+    ],
+    ids=["a 1 MB header", "4,000 headers", "a 60 KB header", "a 60 KB query string"],
+)
+def test_an_oversized_request_head_is_refused(served_api: Api, oversized) -> None:
+    # Regression: `serve` ran uvicorn's httptools parser, which buffers a request line and headers of any
+    # size (a 20 MB header was answered 200), and Starlette then parsed every query parameter. Now h11 stops
+    # reading a head past 16 KiB (the client sees the connection close, or a 400), and the app answers 431
+    # for one that arrived whole.
+    try:
+        response = httpx.get(served_api.base_url + url("/config"), **oversized, timeout=30)
+    except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+        return
+    assert response.status_code in (400, 431), response.text
+
+
+def test_a_request_head_over_16_kib_is_a_431_in_the_apis_error_shape(client: TestClient) -> None:
+    response = client.get(url("/health"), params={"padding": "x" * 20_000})
+    assert response.status_code == 431
+    assert response.json()["error"]["code"] == "request_head_too_large"

@@ -66,7 +66,7 @@ _REJECTIONS = {
 async def receive_webhooks(request: Request) -> JSONResponse:
     settings = get_settings()
     try:
-        body = await request.body()  # at most WEBHOOK_MAX_BODY_BYTES (body_limit.py)
+        body = await request.body()  # at most WEBHOOK_MAX_BODY_BYTES (request_limits.py)
         version = verify_signature(
             secret=settings.hubspot_client_secret.get_secret_value(),
             method=request.method,
