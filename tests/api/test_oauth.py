@@ -4,6 +4,8 @@ POST /disconnect (refresh token revoked, tokens deleted). Tokens never appear in
 
 from __future__ import annotations
 
+import urllib.parse
+
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -13,6 +15,7 @@ from fastapi.testclient import TestClient
 from hubspot_pipeline.api.hubspot_access import token_store
 from hubspot_pipeline.db.tables import audit_log, hubspot_integrations
 from hubspot_pipeline.sandbox.testing import SandboxHandle
+from hubspot_pipeline.settings import get_settings
 
 
 @pytest.fixture
@@ -70,6 +73,24 @@ def test_a_state_we_could_not_have_issued_is_a_400(client, state: str) -> None:
     response = client.get(url("/callback"), params={"code": "a-code", "state": state})
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "invalid_state"
+
+
+def test_the_authorize_redirect_comes_from_configuration_whatever_the_request_says(
+    client, lonely: Tenant, sandbox_api
+) -> None:
+    # Guard: the redirect target and the redirect_uri HubSpot sends the code to are settings; a caller's Host
+    # or X-Forwarded-* headers change neither (or codes could be sent to a host of their choosing).
+    forged = {
+        "Host": "attacker.example",
+        "X-Forwarded-Host": "attacker.example",
+        "X-Forwarded-Proto": "https",
+    }
+    response = client.get(url("/auth"), headers={**lonely.headers, **forged}, follow_redirects=False)
+    assert response.status_code == 307
+    location = response.headers["location"]
+    assert location.startswith(sandbox_api.base_url + "/oauth/authorize?") and "attacker" not in location
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+    assert query["redirect_uri"] == str(get_settings().hubspot_redirect_uri)
 
 
 def test_a_denied_approval_says_what_to_do(client) -> None:
