@@ -29,6 +29,8 @@ _V3_DECODED = {
     "%3B": ";",
 }
 _V3_PATTERN = re.compile("|".join(_V3_DECODED), re.IGNORECASE)
+# Epoch milliseconds in ASCII digits only: str.isdigit() also passes "²", which int() then refuses.
+_TIMESTAMP = re.compile(r"[0-9]{1,16}")
 
 
 def sign_v1(client_secret: str, body: bytes) -> str:
@@ -60,7 +62,7 @@ def verify_v3(
     now_ms: int | None = None,
 ) -> bool:
     """True when the v3 signature matches and the timestamp is at most five minutes old."""
-    if not signature or not timestamp_ms or not timestamp_ms.isdigit():
+    if not signature or not timestamp_ms or not _TIMESTAMP.fullmatch(timestamp_ms):
         return False
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     if now_ms - int(timestamp_ms) > MAX_TIMESTAMP_AGE_MS:

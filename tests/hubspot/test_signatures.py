@@ -56,3 +56,12 @@ def test_v3_rejects_a_stale_timestamp_and_a_changed_body() -> None:
     )
     assert not signatures.verify_v3(SECRET, "POST", uri, BODY + b" ", good, str(TIMESTAMP), now_ms=fresh)
     assert not signatures.verify_v3(SECRET, "POST", uri, BODY, None, str(TIMESTAMP), now_ms=fresh)
+
+
+def test_v3_refuses_a_timestamp_that_is_not_ascii_digits_without_raising() -> None:
+    # Regression: str.isdigit() passed "²" and "١٢٣" (Arabic-Indic digits), and int() then raised inside the
+    # verifier; the API checks the header first, but the verifier must stand on its own.
+    uri = "https://www.example.com/webhook_uri"
+    good = signatures.sign_v3(SECRET, "POST", uri, BODY, TIMESTAMP)
+    for bad in ["²", "١٢٣", "12a", "", " 1", "9" * 5000]:
+        assert not signatures.verify_v3(SECRET, "POST", uri, BODY, good, bad, now_ms=TIMESTAMP)
