@@ -1,5 +1,6 @@
 """HubSpot's OpenAPI files as validators: find the operation a request hit and check the response body
-against that operation's schema for the status (or its `default`). Reads ../shared/hubspot-openapi/."""
+against that operation's schema for the status (or its `default`). The files are vendored beside this
+module (hubspot-openapi/, with their source and commit), so a clone in any folder runs these tests."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import jsonschema
 import orjson
 
-SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "hubspot-openapi"
+SPEC_DIR = Path(__file__).resolve().parent / "hubspot-openapi"
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
