@@ -1,9 +1,14 @@
 """`hubspot-pipeline`: the command line. Each area owns its commands; they are imported only when used,
-so `hubspot-pipeline migrate` never loads Dagster, the sandbox or the API."""
+so `hubspot-pipeline migrate` never loads Dagster, the sandbox or the API.
+
+A failure a person can fix from configuration (a database that cannot be reached, a HubSpot URL that does
+not answer) is said in a line or two; `--verbose`, anywhere on the line, shows the traceback (and, for
+`demo`, Dagster's run logs)."""
 
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -20,6 +25,13 @@ COMMANDS = {
     "rotate-keys": "hubspot_pipeline.hubspot.cli:rotate_keys",
     "sync": "hubspot_pipeline.defs.contacts.cli:sync",
 }
+VERBOSE = "--verbose"
+
+
+def verbose() -> bool:
+    """Whether `--verbose` was given (for commands that print more with it)."""
+    context = click.get_current_context(silent=True)
+    return bool(context and context.find_root().params.get("verbose"))
 
 
 class LazyGroup(click.Group):
@@ -33,9 +45,40 @@ class LazyGroup(click.Group):
         module_name, attribute = target.split(":")
         return getattr(importlib.import_module(module_name), attribute)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `hubspot-pipeline demo --verbose` reads as naturally as `hubspot-pipeline --verbose demo`.
+        if VERBOSE in args:
+            args = [VERBOSE, *(arg for arg in args if arg != VERBOSE)]
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            if ctx.params.get("verbose"):
+                raise
+            message = _explain(error)
+            if message is None:
+                raise
+            click.echo(f"Error: {message}", err=True)
+            sys.exit(1)
+
+
+def _explain(error: Exception) -> str | None:
+    from hubspot_pipeline.cli_errors import explain
+    from hubspot_pipeline.settings import SettingsError, get_settings
+
+    try:
+        return explain(error, get_settings())
+    except SettingsError:
+        return None
+
 
 @click.group(cls=LazyGroup)
-def main() -> None:
+@click.option(VERBOSE, "verbose", is_flag=True, help="Show tracebacks, and Dagster's run logs in `demo`.")
+def main(verbose: bool) -> None:
     """Bidirectional sync between ColdCopy and HubSpot, on Dagster."""
 
 

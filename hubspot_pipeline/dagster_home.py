@@ -3,14 +3,13 @@ project database's `dagster` schema."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import psycopg
 
 from hubspot_pipeline.db.connection import DAGSTER_SCHEMA, dagster_storage_url, database_url
-from hubspot_pipeline.settings import PROJECT_ROOT, Settings
+from hubspot_pipeline.settings import PROJECT_ROOT, Settings, export_settings
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
@@ -24,6 +23,5 @@ def prepare_dagster_home(settings: Settings) -> Path:
     home = (settings.data_dir / "dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(home)
-    os.environ["DAGSTER_PG_URL"] = dagster_storage_url(url)
+    export_settings(DAGSTER_HOME=str(home), DAGSTER_PG_URL=dagster_storage_url(url))
     return home

@@ -16,7 +16,7 @@ import time
 import click
 
 from hubspot_pipeline.db.commands import _settings_or_exit
-from hubspot_pipeline.settings import PROJECT_ROOT, get_settings
+from hubspot_pipeline.settings import PROJECT_ROOT, export_settings
 
 SANDBOX_PORT = 8765
 API_PORT = 8000
@@ -104,7 +104,7 @@ def dev(ui_port: int, no_sandbox: bool, no_api: bool) -> None:
     if not settings.database_url:
         from hubspot_pipeline.db.embedded import start_embedded
 
-        os.environ["DATABASE_URL"] = start_embedded(settings.data_dir, keep_running=True)
+        export_settings(DATABASE_URL=start_embedded(settings.data_dir, keep_running=True))
     database_url()
     migrate.upgrade()
     _ensure_some_workspaces()
@@ -116,8 +116,7 @@ def dev(ui_port: int, no_sandbox: bool, no_api: bool) -> None:
     sandbox_url = None
     if not no_sandbox and not settings.hubspot_api_base_url:
         sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
-        os.environ["HUBSPOT_API_BASE_URL"] = sandbox_url
-        get_settings.cache_clear()
+        export_settings(HUBSPOT_API_BASE_URL=sandbox_url)
         children.append(
             _spawn(
                 "sandbox",

@@ -2,12 +2,14 @@
 
 Values come from the process environment and from a `.env` file in the working directory. A missing or
 malformed value fails at start with a message that names the variable and says what to put in it.
-Nothing else in the package calls `os.environ` for configuration.
+Nothing else in the package reads `os.environ` for configuration, and `export_settings` is the one place
+that writes it (for the processes the project starts: the API, Dagster's webserver, daemon and runs).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
@@ -32,6 +34,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     # Where the embedded PostgreSQL keeps its files, and other local state (git-ignored).
     data_dir: Path = Field(default=PROJECT_ROOT / ".data", alias="HUBSPOT_PIPELINE_DATA_DIR")
+
+    # A private app's token, used by `hubspot-pipeline sync` instead of the workspace's OAuth connection.
+    hubspot_private_app_token: SecretStr | None = Field(default=None, alias="HUBSPOT_PRIVATE_APP_TOKEN")
 
     # The seed's HubSpot names.
     hubspot_client_id: str = Field(default=SANDBOX_CLIENT_ID, alias="HUBSPOT_CLIENT_ID")
@@ -132,3 +137,23 @@ def load_settings() -> Settings:
 @functools.cache
 def get_settings() -> Settings:
     return load_settings()
+
+
+# Variables other programs read, which the project sets for the processes it starts.
+OTHER_PROGRAMS_VARIABLES = frozenset({"DAGSTER_HOME", "DAGSTER_PG_URL", "XDG_RUNTIME_DIR"})
+
+
+def export_settings(*, keep_existing: bool = False, **values: str) -> None:
+    """Set variables for this process and every process it starts, which read them as their settings (or,
+    for Dagster and the embedded PostgreSQL, as theirs). The one place the project writes the environment.
+    `keep_existing`: leave a variable that is already set as it is."""
+    known = {field.alias for field in Settings.model_fields.values()} | OTHER_PROGRAMS_VARIABLES
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"not a setting of this project: {', '.join(unknown)}")
+    for name, value in values.items():
+        if keep_existing:
+            os.environ.setdefault(name, value)
+        else:
+            os.environ[name] = value
+    get_settings.cache_clear()

@@ -35,6 +35,7 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
     from hubspot_pipeline.db.connection import database_url
 
     database_url()  # start (or attach to) the embedded PostgreSQL once, before the workers fork
+    _check_database()
     uvicorn.run(
         "hubspot_pipeline.api.app:create_app",
         factory=True,
@@ -47,6 +48,16 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
         http="h11",
         h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
     )
+
+
+def _check_database() -> None:
+    """Fail at start, saying why, rather than answer every request with an error."""
+    import sqlalchemy as sa
+
+    from hubspot_pipeline.db.connection import get_engine
+
+    with get_engine().connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
 
 
 @click.group(name="api-key")

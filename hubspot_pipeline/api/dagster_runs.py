@@ -10,8 +10,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from hubspot_pipeline.defs.workspaces import tags
+
 log = logging.getLogger(__name__)
-COUNTED_ASSET = "contacts/lead_updates"  # its metadata holds the run's counts (synced, pushed, pulled, ...)
+COUNTED_ASSET = "contacts/sync_state"  # its metadata holds the run's counts (synced, pushed, pulled, ...)
 
 
 @functools.cache
@@ -55,17 +57,14 @@ def recent_runs(workspace_id: uuid.UUID, limit: int = 10) -> list[dict[str, Any]
 
     try:
         records = instance.get_run_records(
-            filters=dg.RunsFilter(tags={"dagster/partition": str(workspace_id)}), limit=limit
+            filters=dg.RunsFilter(tags={tags.WORKSPACE_ID: str(workspace_id)}), limit=limit
         )
         return [
             {
                 "run_id": record.dagster_run.run_id,
                 "job": record.dagster_run.job_name,
                 "status": record.dagster_run.status.value,
-                "trigger": record.dagster_run.tags.get("hubspot_pipeline/trigger")
-                or record.dagster_run.tags.get("dagster/sensor_name")
-                or record.dagster_run.tags.get("dagster/schedule_name")
-                or "manual",
+                "trigger": tags.trigger_of(record.dagster_run.tags),
                 "started_at": _time(record.start_time),
                 "finished_at": _time(record.end_time),
                 "counts": _counts(instance, record.dagster_run.run_id),

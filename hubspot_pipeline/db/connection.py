@@ -8,14 +8,13 @@ its tables in their own schema, `dagster`, so the two never collide.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from hubspot_pipeline.settings import get_settings
+from hubspot_pipeline.settings import export_settings, get_settings
 
 DAGSTER_SCHEMA = "dagster"
 # Writes the sync makes to `leads` set this session variable; the outbox trigger skips them (no echo).
@@ -34,7 +33,7 @@ def database_url() -> str:
 
     url = start_embedded(settings.data_dir)
     # Child processes (Dagster runs, the API, sensors) attach to the same server without starting one.
-    os.environ["DATABASE_URL"] = url
+    export_settings(DATABASE_URL=url)
     return url
 
 

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import psycopg
 
+from hubspot_pipeline.settings import export_settings
+
 DATABASE_NAME = "hubspot_pipeline"
 
 # pgserver keeps its lock file under the user's runtime dir; containers often lack XDG_RUNTIME_DIR.
-os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"runtime-{os.getuid()}"))
+export_settings(XDG_RUNTIME_DIR=str(Path("/tmp") / f"runtime-{os.getuid()}"), keep_existing=True)
 _servers: dict[Path, object] = {}
 
 

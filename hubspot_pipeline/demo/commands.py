@@ -73,7 +73,8 @@ def demo_data(leads: int, workspaces: int, seed: int, no_events: bool) -> None:
 @click.option("--workspaces", default=3, show_default=True)
 @click.option("--seed", default=7, show_default=True)
 def demo(leads: int, workspaces: int, seed: int) -> None:
-    """The end-to-end demo on the embedded defaults."""
+    """The end-to-end demo on the embedded defaults: what each stage did, per workspace. Dagster's run logs go
+    to a file in the data folder (`--verbose` prints them too)."""
     _settings_or_exit()
     from hubspot_pipeline.db.connection import database_url
 
@@ -87,10 +88,11 @@ def demo(leads: int, workspaces: int, seed: int) -> None:
     )
     import uuid
 
+    from hubspot_pipeline.cli import verbose
     from hubspot_pipeline.db.connection import get_engine
     from hubspot_pipeline.demo.run import run_demo
 
-    run_demo(get_engine(), [uuid.UUID(w) for w in report.workspace_ids], click.echo)
+    run_demo(get_engine(), [uuid.UUID(w) for w in report.workspace_ids], click.echo, verbose=verbose())
     click.echo(
         f"\ndemo finished in {time.perf_counter() - started:.1f} s; `make dev` opens the Dagster UI on these runs"
     )

@@ -4,10 +4,10 @@ Dagster job that production runs, twice: the first run does the work, the second
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -31,51 +31,88 @@ def write_calls(counters: dict[str, Any]) -> int:
     return total
 
 
-def run_job(job_name: str, workspace_ids: list[uuid.UUID], instance: dg.DagsterInstance) -> dict[str, Any]:
+# What each stage did, as its materialization shows it in the UI: (column, stage, metadata key).
+COLUMNS = (
+    ("leads", "leads", "dagster/row_count"),
+    ("contacts", "hubspot_contacts", "dagster/row_count"),
+    ("push", "hashed_diffs", "push"),
+    ("new", "hashed_diffs", "push_new"),
+    ("pull", "hashed_diffs", "pull"),
+    ("new", "hashed_diffs", "pull_new"),
+    ("conflicts", "hashed_diffs", "conflicts"),
+    ("written", "pushed_contacts", "written"),
+    ("errors", "sync_state", "errors"),
+    ("companies", "hubspot_companies", "companies"),
+)
+
+
+def stage_counts(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
+    """stage -> the numbers its materialization recorded."""
+    return {
+        event.asset_key.path[-1]: {
+            name: value.value
+            for name, value in event.materialization.metadata.items()
+            if isinstance(value, dg.IntMetadataValue | dg.FloatMetadataValue | dg.BoolMetadataValue)
+        }
+        for event in result.get_asset_materialization_events()
+    }
+
+
+def run_job(
+    job_name: str, slugs: list[str], instance: dg.DagsterInstance, run_log: Path, verbose: bool
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Run the job for each workspace partition as the daemon would, Dagster's log going to `run_log`
+    (and to the console too when `verbose`); returns slug -> stage -> counts."""
     from hubspot_pipeline.definitions import defs
-    from hubspot_pipeline.defs.contacts.jobs import contacts_run_config
+    from hubspot_pipeline.defs.contacts.resources import contacts_run_config
+    from hubspot_pipeline.demo.run_log import demo_loggers
 
     job = defs().resolve_job_def(job_name)
-    reports = {}
-    for workspace_id in workspace_ids:
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=str(workspace_id),
-            run_config=contacts_run_config(full_resync=job_name == "contacts_reconcile_job"),
-            raise_on_error=True,
-        )
-        reports[workspace_id] = result.asset_value(["contacts", "sync_plan"]).counts()
-    return reports
-
-
-def _rows_in_error(engine: sa.Engine, workspace_id: uuid.UUID) -> list[str]:
-    with engine.connect() as conn:
-        return list(
-            conn.scalars(
-                sa.select(hubspot_sync_status.c.error_message).where(
-                    hubspot_sync_status.c.workspace_id == workspace_id,
-                    hubspot_sync_status.c.status == "error",
-                )
+    loggers, logger_config = demo_loggers(run_log, verbose)
+    job = job.with_logger_defs(loggers)
+    # Run config given at launch replaces the job's own: the mode is part of it.
+    run_config = {
+        **contacts_run_config(full_resync=job_name == "contacts_reconcile_job"),
+        "loggers": logger_config,
+    }
+    return {
+        slug: stage_counts(
+            job.execute_in_process(
+                instance=instance,
+                partition_key=slug,
+                run_config=run_config,
+                raise_on_error=True,
             )
         )
+        for slug in slugs
+    }
 
 
-def _print_reports(
-    engine: sa.Engine, title: str, reports: dict[uuid.UUID, dict[str, int]], names: dict[uuid.UUID, str]
-) -> None:
+def _print_reports(title: str, reports: dict[str, dict[str, dict[str, Any]]]) -> None:
     click.echo(f"\n{title}")
     click.echo(
-        f"  {'workspace':<20}{'pushed':>8}{'new in HS':>10}{'pulled':>8}{'new leads':>10}{'conflicts':>10}{'errors':>8}"
+        "  (rows read by leads and hubspot_contacts; push, pull and conflicts planned by hashed_diffs; "
+        "written by pushed_contacts; errors recorded in sync_state; companies by hubspot_companies)"
     )
-    for workspace_id, counts in reports.items():
-        errors = _rows_in_error(engine, workspace_id)
-        click.echo(
-            f"  {names[workspace_id]:<20}{counts.get('push', 0):>8}{counts.get('push_new', 0):>10}"
-            f"{counts.get('pull', 0):>8}{counts.get('pull_new', 0):>10}{counts.get('conflicts', 0):>10}"
-            f"{len(errors):>8}"
+    click.echo(f"  {'workspace':<14}" + "".join(f"{name:>10}" for name, _, _ in COLUMNS))
+    for slug, stages in reports.items():
+        values = [stages.get(stage, {}).get(key, 0) for _, stage, key in COLUMNS]
+        click.echo(f"  {slug:<14}" + "".join(f"{value:>10}" for value in values))
+    seconds = {
+        stage: sum(stages.get(stage, {}).get("seconds", 0) for stages in reports.values())
+        for stage in (
+            "field_mappings",
+            "leads",
+            "hubspot_contacts",
+            "hashed_diffs",
+            "pushed_contacts",
+            "sync_state",
+            "hubspot_companies",
         )
-        for message in errors[:3]:
-            click.echo(f"      error: {message}")
+    }
+    click.echo(
+        "  seconds per stage: " + ", ".join(f"{stage} {value:.1f}" for stage, value in seconds.items())
+    )
 
 
 def _print_companies(engine: sa.Engine, workspace_ids: list[uuid.UUID], counters: dict[str, Any]) -> None:
@@ -129,24 +166,40 @@ def _print_conflicts(engine: sa.Engine, workspace_ids: list[uuid.UUID], limit: i
         )
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _first_free_hub_id(engine: sa.Engine, default: int) -> int:
     with engine.connect() as conn:
         taken = [int(h) for h in conn.scalars(sa.select(hubspot_integrations.c.hub_id)) if h and h.isdigit()]
     return max([default, *taken]) + 1
 
 
-def run_demo(engine: sa.Engine, workspace_ids: list[uuid.UUID], echo_step: Callable[[str], None]) -> None:
+def run_demo(
+    engine: sa.Engine,
+    workspace_ids: list[uuid.UUID],
+    echo_step: Callable[[str], None],
+    *,
+    verbose: bool = False,
+) -> None:
     from hubspot_pipeline.dagster_home import prepare_dagster_home
     from hubspot_pipeline.demo.hubspot_side import connect_workspace, seed_portal
     from hubspot_pipeline.hubspot import OAuthApp
     from hubspot_pipeline.sandbox.testing import run_sandbox
-    from hubspot_pipeline.settings import get_settings
+    from hubspot_pipeline.settings import export_settings, get_settings
     from hubspot_pipeline.sync.connection import workspace_client
 
     prepare_dagster_home(get_settings())
+    run_log = get_settings().data_dir / "logs" / "demo-dagster.log"
+    run_log.parent.mkdir(parents=True, exist_ok=True)
+    run_log.write_text("")
     with run_sandbox() as sandbox:
-        os.environ["HUBSPOT_API_BASE_URL"] = sandbox.base_url  # every client of this process uses the sandbox
-        get_settings.cache_clear()
+        # Every client of this process (and the Dagster runs it executes) uses this sandbox.
+        export_settings(HUBSPOT_API_BASE_URL=sandbox.base_url)
         # Fresh portals whose ids no workspace holds yet: a HubSpot portal belongs to one workspace.
         first = _first_free_hub_id(engine, sandbox.hub_id)
         hub_ids = [sandbox.admin.add_portal(hub_id=first + i)[0] for i in range(len(workspace_ids))]
@@ -168,13 +221,17 @@ def run_demo(engine: sa.Engine, workspace_ids: list[uuid.UUID], echo_step: Calla
         )
 
         with engine.connect() as conn:
-            names = dict(
-                conn.execute(
-                    sa.select(workspaces.c.id, workspaces.c.name).where(workspaces.c.id.in_(workspace_ids))
-                ).all()
+            slugs = list(
+                conn.scalars(
+                    sa.select(workspaces.c.slug)
+                    .where(workspaces.c.id.in_(workspace_ids))
+                    .order_by(workspaces.c.slug)
+                )
             )
         instance = dg.DagsterInstance.get()
-        instance.add_dynamic_partitions("workspace", [str(w) for w in workspace_ids])
+        instance.add_dynamic_partitions("workspace", slugs)
+        where = "below and in" if verbose else "in"
+        echo_step(f"Dagster's run logs go {where} {_shown(run_log)}")
 
         for job_name, title in (
             ("contacts_reconcile_job", "run 1: contacts_reconcile_job, a full sync of each workspace"),
@@ -182,10 +239,10 @@ def run_demo(engine: sa.Engine, workspace_ids: list[uuid.UUID], echo_step: Calla
         ):
             sandbox.admin.reset_counters()
             started = time.perf_counter()
-            reports = run_job(job_name, workspace_ids, instance)
+            reports = run_job(job_name, slugs, instance, run_log, verbose)
             seconds = time.perf_counter() - started
             counters = sandbox.admin.counters()
-            _print_reports(engine, title, reports, names)
+            _print_reports(title, reports)
             click.echo(
                 f"  HubSpot API calls: {counters['total']} ({write_calls(counters)} writes)   time: {seconds:.1f} s"
             )

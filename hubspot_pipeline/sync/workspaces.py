@@ -1,33 +1,81 @@
-"""Which workspaces sync: connected to HubSpot (holding tokens, connection not marked broken) and not
-switched off in their sync configuration. Plain SQL for the schedules and sensors."""
+"""Which workspaces sync, and how runs name them. Plain SQL for the schedules, sensors and run starts.
+
+A workspace syncs when it is connected to HubSpot (holds tokens, connection not marked broken) and its sync
+is not switched off in its configuration (no configuration saved means the defaults: on). This is the one
+place that rule is written.
+
+Dagster names a workspace by its slug (the partition key of its runs): unique, immutable once created and
+free of the characters Dagster reserves in partition keys (migration 0004 enforces all three).
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_config, lead_changes
+from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_config, lead_changes, workspaces
 
 
-def syncing_workspaces(conn: sa.Connection) -> list[str]:
-    i, c = hubspot_integrations, hubspot_sync_config
-    rows = conn.execute(
-        sa.select(sa.cast(i.c.workspace_id, sa.Text))
-        .select_from(i.outerjoin(c, c.c.workspace_id == i.c.workspace_id))
+@dataclass(frozen=True)
+class Workspace:
+    id: uuid.UUID
+    slug: str
+    name: str
+
+
+def _workspace(row: sa.Row) -> Workspace:
+    return Workspace(row.id, row.slug, row.name)
+
+
+def syncing_workspaces(conn: sa.Connection, among: Iterable[uuid.UUID] | None = None) -> list[Workspace]:
+    """The workspaces whose contact sync runs (of `among`, when given), by slug. A workspace that needs
+    reconnecting is left out: it would only fail run after run."""
+    w, i, c = workspaces, hubspot_integrations, hubspot_sync_config
+    query = (
+        sa.select(w.c.id, w.c.slug, w.c.name)
+        .select_from(w.join(i, i.c.workspace_id == w.c.id).outerjoin(c, c.c.workspace_id == w.c.id))
         .where(
-            i.c.workspace_id.is_not(None),
             i.c.refresh_token.is_not(None),
             sa.func.coalesce(c.c.enabled, True),
             sa.func.coalesce(c.c.sync_contacts, True),
             sa.func.coalesce(c.c.connection_status, "connected") == "connected",
         )
-        .order_by(i.c.workspace_id)
+        .order_by(w.c.slug)
     )
-    return list(rows.scalars())
+    if among is not None:
+        query = query.where(w.c.id.in_(list(among)))
+    return [_workspace(row) for row in conn.execute(query)]
 
 
-def outbox_changes(conn: sa.Connection, after_id: int, limit: int) -> tuple[dict[str, int], int]:
-    """Workspaces with outbox rows in the next `limit` rows after `after_id`: workspace -> last row id; and
-    the id the cursor moves to."""
+def workspace_by_slug(conn: sa.Connection, slug: str) -> Workspace | None:
+    row = conn.execute(
+        sa.select(workspaces.c.id, workspaces.c.slug, workspaces.c.name).where(workspaces.c.slug == slug)
+    ).first()
+    return _workspace(row) if row else None
+
+
+def workspace_by_id(conn: sa.Connection, workspace_id: uuid.UUID) -> Workspace | None:
+    row = conn.execute(
+        sa.select(workspaces.c.id, workspaces.c.slug, workspaces.c.name).where(
+            workspaces.c.id == workspace_id
+        )
+    ).first()
+    return _workspace(row) if row else None
+
+
+def some_slugs(conn: sa.Connection, limit: int) -> tuple[list[str], int]:
+    """Up to `limit` workspace slugs, alphabetically, and how many workspaces there are: for messages."""
+    slugs = list(conn.scalars(sa.select(workspaces.c.slug).order_by(workspaces.c.slug).limit(limit)))
+    total = conn.execute(sa.select(sa.func.count()).select_from(workspaces)).scalar_one()
+    return slugs, total
+
+
+def outbox_changes(conn: sa.Connection, after_id: int, limit: int) -> tuple[dict[uuid.UUID, int], int]:
+    """Workspaces with outbox rows in the next `limit` rows after `after_id`: workspace id -> last row id;
+    and the id the cursor moves to."""
     window = (
         sa.select(lead_changes.c.id, lead_changes.c.workspace_id)
         .where(lead_changes.c.id > after_id)
@@ -36,9 +84,7 @@ def outbox_changes(conn: sa.Connection, after_id: int, limit: int) -> tuple[dict
         .subquery()
     )
     rows = conn.execute(
-        sa.select(sa.cast(window.c.workspace_id, sa.Text), sa.func.max(window.c.id)).group_by(
-            window.c.workspace_id
-        )
+        sa.select(window.c.workspace_id, sa.func.max(window.c.id)).group_by(window.c.workspace_id)
     ).all()
     up_to = max((row[1] for row in rows), default=after_id)
     return {row[0]: int(row[1]) for row in rows}, up_to

@@ -13,31 +13,38 @@ import sqlalchemy as sa
 from api_support import Api, Tenant, url
 
 from hubspot_pipeline.api import dagster_runs
-from hubspot_pipeline.db.tables import lead_changes, leads, sync_requests, webhook_events
+from hubspot_pipeline.db.tables import lead_changes, leads, sync_requests, webhook_events, workspaces
 from hubspot_pipeline.defs.contacts import assets, jobs
-from hubspot_pipeline.defs.contacts.resources import ContactSyncResource
+from hubspot_pipeline.defs.contacts.resources import ContactSyncRun
 from hubspot_pipeline.defs.webhooks import sensors
+from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
 from hubspot_pipeline.sandbox.testing import SandboxHandle
 
 WRITES = ("batch/upsert", "batch/update", "batch/create")
 
 
-def _job(database_url: str, sandbox: SandboxHandle) -> dg.JobDefinition:
+SETTINGS = {"sync_settings": SyncSettingsResource()}  # the test database, through DATABASE_URL
+
+
+def _defs(database_url: str, sandbox: SandboxHandle) -> dg.Definitions:
     # OAuth with the tokens the callback stored: the run talks to the portal the workspace connected.
-    resource = ContactSyncResource(database_url=database_url, hubspot_base_url=sandbox.base_url)
-    defs = dg.Definitions.merge(
-        assets.defs(), jobs.defs(), dg.Definitions(resources={"contact_sync": resource})
-    )
-    return defs.resolve_job_def("contacts_sync_job")
+    settings = SyncSettingsResource(database_url=database_url, hubspot_api_base_url=sandbox.base_url)
+    resources = {"sync_settings": settings, "contact_sync_run": ContactSyncRun(settings=settings)}
+    return dg.Definitions.merge(assets.defs(), jobs.defs(), dg.Definitions(resources=resources))
 
 
-def _launch(job, instance, result, workspace: str) -> list[dg.ExecuteInProcessResult]:
+def _tick(sensor, instance: dg.DagsterInstance, cursor: int | str):
+    return sensor(dg.build_sensor_context(instance=instance, cursor=str(cursor), resources=SETTINGS))
+
+
+def _launch(defs: dg.Definitions, instance, result, workspace: str) -> list[dg.ExecuteInProcessResult]:
     """What the daemon does with a tick's result, for this test's workspace (the database is shared)."""
     for request in result.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     runs = []
     for request in result.run_requests:
         if request.partition_key == workspace:
+            job = defs.resolve_job_def(request.job_name or "contacts_sync_job")
             runs.append(
                 job.execute_in_process(
                     partition_key=request.partition_key,
@@ -98,23 +105,24 @@ def test_a_contact_edited_in_hubspot_reaches_its_lead_and_the_echo_changes_nothi
     webhook_tenant: tuple[Tenant, int],
 ) -> None:
     tenant, hub_id = webhook_tenant
-    workspace = str(tenant.workspace_id)
+    with engine.connect() as conn:
+        workspace = conn.execute(
+            sa.select(workspaces.c.slug).where(workspaces.c.id == tenant.workspace_id)
+        ).scalar_one()
     with engine.begin() as conn:
         conn.execute(
             sa.insert(leads).values(
                 workspace_id=tenant.workspace_id, email="ada@example.com", first_name="Ada"
             )
         )
-    job = _job(database_url, sandbox_api)
+    job = _defs(database_url, sandbox_api)
     events_cursor, requests_cursor = _max(engine, webhook_events.c.id), _max(engine, sync_requests.c.seq)
     with dg.instance_for_test() as instance:
         # First sync, asked for through the API: the lead becomes a HubSpot contact.
         request = httpx.post(
             served_api.base_url + url("/sync/contacts"), json={}, headers=tenant.headers
         ).json()
-        tick = sensors.sync_request_sensor(
-            dg.build_sensor_context(instance=instance, cursor=str(requests_cursor))
-        )
+        tick = _tick(sensors.sync_request_sensor, instance, requests_cursor)
         _launch(job, instance, tick, workspace)
         contact_id = str(_lead_contact_id(engine, tenant))
 
@@ -122,9 +130,7 @@ def test_a_contact_edited_in_hubspot_reaches_its_lead_and_the_echo_changes_nothi
         sandbox_api.admin.flush_webhooks()
         _wait_for_events(engine, tenant, events_cursor, "contact.creation")
         before, writes, outbox = _lead(engine, tenant), _writes(sandbox_api, hub_id), _outbox(engine, tenant)
-        tick = sensors.webhook_queue_sensor(
-            dg.build_sensor_context(instance=instance, cursor=str(events_cursor))
-        )
+        tick = _tick(sensors.webhook_queue_sensor, instance, events_cursor)
         _launch(job, instance, tick, workspace)
         events_cursor = int(tick.cursor)
         assert _lead(engine, tenant) == before
@@ -134,9 +140,7 @@ def test_a_contact_edited_in_hubspot_reaches_its_lead_and_the_echo_changes_nothi
         sandbox_api.admin.ui_edit(contact_id, {"firstname": "Augusta"}, hub_id=hub_id)
         sandbox_api.admin.flush_webhooks()
         _wait_for_events(engine, tenant, events_cursor, "contact.propertyChange")
-        tick = sensors.webhook_queue_sensor(
-            dg.build_sensor_context(instance=instance, cursor=str(events_cursor))
-        )
+        tick = _tick(sensors.webhook_queue_sensor, instance, events_cursor)
         _launch(job, instance, tick, workspace)
         lead = _lead(engine, tenant)
         assert lead.first_name == "Augusta"
@@ -144,7 +148,7 @@ def test_a_contact_edited_in_hubspot_reaches_its_lead_and_the_echo_changes_nothi
         assert (_writes(sandbox_api, hub_id), _outbox(engine, tenant)) == (writes, outbox)
 
         # The first request's outcome is written back for GET /sync/status.
-        sensors.sync_request_sensor(dg.build_sensor_context(instance=instance, cursor=tick_cursor(engine)))
+        _tick(sensors.sync_request_sensor, instance, tick_cursor(engine))
         # And the status lists every run of the workspace, whatever launched it (an API sharing the instance).
         dagster_runs._instance.cache_clear()
         try:
@@ -158,7 +162,7 @@ def test_a_contact_edited_in_hubspot_reaches_its_lead_and_the_echo_changes_nothi
         served_api.base_url + url(f"/sync/requests/{request['id']}"), headers=tenant.headers
     ).json()
     assert status["status"] == "succeeded"
-    assert status["result"]["counts"]["contacts/lead_updates"]["synced"] == 1
+    assert status["result"]["counts"]["contacts/sync_state"]["synced"] == 1
 
 
 def tick_cursor(engine: sa.Engine) -> str:

@@ -14,8 +14,10 @@ from fastapi.testclient import TestClient
 from test_webhooks import event, post
 
 from hubspot_pipeline.api.webhook_ingest import store_events
-from hubspot_pipeline.db.tables import hubspot_sync_config, sync_requests, webhook_events
+from hubspot_pipeline.db.tables import hubspot_sync_config, sync_requests, webhook_events, workspaces
 from hubspot_pipeline.defs.webhooks import sensors
+from hubspot_pipeline.defs.workspaces import tags
+from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
 
 
 def _max_event_id(engine: sa.Engine) -> int:
@@ -29,7 +31,15 @@ def _max_request_seq(engine: sa.Engine) -> int:
 
 
 def _tick(sensor, instance: dg.DagsterInstance, cursor: int):
-    return sensor(dg.build_sensor_context(instance=instance, cursor=str(cursor)))
+    resources = {"sync_settings": SyncSettingsResource()}  # the test database, through DATABASE_URL
+    return sensor(dg.build_sensor_context(instance=instance, cursor=str(cursor), resources=resources))
+
+
+def _slug(engine: sa.Engine, tenant: Tenant) -> str:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(workspaces.c.slug).where(workspaces.c.id == tenant.workspace_id)
+        ).scalar_one()
 
 
 def test_one_run_per_workspace_with_new_events_keyed_by_the_cursor_range(
@@ -43,10 +53,13 @@ def test_one_run_per_workspace_with_new_events_keyed_by_the_cursor_range(
     end = _max_event_id(engine)
     assert result.cursor == str(end)
     by_partition = {request.partition_key: request for request in result.run_requests}
-    assert set(by_partition) == {str(tenant.workspace_id), str(other_tenant.workspace_id)}
-    mine = by_partition[str(tenant.workspace_id)]
-    assert mine.run_key == f"webhooks:{tenant.workspace_id}:{start}-{end}"
+    slug = _slug(engine, tenant)
+    assert set(by_partition) == {slug, _slug(engine, other_tenant)}
+    mine = by_partition[slug]
+    assert mine.run_key == f"webhooks:{slug}:{start}-{end}"
     assert mine.tags[sensors.EVENTS_TAG] == f"{start}-{end}"
+    assert mine.tags[tags.WORKSPACE_ID] == str(tenant.workspace_id)
+    assert mine.tags[tags.TRIGGER] == "webhooks"
     (added,) = result.dynamic_partitions_requests
     assert set(added.partition_keys) == set(by_partition)
 
@@ -149,8 +162,12 @@ def test_the_sync_request_sensor_launches_each_request_once(client: TestClient, 
         f"sync-request:{dry['id']}",
         f"sync-request:{full['id']}",
     ]
-    assert {r.partition_key for r in result.run_requests} == {str(tenant.workspace_id)}
+    assert {r.partition_key for r in result.run_requests} == {_slug(engine, tenant)}
     assert result.run_requests[0].tags[sensors.REQUEST_TAG] == dry["id"]
+    # Each request runs as the job that says what it does, and its tags say it too.
+    assert [r.job_name for r in result.run_requests] == ["contacts_dry_run_job", "contacts_reconcile_job"]
+    assert result.run_requests[1].tags[tags.SYNC_KIND] == "full"
+    assert result.run_requests[0].tags[tags.DRY_RUN] == "true"
     assert int(result.cursor) == _max_request_seq(engine)
     assert isinstance(after, dg.SkipReason)
 
@@ -160,9 +177,9 @@ def _counted() -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"pushed": 3, "pulled": 2, "note": "text is left out"})
 
 
-def _run_of(instance: dg.DagsterInstance, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
+def _run_of(instance: dg.DagsterInstance, run_tags: dict[str, str]) -> dg.ExecuteInProcessResult:
     """A finished run carrying the tags the sensor gave its run request, as the daemon would launch it."""
-    return dg.materialize([_counted], instance=instance, tags=tags)
+    return dg.materialize([_counted], instance=instance, tags=run_tags)
 
 
 def test_the_outcome_of_a_run_is_written_back_to_its_request(client: TestClient, engine, tenant: Tenant):

@@ -129,7 +129,7 @@ def complete_connection(engine: sa.Engine, code: str, state: str) -> Connected:
             )
     finally:
         app.close()
-    add_workspace_partition(workspace_id)
+    add_workspace_partition(engine, workspace_id)
     return Connected(connected=True, workspace_id=workspace_id, hub_id=hub_id, scopes=list(tokens.scopes))
 
 

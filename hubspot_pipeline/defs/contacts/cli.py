@@ -19,8 +19,8 @@ import click
 @click.option(
     "--private-app-token",
     default=None,
-    envvar="HUBSPOT_PRIVATE_APP_TOKEN",
-    help="Use this private-app token instead of the workspace's OAuth connection.",
+    help="Use this private-app token instead of the workspace's OAuth connection "
+    "(default: HUBSPOT_PRIVATE_APP_TOKEN, else OAuth).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def sync(
@@ -34,10 +34,14 @@ def sync(
     """Sync WORKSPACE_ID's leads and HubSpot contacts once and print pushed, pulled, conflicts and errors."""
     from hubspot_pipeline.db.connection import get_engine
     from hubspot_pipeline.hubspot import HubSpotError
+    from hubspot_pipeline.settings import get_settings
     from hubspot_pipeline.sync.connection import workspace_client
     from hubspot_pipeline.sync.engine import prepare, run_contact_sync
     from hubspot_pipeline.sync.properties import MappingError, ensure_hubspot_properties
 
+    settings = get_settings()
+    if private_app_token is None and settings.hubspot_private_app_token is not None:
+        private_app_token = settings.hubspot_private_app_token.get_secret_value()
     engine = get_engine()
     try:
         client = workspace_client(
@@ -50,6 +54,8 @@ def sync(
             ensure_hubspot_properties(prepare(engine, client, workspace_id))
         report = run_contact_sync(engine, client, workspace_id, full=full, dry_run=dry_run)
     except (HubSpotError, MappingError) as error:
+        if isinstance(error, HubSpotError) and error.category == "NETWORK":
+            raise  # the command line says which URL did not answer, and from which setting
         raise click.ClickException(str(error)) from None
     finally:
         client.close()

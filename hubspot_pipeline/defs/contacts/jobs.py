@@ -1,47 +1,57 @@
-"""The contact sync jobs, over the `workspace` partitions.
-
-- `contacts_sync_job`: incremental (outbox, retry index, search cursor, webhook queue).
-- `contacts_reconcile_job`: full (every lead hashed, every contact listed, archived ones too).
-
-Launch either with partition_key=str(workspace_id) and the run config from `contacts_run_config`:
-
-    {"ops": {"contacts__field_mappings": {"config": {"dry_run": <bool>, "full_resync": <bool>}}}}
-
-A full resync of chosen workspaces is a backfill of `contacts_reconcile_job` from the UI.
-"""
+"""The contact sync jobs, over the `workspace` partitions (a partition is a workspace's slug). The three run
+the same assets; their config is the run's mode (`resources.contact_sync_run.config`, shown and editable in
+the launchpad). A full resync of chosen workspaces is a backfill of `contacts_reconcile_job` from the UI."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import dagster as dg
 
-CONTACT_ASSETS = dg.AssetSelection.groups("contacts")
-CONFIG_OP = "contacts__field_mappings"
+from hubspot_pipeline.defs.contacts.resources import contacts_run_config
 
-
-def contacts_run_config(*, dry_run: bool = False, full_resync: bool = False) -> dict[str, Any]:
-    """Run config of either contact job for these options."""
-    return {"ops": {CONFIG_OP: {"config": {"dry_run": dry_run, "full_resync": full_resync}}}}
-
+CONTACT_SYNC = dg.AssetSelection.groups("contacts")
 
 contacts_sync_job = dg.define_asset_job(
     "contacts_sync_job",
-    selection=CONTACT_ASSETS,
-    description="Incremental contact/company sync of one workspace: only what changed on either side.",
+    selection=CONTACT_SYNC,
+    description=(
+        "Incremental contact/company sync of one workspace: only what changed on either side since the last "
+        "run (lead outbox, retry index, search cursor, webhook queue). Sensors launch it within seconds of a "
+        "change; a schedule every 15 minutes."
+    ),
     config=contacts_run_config(),
-    tags={"sync_kind": "incremental"},
 )
 
 contacts_reconcile_job = dg.define_asset_job(
     "contacts_reconcile_job",
-    selection=CONTACT_ASSETS,
-    description="Full reconcile of one workspace: every lead hashed against the agreed state, every contact listed.",
+    selection=CONTACT_SYNC,
+    description=(
+        "Full resync of one workspace: every lead hashed against the agreed state, every HubSpot contact "
+        "listed (archived ones too); catches anything a queue or a cursor missed. Nightly, or on request."
+    ),
     config=contacts_run_config(full_resync=True),
-    tags={"sync_kind": "reconcile"},
 )
+
+contacts_dry_run_job = dg.define_asset_job(
+    "contacts_dry_run_job",
+    selection=CONTACT_SYNC,
+    description=(
+        "Dry run of one workspace's sync: reads both sides and computes the plan, shown on "
+        "contacts/hashed_diffs (pushes, pulls, conflicts, samples by id); writes nothing anywhere. Set "
+        "full_resync: true in the launchpad for a dry run of the full resync."
+    ),
+    config=contacts_run_config(dry_run=True),
+)
+
+JOBS = (contacts_sync_job, contacts_reconcile_job, contacts_dry_run_job)
+
+
+def job_for(*, dry_run: bool, full_resync: bool) -> str:
+    """The job whose name says what a run in this mode does."""
+    if dry_run:
+        return contacts_dry_run_job.name
+    return contacts_reconcile_job.name if full_resync else contacts_sync_job.name
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(jobs=[contacts_sync_job, contacts_reconcile_job])
+    return dg.Definitions(jobs=list(JOBS))

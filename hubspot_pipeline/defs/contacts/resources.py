@@ -1,43 +1,94 @@
-"""`contact_sync`: the database and a HubSpot client per workspace, for the contact sync assets."""
+"""`contact_sync_run`: one run of one workspace's contact sync, built once when the run starts and shared by
+every stage of it (runs use the in-process executor, so the stages run in one process, one after another).
 
-from __future__ import annotations
+Its config is the run's mode, chosen at launch (the jobs set it; the materialize dialog shows it):
 
-import uuid
+    resources:
+      contact_sync_run:
+        config:
+          dry_run: false      # true: compute the plan and show it; write nothing anywhere
+          full_resync: false  # true: hash every lead and list every HubSpot contact (the nightly reconcile)
+"""
+
+from typing import Any
 
 import dagster as dg
-import sqlalchemy as sa
+from pydantic import Field, PrivateAttr
 
+from hubspot_pipeline.defs.workspaces import tags
+from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
+from hubspot_pipeline.defs.workspaces.runs import start_workspace_run
 from hubspot_pipeline.hubspot import HubSpotClient
+from hubspot_pipeline.settings import get_settings
+from hubspot_pipeline.sync.engine import SyncJob, prepare
+from hubspot_pipeline.sync.workspaces import Workspace
+
+RESOURCE = "contact_sync_run"
 
 
-class ContactSyncResource(dg.ConfigurableResource):
-    """Unset fields mean production: DATABASE_URL (or the embedded PostgreSQL) and each workspace's OAuth
-    connection. `private_app_token` + `hubspot_base_url` point every workspace at one portal (sandbox, tests)."""
+def contacts_run_config(*, dry_run: bool = False, full_resync: bool = False) -> dict[str, Any]:
+    """Run config of a contact sync run in this mode."""
+    return {"resources": {RESOURCE: {"config": {"dry_run": dry_run, "full_resync": full_resync}}}}
 
-    database_url: str | None = None
-    hubspot_base_url: str | None = None
-    private_app_token: str | None = None
-    # Search sees writes seconds late; records newer than this are read by the next run.
-    search_lag_seconds: float = 30.0
-    max_concurrency: int = 8
 
-    def engine(self) -> sa.Engine:
-        from hubspot_pipeline.db.connection import get_engine
+class ContactSyncRun(dg.ConfigurableResource):
+    """The run's mode, its workspace (named by the partition key), and what its stages share: the mappings
+    and settings (`SyncJob`) and one HubSpot client, closed when the run ends."""
 
-        return get_engine(self.database_url)
+    dry_run: bool = Field(
+        False,
+        description="Compute the plan and show it on hashed_diffs; write nothing to HubSpot or the database.",
+    )
+    full_resync: bool = Field(
+        False,
+        description="Hash every lead and list every HubSpot contact, archived ones too, instead of reading "
+        "only what changed since the last run.",
+    )
+    settings: dg.ResourceDependency[SyncSettingsResource]
 
-    def client(self, workspace_id: uuid.UUID) -> HubSpotClient:
-        from hubspot_pipeline.sync.connection import workspace_client
+    _workspace: Workspace | None = PrivateAttr(None)
+    _job: SyncJob | None = PrivateAttr(None)
 
-        return workspace_client(
-            self.engine(),
-            workspace_id,
-            base_url=self.hubspot_base_url,
-            private_app_token=self.private_app_token,
-            max_concurrency=self.max_concurrency,
-        )
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        engine = self.settings.engine()
+        mode = tags.mode_tags(full=self.full_resync, dry_run=self.dry_run)
+        self._workspace = start_workspace_run(context, engine, mode)
+        client = self.settings.client(self._workspace.id)
+        try:
+            self._job = prepare(
+                engine,
+                client,
+                self._workspace.id,
+                full=self.full_resync,
+                run_id=context.run.run_id if context.run else None,
+                search_lag_seconds=self.settings.search_lag_seconds,
+            )
+        except BaseException:
+            client.close()
+            raise
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._job is not None and self._job.client is not None:
+            self._job.client.close()
+
+    @property
+    def workspace(self) -> Workspace:
+        assert self._workspace is not None, "contact_sync_run is used inside a run"
+        return self._workspace
+
+    @property
+    def job(self) -> SyncJob:
+        assert self._job is not None, "contact_sync_run is used inside a run"
+        return self._job
+
+    @property
+    def client(self) -> HubSpotClient:
+        assert self.job.client is not None
+        return self.job.client
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(resources={"contact_sync": ContactSyncResource()})
+    return dg.Definitions(
+        resources={RESOURCE: ContactSyncRun(settings=SyncSettingsResource.from_settings(get_settings()))}
+    )

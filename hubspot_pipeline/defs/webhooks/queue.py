@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import hubspot_sync_config, sync_requests, webhook_events
+from hubspot_pipeline.db.tables import sync_requests, webhook_events
 
 
 @dataclass(frozen=True)
@@ -73,23 +73,6 @@ def next_webhook_batch(conn: sa.Connection, after_id: int, limit: int) -> Webhoo
         by_workspace=sorted(groups, key=lambda g: str(g.workspace_id)),
         unassigned=unassigned,
     )
-
-
-def syncing_workspaces(conn: sa.Connection, workspace_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Those of the workspaces whose contact sync is on and whose connection works (no configuration saved
-    means the defaults: on). A workspace that needs reconnecting would only fail run after run."""
-    config = hubspot_sync_config.c
-    off = conn.execute(
-        sa.select(config.workspace_id).where(
-            config.workspace_id.in_(workspace_ids),
-            sa.or_(
-                config.enabled.is_(False),
-                config.sync_contacts.is_(False),
-                config.connection_status != "connected",
-            ),
-        )
-    ).scalars()
-    return set(workspace_ids) - set(off)
 
 
 def new_sync_requests(conn: sa.Connection, after_seq: int, limit: int) -> list[dict[str, Any]]:

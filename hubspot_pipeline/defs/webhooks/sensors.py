@@ -12,22 +12,25 @@ and writes each run's outcome and counts back to the request, where `GET /sync/s
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
 
-from hubspot_pipeline.db.connection import get_engine
-from hubspot_pipeline.defs.contacts.jobs import contacts_run_config, contacts_sync_job
-from hubspot_pipeline.defs.contacts.partitions import WORKSPACE_PARTITIONS
+from hubspot_pipeline.defs.contacts.jobs import JOBS, contacts_sync_job, job_for
+from hubspot_pipeline.defs.contacts.resources import contacts_run_config
 from hubspot_pipeline.defs.webhooks import queue
+from hubspot_pipeline.defs.workspaces import tags
+from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE, WORKSPACE_PARTITIONS
+from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
+from hubspot_pipeline.defs.workspaces.runs import request_tags
+from hubspot_pipeline.sync.workspaces import Workspace, syncing_workspaces, workspace_by_id
 
 MAX_EVENTS_PER_TICK = 5_000
 MAX_REQUESTS_PER_TICK = 50
 ORPHANED_AFTER = timedelta(minutes=15)
-TRIGGER_TAG = "hubspot_pipeline/trigger"
+TRIGGER_TAG = tags.TRIGGER
 EVENTS_TAG = "hubspot_pipeline/webhook_events"  # "<after_id>-<up_to_id>", the id range the run covers
 REQUEST_TAG = "hubspot_pipeline/sync_request"
 _RUNNING = {
@@ -44,12 +47,11 @@ def _int_cursor(cursor: str | None) -> int:
 
 
 def _new_partitions(
-    instance: dg.DagsterInstance, workspace_ids: Iterable[uuid.UUID]
+    instance: dg.DagsterInstance, workspaces: Iterable[Workspace]
 ) -> list[dg.AddDynamicPartitionsRequest]:
     """Add the workspaces a tick launches runs for to the workspace partitions, if they are not there yet."""
-    keys = sorted({str(workspace_id) for workspace_id in workspace_ids})
-    name = WORKSPACE_PARTITIONS.name or "workspace"
-    missing = [key for key in keys if not instance.has_dynamic_partition(name, key)]
+    keys = sorted({workspace.slug for workspace in workspaces})
+    missing = [key for key in keys if not instance.has_dynamic_partition(WORKSPACE, key)]
     return [WORKSPACE_PARTITIONS.build_add_request(missing)] if missing else []
 
 
@@ -57,21 +59,34 @@ def _new_partitions(
     job=contacts_sync_job,
     minimum_interval_seconds=5,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Launches an incremental contact sync per workspace for new HubSpot webhook events.",
+    description=(
+        "Launches an incremental contact sync per workspace for new HubSpot webhook events (contacts "
+        "created, edited, merged or deleted in HubSpot). Run keys name the event id range, so a tick "
+        "evaluated twice never launches twice."
+    ),
 )
-def webhook_queue_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+def webhook_queue_sensor(
+    context: dg.SensorEvaluationContext, sync_settings: SyncSettingsResource
+) -> dg.SensorResult | dg.SkipReason:
     after_id = _int_cursor(context.cursor)
-    with get_engine().begin() as conn:
+    with sync_settings.engine().begin() as conn:
         batch = queue.next_webhook_batch(conn, after_id, MAX_EVENTS_PER_TICK)
         if batch is None:
             return dg.SkipReason(f"no webhook events after id {after_id}")
-        syncing = queue.syncing_workspaces(conn, [group.workspace_id for group in batch.by_workspace])
+        syncing = {
+            w.id: w
+            for w in syncing_workspaces(conn, among=[group.workspace_id for group in batch.by_workspace])
+        }
+    mode = tags.mode_tags(full=False, dry_run=False)
     run_requests = [
         dg.RunRequest(
-            run_key=f"webhooks:{group.workspace_id}:{group.after_id}-{group.up_to_id}",
-            partition_key=str(group.workspace_id),
+            run_key=f"webhooks:{syncing[group.workspace_id].slug}:{group.after_id}-{group.up_to_id}",
+            partition_key=syncing[group.workspace_id].slug,
             run_config=contacts_run_config(),
-            tags={TRIGGER_TAG: "webhooks", EVENTS_TAG: f"{group.after_id}-{group.up_to_id}"},
+            tags={
+                **request_tags(syncing[group.workspace_id], "webhooks", mode),
+                EVENTS_TAG: f"{group.after_id}-{group.up_to_id}",
+            },
         )
         for group in batch.by_workspace
         if group.workspace_id in syncing
@@ -84,7 +99,7 @@ def webhook_queue_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
     return dg.SensorResult(
         run_requests=run_requests,
         cursor=str(batch.up_to_id),
-        dynamic_partitions_requests=_new_partitions(context.instance, syncing),
+        dynamic_partitions_requests=_new_partitions(context.instance, syncing.values()),
     )
 
 
@@ -163,32 +178,52 @@ def _outcomes(instance: dg.DagsterInstance, conn: Any, up_to_seq: int) -> int:
     return changed
 
 
+def _request_run(request: dict[str, Any], workspace: Workspace) -> dg.RunRequest:
+    dry_run, full = bool(request["dry_run"]), bool(request["full_resync"])
+    return dg.RunRequest(
+        run_key=f"sync-request:{request['id']}",
+        job_name=job_for(dry_run=dry_run, full_resync=full),
+        partition_key=workspace.slug,
+        run_config=contacts_run_config(dry_run=dry_run, full_resync=full),
+        tags={
+            **request_tags(workspace, "api", tags.mode_tags(full=full, dry_run=dry_run)),
+            REQUEST_TAG: str(request["id"]),
+        },
+    )
+
+
 @dg.sensor(
-    job=contacts_sync_job,
+    jobs=list(JOBS),
     minimum_interval_seconds=5,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Turns sync requests made through the API (POST /sync/contacts) into runs, and records their outcome.",
+    description=(
+        "Turns sync requests made through the API (POST /sync/contacts) into runs of the job that matches "
+        "(incremental, full resync or dry run), and writes each run's outcome back for GET /sync/status."
+    ),
 )
-def sync_request_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+def sync_request_sensor(
+    context: dg.SensorEvaluationContext, sync_settings: SyncSettingsResource
+) -> dg.SensorResult | dg.SkipReason:
     after_seq = _int_cursor(context.cursor)
-    with get_engine().begin() as conn:
+    with sync_settings.engine().begin() as conn:
         changed = _outcomes(context.instance, conn, after_seq)
         requests = queue.new_sync_requests(conn, after_seq, MAX_REQUESTS_PER_TICK)
+        workspaces = {
+            request["workspace_id"]: workspace_by_id(conn, request["workspace_id"]) for request in requests
+        }
     if not requests:
         return dg.SkipReason(f"no sync requests after #{after_seq}; {changed} outcomes recorded")
     run_requests = [
-        dg.RunRequest(
-            run_key=f"sync-request:{request['id']}",
-            partition_key=str(request["workspace_id"]),
-            run_config=contacts_run_config(dry_run=request["dry_run"], full_resync=request["full_resync"]),
-            tags={TRIGGER_TAG: "api", REQUEST_TAG: str(request["id"])},
-        )
+        _request_run(request, workspace)
         for request in requests
+        if (workspace := workspaces[request["workspace_id"]]) is not None
     ]
     return dg.SensorResult(
         run_requests=run_requests,
         cursor=str(requests[-1]["seq"]),
-        dynamic_partitions_requests=_new_partitions(context.instance, {r["workspace_id"] for r in requests}),
+        dynamic_partitions_requests=_new_partitions(
+            context.instance, [w for w in workspaces.values() if w is not None]
+        ),
     )
 
 

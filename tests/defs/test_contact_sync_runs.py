@@ -1,0 +1,155 @@
+"""Runs of the contact sync assets for a workspace partition, against PostgreSQL and the sandbox over HTTP:
+a dry run then a real one (metadata, checks and tags of each), a partial selection and a key no workspace
+has (each refused with its message), and checks kept per workspace (one failing, one passing)."""
+
+from __future__ import annotations
+
+import uuid
+
+import dagster as dg
+import sqlalchemy as sa
+
+from hubspot_pipeline.db.tables import hubspot_sync_status, workspaces
+from hubspot_pipeline.defs.contacts.assets import contacts_sync
+from hubspot_pipeline.defs.contacts.resources import contacts_run_config
+from hubspot_pipeline.defs.workspaces import tags
+from hubspot_pipeline.sync.workspaces import some_slugs
+
+from .conftest import add_leads
+
+CHECKS = {"sync_error_rate", "stuck_retry_rows", "cursor_lag", "sample_pairs_match"}
+
+
+def _metadata(result: dg.ExecuteInProcessResult, stage: str) -> dict:
+    [event] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["contacts", stage])
+    ]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def _failure_text(result: dg.ExecuteInProcessResult) -> str:
+    return " ".join(
+        str(event.event_specific_data)
+        for event in result.all_events
+        if event.is_failure or "FAILURE" in event.event_type_value
+    )
+
+
+def test_a_dry_run_writes_nothing_then_a_run_syncs_and_tags_itself(
+    contact_defs, engine, workspace_id, slug, hubspot_sandbox
+):
+    add_leads(engine, workspace_id, 12)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("workspace", [slug])
+        dry = contact_defs.resolve_job_def("contacts_dry_run_job").execute_in_process(
+            partition_key=slug, instance=instance
+        )
+        assert dry.success
+        diffs = _metadata(dry, "hashed_diffs")
+        assert diffs["push_new"] == 12 and diffs["dry_run"] is True
+        materialized = {e.asset_key.path[-1] for e in dry.get_asset_materialization_events()}
+        assert materialized == {"field_mappings", "leads", "hubspot_contacts", "hashed_diffs"}
+        assert hubspot_sandbox.admin.calls("POST /crm/v3/objects/contacts/batch/upsert") == 0
+
+        full = contact_defs.resolve_job_def("contacts_reconcile_job").execute_in_process(
+            partition_key=slug, instance=instance
+        )
+        assert full.success
+        assert _metadata(full, "sync_state")["synced"] == 12
+        assert _metadata(full, "pushed_contacts")["written"] == 12
+        assert {e.check_name: e.passed for e in full.get_asset_check_evaluations()} == dict.fromkeys(
+            CHECKS, True
+        )
+        run_tags = instance.get_run_by_id(full.run_id).tags
+        assert run_tags[tags.WORKSPACE_ID] == str(workspace_id)
+        assert run_tags[tags.WORKSPACE_NAME] == f"Test {slug}"
+        assert run_tags[tags.SYNC_KIND] == "full" and run_tags[tags.DRY_RUN] == "false"
+        assert run_tags[tags.TRIGGER] == "code"
+        assert instance.get_run_by_id(dry.run_id).tags[tags.DRY_RUN] == "true"
+
+
+def test_a_stage_selected_without_the_stages_it_reads_fails_with_its_message(
+    resources, engine, workspace_id, slug, hubspot_sandbox
+):
+    add_leads(engine, workspace_id, 2)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("workspace", [slug])
+        result = dg.materialize(
+            [contacts_sync],
+            selection=[dg.AssetKey(["contacts", "pushed_contacts"]), dg.AssetKey(["contacts", "sync_state"])],
+            partition_key=slug,
+            instance=instance,
+            resources=resources,
+            raise_on_error=False,
+        )
+    assert not result.success
+    message = _failure_text(result)
+    assert "contacts/pushed_contacts needs contacts/field_mappings" in message
+    assert "never reuse another run's" in message
+    assert hubspot_sandbox.admin.calls("POST /crm/v3/objects/contacts/batch/upsert") == 0
+
+
+def test_a_key_no_workspace_has_is_refused_naming_the_workspaces(contact_defs, engine):
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("workspace", ["added-by-hand"])
+        result = contact_defs.resolve_job_def("contacts_sync_job").execute_in_process(
+            partition_key="added-by-hand", instance=instance, raise_on_error=False
+        )
+    assert not result.success
+    message = _failure_text(result)
+    with engine.connect() as conn:
+        slugs, _ = some_slugs(conn, 3)
+    assert "no workspace has the slug 'added-by-hand'" in message
+    assert all(s in message for s in slugs)
+    assert "workspace_partitions_sensor" in message
+
+
+def _stuck_pair(engine: sa.Engine, workspace_id: uuid.UUID) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(hubspot_sync_status).values(
+                workspace_id=workspace_id,
+                entity_type="contact",
+                entity_id=uuid.uuid4(),
+                status="error",
+                error_message="HubSpot rejected the request: Property values were not valid",
+                attempts=4,
+            )
+        )
+
+
+def test_checks_are_kept_per_workspace_and_a_failing_one_is_not_hidden_by_a_passing_one(
+    contact_defs, engine, workspace_id, slug
+):
+    other_slug = f"ws-{uuid.uuid4().hex[:10]}"
+    with engine.begin() as conn:
+        other_id = conn.execute(
+            sa.insert(workspaces).values(name="Other", slug=other_slug).returning(workspaces.c.id)
+        ).scalar_one()
+    add_leads(engine, workspace_id, 3)
+    add_leads(engine, other_id, 3)
+    _stuck_pair(engine, workspace_id)
+    job = contact_defs.resolve_job_def("contacts_sync_job")
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("workspace", [slug, other_slug])
+        stuck = job.execute_in_process(partition_key=slug, instance=instance)
+        healthy = job.execute_in_process(partition_key=other_slug, instance=instance)  # runs last
+        assert stuck.success and healthy.success
+        check = dg.AssetCheckKey(dg.AssetKey(["contacts", "sync_state"]), "stuck_retry_rows")
+        latest = {}
+        for record in instance.event_log_storage.get_asset_check_execution_history(check, limit=10):
+            evaluation = record.event.dagster_event.asset_check_evaluation_data
+            latest.setdefault(evaluation.partition, evaluation)
+    assert latest[slug].passed is False and latest[slug].metadata["stuck"].value == 1
+    assert latest[other_slug].passed is True
+    assert latest[slug].severity == dg.AssetCheckSeverity.WARN
+
+
+def test_the_dry_run_job_and_the_config_say_the_same_mode():
+    from hubspot_pipeline.defs.contacts.jobs import contacts_dry_run_job, contacts_reconcile_job, job_for
+
+    assert job_for(dry_run=True, full_resync=True) == contacts_dry_run_job.name
+    assert job_for(dry_run=False, full_resync=True) == contacts_reconcile_job.name
+    assert contacts_run_config(full_resync=True)["resources"]["contact_sync_run"]["config"]["full_resync"]

@@ -1,0 +1,76 @@
+"""The project's Dagster definitions as loaded by `dagster dev` (hubspot_pipeline.definitions): every object
+an operator sees has a description, assets and checks are partitioned by workspace, and no asset output
+that another asset reads goes through an IO manager (so nothing per run is pickled to disk). Runs are
+covered in test_contact_sync_runs.py."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE_PARTITIONS
+
+
+@pytest.fixture(scope="module")
+def loaded() -> dg.Definitions:
+    from hubspot_pipeline.definitions import defs
+
+    definitions = defs()
+    dg.Definitions.validate_loadable(definitions)
+    return definitions
+
+
+def test_every_asset_check_job_sensor_and_schedule_has_a_description(loaded: dg.Definitions) -> None:
+    graph = loaded.resolve_asset_graph()
+    missing = [key.to_user_string() for key in graph.get_all_asset_keys() if not graph.get(key).description]
+    for check_key in graph.asset_check_keys:
+        if not graph.get_check_spec(check_key).description:
+            missing.append(f"check {check_key.to_user_string()}")
+    repository = loaded.get_repository_def()
+    missing += [
+        f"job {j.name}"
+        for j in repository.get_all_jobs()
+        if not j.name.startswith("__") and not j.description
+    ]
+    missing += [f"sensor {s.name}" for s in repository.sensor_defs if not s.description]
+    missing += [f"schedule {s.name}" for s in repository.schedule_defs if not s.description]
+    assert missing == []
+    assert graph.asset_check_keys and repository.sensor_defs and repository.schedule_defs
+
+
+def test_assets_and_checks_are_partitioned_by_workspace_slug(loaded: dg.Definitions) -> None:
+    graph = loaded.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).partitions_def == WORKSPACE_PARTITIONS, key
+    # A check without the partitions shows "Partition -" and one latest result for every workspace.
+    for check_key in graph.asset_check_keys:
+        assert graph.get_check_spec(check_key).partitions_def == WORKSPACE_PARTITIONS, check_key
+
+
+def test_no_asset_reads_another_assets_output_through_an_io_manager(loaded: dg.Definitions) -> None:
+    assets_defs = [a for a in loaded.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    assert assets_defs
+    for assets_def in assets_defs:
+        node = assets_def.node_def
+        # Stages hand their results over in memory inside one op: an input is only an ordering edge...
+        assert all(i.dagster_type.is_nothing for i in node.input_defs), node.name
+        # ...and an asset's output carries no value for an IO manager to pickle.
+        for output_name, asset_key in assets_def.keys_by_output_name.items():
+            assert node.output_def_named(output_name).dagster_type.is_nothing, asset_key
+
+
+def test_the_lineage_reads_stage_to_stage(loaded: dg.Definitions) -> None:
+    graph = loaded.resolve_asset_graph()
+    parents = {
+        key.path[-1]: sorted(p.path[-1] for p in graph.get(key).parent_keys)
+        for key in graph.get_all_asset_keys()
+    }
+    assert parents == {
+        "field_mappings": [],
+        "leads": ["field_mappings"],
+        "hubspot_contacts": ["field_mappings", "leads"],
+        "hashed_diffs": ["hubspot_contacts", "leads"],
+        "pushed_contacts": ["hashed_diffs"],
+        "sync_state": ["hashed_diffs", "pushed_contacts"],
+        "hubspot_companies": ["pushed_contacts"],
+    }
