@@ -34,7 +34,7 @@ def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: 
     for row in rows:
         leads, contacts, push, push_new, pull, pull_new, conflicts, written, errors, companies = map(int, row)
         assert leads > 0 and contacts > 0 and push_new > 0 and pull_new > 0 and conflicts > 0
-        assert written == push and errors == 0 and companies > 0
+        assert written == push and pull >= pull_new and errors == 0 and companies > 0
     assert "hubspot wins" in first
     companies = re.search(r"companies by domain: (\d+) in HubSpot, contacts associated in (\d+) batch", first)
     assert companies and int(companies.group(1)) > 0 and int(companies.group(2)) > 0
