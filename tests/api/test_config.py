@@ -15,7 +15,7 @@ def test_a_new_workspace_reads_the_defaults_and_its_connection(client: TestClien
     body = client.get(url("/config"), headers=tenant.headers).json()
     assert body["enabled"] is True
     assert body["conflict_policy"] == "latest"
-    assert body["schedule_cron"] == "*/15 * * * *"
+    assert "schedule_cron" not in body  # removed in migration 0004: it was stored but never used
     assert body["connection"]["connected"] is True
     assert body["connection"]["hub_id"] == str(tenant.hub_id)
     assert "gAAAAA" not in str(body)  # neither ciphertext nor any token
@@ -39,18 +39,12 @@ def test_put_changes_only_what_it_names(client: TestClient, tenant: Tenant, engi
     assert first.status_code == 200
     second = client.put(
         url("/config"),
-        json={"schedule_cron": "0  */2 * * mon-fri", "sync_activities": False},
+        json={"sync_activities": False},
         headers=tenant.headers,
     )
     body = second.json()
-    assert (
-        body["conflict_policy"],
-        body["schedule_cron"],
-        body["sync_activities"],
-        body["sync_contacts"],
-    ) == (
+    assert (body["conflict_policy"], body["sync_activities"], body["sync_contacts"]) == (
         "coldcopy_wins",
-        "0 */2 * * mon-fri",
         False,
         True,
     )
@@ -64,15 +58,14 @@ def test_put_changes_only_what_it_names(client: TestClient, tenant: Tenant, engi
 def test_invalid_settings_are_refused_with_every_problem_named(client: TestClient, tenant: Tenant) -> None:
     response = client.put(
         url("/config"),
-        json={"conflict_policy": "newest", "schedule_cron": "61 25 * * *", "sync_all": True},
+        json={"conflict_policy": "newest", "on_hubspot_archive": "shred", "schedule_cron": "* * * * *"},
         headers=tenant.headers,
     )
     assert response.status_code == 422
     error = response.json()["error"]
     fields = {problem["field"] for problem in error["details"]}
-    assert fields == {"conflict_policy", "schedule_cron", "sync_all"}
-    assert "minute field: '61' is outside 0-59" in error["message"]
-    assert "hour field: '25' is outside 0-23" in error["message"]
+    # schedule_cron is refused like any unknown setting: the API has no per-workspace schedule.
+    assert fields == {"conflict_policy", "on_hubspot_archive", "schedule_cron"}
     assert client.get(url("/config"), headers=tenant.headers).json()["conflict_policy"] == "latest"
 
 
@@ -81,7 +74,8 @@ def test_invalid_settings_are_refused_with_every_problem_named(client: TestClien
 )
 def test_an_overlong_cron_is_refused_with_a_message_a_person_can_act_on(client, tenant: Tenant, cron) -> None:
     # Regression: a 5,000-digit step reached int(), whose refusal ("Exceeds the limit (4300 digits) ...
-    # use sys.set_int_max_str_digits()") was the answer; the field had no length limit at all.
+    # use sys.set_int_max_str_digits()") was the answer; the field had no length limit at all. Since migration
+    # 0004 schedule_cron is no setting at all: refused as unknown, whatever its length, without being parsed.
     response = client.put(url("/config"), json={"schedule_cron": cron}, headers=tenant.headers)
     assert response.status_code == 422, response.text
     message = response.json()["error"]["message"]

@@ -19,6 +19,7 @@ from hubspot_pipeline.db.tables import (
     lead_changes,
     leads,
     metadata,
+    workspaces,
 )
 
 IGNORED_DIFFERENCES = {"add_index", "remove_index", "remove_table_comment", "modify_comment"}
@@ -39,13 +40,13 @@ def test_migrations_upgrade_and_downgrade_cleanly(database_url: str) -> None:
     engine = get_engine(f"{server}/{name}" + (f"?{query}" if query else ""))
     try:
         migrate.upgrade(engine=engine)
-        assert migrate.current_revision(engine) == "0003"
+        assert migrate.current_revision(engine) == "0004"
         assert {"leads", "hubspot_integrations", "webhook_events", "lead_changes"} <= _table_names(engine)
         migrate.downgrade("base", engine=engine)
         assert migrate.current_revision(engine) is None
         assert _table_names(engine) <= {"hubspot_pipeline_alembic_version"}
         migrate.upgrade(engine=engine)  # and back up again, from nothing
-        assert migrate.current_revision(engine) == "0003"
+        assert migrate.current_revision(engine) == "0004"
     finally:
         engine.dispose()
         drop_database(admin_url, name)
@@ -155,3 +156,18 @@ def test_email_is_unique_per_workspace_whatever_its_case(engine: sa.Engine, work
         conn.execute(sa.insert(leads).values(workspace_id=workspace_id, email="Linus@Example.com"))
     with pytest.raises(sa.exc.IntegrityError, match="leads_workspace_email_key"), engine.begin() as conn:
         conn.execute(sa.insert(leads).values(workspace_id=workspace_id, email="linus@example.com"))
+
+
+def test_a_workspace_slug_is_a_valid_partition_key_and_never_changes(engine: sa.Engine, workspace_id) -> None:
+    # Regression: slugs name Dagster partitions; `|` and `,` break multi-partition keys and UI backfills,
+    # and a renamed slug would orphan the workspace's partition and run history.
+    for bad in ("a|b", "a,b", "[a]", "a...b", "", "tab\there"):
+        with (
+            pytest.raises(sa.exc.IntegrityError, match="workspaces_slug_partition_key_check"),
+            engine.begin() as conn,
+        ):
+            conn.execute(sa.insert(workspaces).values(name="Bad", slug=bad))
+    with pytest.raises(sa.exc.IntegrityError, match="cannot change"), engine.begin() as conn:
+        conn.execute(sa.update(workspaces).where(workspaces.c.id == workspace_id).values(slug="renamed"))
+    with engine.begin() as conn:  # other columns still change
+        conn.execute(sa.update(workspaces).where(workspaces.c.id == workspace_id).values(name="Renamed"))

@@ -8,11 +8,10 @@ from typing import Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.dialects.postgresql import insert
 
 from hubspot_pipeline.api import audit
-from hubspot_pipeline.api.cron import cron_problems
 from hubspot_pipeline.api.deps import CallerDep, EngineDep
 from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_config
 
@@ -23,7 +22,6 @@ ArchiveAction = Literal["unlink", "delete_lead", "keep"]
 SETTINGS = (
     "enabled",
     "conflict_policy",
-    "schedule_cron",
     "sync_contacts",
     "sync_companies",
     "sync_activities",
@@ -33,7 +31,6 @@ SETTINGS = (
 DEFAULTS = {
     "enabled": True,
     "conflict_policy": "latest",
-    "schedule_cron": "*/15 * * * *",
     "sync_contacts": True,
     "sync_companies": True,
     "sync_activities": True,
@@ -54,7 +51,6 @@ class SyncConfig(BaseModel):
     workspace_id: uuid.UUID
     enabled: bool
     conflict_policy: ConflictPolicy
-    schedule_cron: str
     sync_contacts: bool
     sync_companies: bool
     sync_activities: bool
@@ -64,7 +60,8 @@ class SyncConfig(BaseModel):
 
 
 class SyncConfigUpdate(BaseModel):
-    """Only the settings given are changed."""
+    """Only the settings given are changed. (There is no per-workspace schedule: every workspace syncs within
+    seconds of a change, through the sensors, and every 15 minutes and every night by the schedules.)"""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -72,25 +69,12 @@ class SyncConfigUpdate(BaseModel):
     conflict_policy: ConflictPolicy | None = Field(
         None, description="Who wins a field changed on both sides: latest change, ColdCopy, or HubSpot."
     )
-    schedule_cron: str | None = Field(
-        None, max_length=200, description="Five-field cron of the incremental sync, e.g. */15 * * * *"
-    )
     sync_contacts: bool | None = None
     sync_companies: bool | None = None
     sync_activities: bool | None = None
     on_hubspot_archive: ArchiveAction | None = Field(
         None, description="What happens to a lead whose contact is archived in HubSpot."
     )
-
-    @field_validator("schedule_cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        problems = cron_problems(value)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return " ".join(value.split())
 
 
 def read_config(conn: sa.Connection, workspace_id: uuid.UUID) -> SyncConfig:

@@ -13,8 +13,14 @@ workspaces = sa.Table(
     metadata,
     uuid_pk(),
     sa.Column("name", sa.Text, nullable=False),
+    # The workspace's Dagster partition key: immutable (a trigger refuses a change) and free of the
+    # characters Dagster reserves in partition keys. Migration 0004.
     sa.Column("slug", sa.Text, nullable=False, unique=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    sa.CheckConstraint(
+        r"slug <> '' AND slug !~ '[|,\[\]]' AND strpos(slug, '...') = 0 AND slug !~ '[[:cntrl:]]'",
+        name="workspaces_slug_partition_key_check",
+    ),
 )
 
 campaigns = sa.Table(

@@ -24,7 +24,6 @@ hubspot_sync_config = sa.Table(
     ),
     sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.text("true")),
     sa.Column("conflict_policy", sa.Text, nullable=False, server_default="latest"),
-    sa.Column("schedule_cron", sa.Text, nullable=False, server_default="*/15 * * * *"),
     sa.Column("sync_contacts", sa.Boolean, nullable=False, server_default=sa.text("true")),
     sa.Column("sync_companies", sa.Boolean, nullable=False, server_default=sa.text("true")),
     sa.Column("sync_activities", sa.Boolean, nullable=False, server_default=sa.text("true")),
