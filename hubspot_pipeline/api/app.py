@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from hubspot_pipeline.api import unexpected_errors
+from hubspot_pipeline.api.docs import install_docs
 from hubspot_pipeline.api.errors import install_error_handlers
 from hubspot_pipeline.api.request_limits import RequestLimits
 from hubspot_pipeline.api.routes import config, mappings, oauth, sync, webhooks
@@ -30,11 +31,12 @@ def create_app(engine: sa.Engine | None = None) -> FastAPI:
         version="1",
         description=DESCRIPTION,
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # install_docs serves Swagger UI from a package, not a CDN
         redoc_url=None,
     )
     app.state.engine = engine
     install_error_handlers(app)
+    install_docs(app, PREFIX)
 
     api = APIRouter(prefix=PREFIX)
     for module in (oauth, config, mappings, sync, webhooks):

@@ -57,3 +57,18 @@ def test_serve_runs_the_api_with_its_openapi_docs(database_url: str) -> None:
         assert docs.status_code == 200 and "swagger" in docs.text.lower()
     finally:
         stop_api(process)
+
+
+def test_the_docs_page_loads_swagger_ui_from_the_api_itself_not_a_cdn(client) -> None:
+    # Regression: /docs rendered blank offline, its script and styles coming from a CDN.
+    import re
+
+    page = client.get("/docs", follow_redirects=True)
+    assert page.status_code == 200
+    sources = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    urls = re.findall(r"""https?://[^\s"'<>]+""", page.text)
+    assert sources and urls == []
+    for source in sources:
+        assert source.startswith("/"), source
+        assert client.get(source).status_code == 200, source
+    assert "swagger-ui-bundle.js" in page.text
