@@ -69,6 +69,16 @@ def test_a_dry_run_writes_nothing_then_a_run_syncs_and_tags_itself(
         assert run_tags[tags.TRIGGER] == "code"
         assert instance.get_run_by_id(dry.run_id).tags[tags.DRY_RUN] == "true"
 
+        # The dry-run job runs the read stages only: launched with dry_run false, it still writes nothing.
+        add_leads(engine, workspace_id, 2)
+        upserts = hubspot_sandbox.admin.calls("POST /crm/v3/objects/contacts/batch/upsert")
+        edited = contact_defs.resolve_job_def("contacts_dry_run_job").execute_in_process(
+            partition_key=slug, instance=instance, run_config=contacts_run_config(dry_run=False)
+        )
+        assert _metadata(edited, "hashed_diffs")["push_new"] == 2
+        assert hubspot_sandbox.admin.calls("POST /crm/v3/objects/contacts/batch/upsert") == upserts
+        assert instance.get_run_by_id(edited.run_id).tags[tags.DRY_RUN] == "true"
+
 
 def test_a_stage_selected_without_the_stages_it_reads_fails_with_its_message(
     resources, engine, workspace_id, slug, hubspot_sandbox

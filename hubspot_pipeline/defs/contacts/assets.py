@@ -20,6 +20,7 @@ import dagster as dg
 from hubspot_pipeline.defs.contacts import metadata, selection
 from hubspot_pipeline.defs.contacts.checks import CONSISTENCY_CHECKS, consistency_results
 from hubspot_pipeline.defs.contacts.resources import ContactSyncRun
+from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE_PARTITIONS
 from hubspot_pipeline.sync import engine as sync
 
@@ -118,7 +119,9 @@ def contacts_sync(
         raise dg.Failure(description=selection.partial_selection_message(missing, GROUP, "contacts_sync_job"))
     run, job = contact_sync_run, contact_sync_run.job
     stages = _Stages(run)
-    dry_run = run.dry_run
+    dry_run = selection.writes_nothing(chosen, run.dry_run)
+    if dry_run != run.dry_run:  # the run's tags say what it does
+        context.instance.add_run_tags(context.run.run_id, tags.mode_tags(full=job.full, dry_run=True))
     if selection.FIELD_MAPPINGS in chosen:
         from hubspot_pipeline.sync.properties import ensure_hubspot_properties
 

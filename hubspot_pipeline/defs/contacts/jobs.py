@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from hubspot_pipeline.defs.contacts import selection
 from hubspot_pipeline.defs.contacts.resources import contacts_run_config
 
 CONTACT_SYNC = dg.AssetSelection.groups("contacts")
@@ -33,11 +34,12 @@ contacts_reconcile_job = dg.define_asset_job(
 
 contacts_dry_run_job = dg.define_asset_job(
     "contacts_dry_run_job",
-    selection=CONTACT_SYNC,
+    # The read stages only: whatever config it is launched with, this job cannot write.
+    selection=dg.AssetSelection.assets(*(["contacts", stage] for stage in selection.READ_STAGES)),
     description=(
         "Dry run of one workspace's sync: reads both sides and computes the plan, shown on "
-        "contacts/hashed_diffs (pushes, pulls, conflicts, samples by id); writes nothing anywhere. Set "
-        "full_resync: true in the launchpad for a dry run of the full resync."
+        "contacts/hashed_diffs (pushes, pulls, conflicts, samples by id); it runs only the read stages, so "
+        "it writes nothing anywhere. Set full_resync: true for a dry run of the full resync."
     ),
     config=contacts_run_config(dry_run=True),
 )

@@ -26,6 +26,13 @@ from hubspot_pipeline.sync.workspaces import Workspace
 RESOURCE = "contact_sync_run"
 
 
+DRY_RUN = "Compute the plan and show it on hashed_diffs; write nothing to HubSpot or the database."
+FULL_RESYNC = (
+    "Hash every lead and list every HubSpot contact, archived ones too, instead of reading only what "
+    "changed since the last run."
+)
+
+
 def contacts_run_config(*, dry_run: bool = False, full_resync: bool = False) -> dict[str, Any]:
     """Run config of a contact sync run in this mode."""
     return {"resources": {RESOURCE: {"config": {"dry_run": dry_run, "full_resync": full_resync}}}}
@@ -35,15 +42,8 @@ class ContactSyncRun(dg.ConfigurableResource):
     """The run's mode, its workspace (named by the partition key), and what its stages share: the mappings
     and settings (`SyncJob`) and one HubSpot client, closed when the run ends."""
 
-    dry_run: bool = Field(
-        False,
-        description="Compute the plan and show it on hashed_diffs; write nothing to HubSpot or the database.",
-    )
-    full_resync: bool = Field(
-        False,
-        description="Hash every lead and list every HubSpot contact, archived ones too, instead of reading "
-        "only what changed since the last run.",
-    )
+    dry_run: bool = Field(False, description=DRY_RUN)
+    full_resync: bool = Field(False, description=FULL_RESYNC)
     settings: dg.ResourceDependency[SyncSettingsResource]
 
     _workspace: Workspace | None = PrivateAttr(None)

@@ -30,6 +30,13 @@ READS: Mapping[str, tuple[str, ...]] = {
 }
 STAGES = tuple(READS)  # in the order they run
 WRITES_TOGETHER = frozenset({PUSHED_CONTACTS, SYNC_STATE})
+READ_STAGES = (FIELD_MAPPINGS, LEADS, HUBSPOT_CONTACTS, HASHED_DIFFS)
+WRITE_STAGES = frozenset({PUSHED_CONTACTS, SYNC_STATE, HUBSPOT_COMPANIES})
+
+
+def writes_nothing(selected: Iterable[str], dry_run: bool) -> bool:
+    """A dry run, or a selection of read stages only: then not even missing HubSpot properties are created."""
+    return dry_run or not (WRITE_STAGES & set(selected))
 
 
 def needed_with(stage: str) -> set[str]:
