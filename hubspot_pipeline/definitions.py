@@ -9,8 +9,10 @@ import dagster as dg
 def defs() -> dg.Definitions:
     return dg.Definitions.merge(
         dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
-        # The sync's steps form a chain that passes DataFrames along: one process per run avoids a
-        # process start and a pickle round-trip per step, and parallelism comes from runs (one per
-        # workspace), which the run queue and the shared HubSpot budget already bound.
-        dg.Definitions(executor=dg.in_process_executor),
+        # One process per run: a run's stages hand their results to each other in memory, and
+        # parallelism comes from runs (one per workspace), which the run queue and the shared HubSpot
+        # budget already bound. An output that another asset reads stays in that process's memory too:
+        # the default IO manager would pickle it (personal data) under Dagster's storage folder, where a
+        # later partial run would load a stale copy. Across runs nothing is handed over.
+        dg.Definitions(executor=dg.in_process_executor, resources={"io_manager": dg.mem_io_manager}),
     )

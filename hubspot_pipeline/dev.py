@@ -2,7 +2,9 @@
 
 The database (embedded unless DATABASE_URL is set), migrated; the HubSpot sandbox on :8765 with its
 webhooks pointed at the API; the API on :8000; and `dagster dev` (UI on :3000) with its storage in the
-same PostgreSQL. Ctrl-C stops everything, the embedded database last.
+same PostgreSQL. Dagster's output goes to a log file in the data folder; the console shows its warnings,
+errors and finished runs (`--verbose`: everything). Once the first sync has made a contact, a ready-to-paste
+command edits it as a HubSpot user would. Ctrl-C stops everything, the embedded database last.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import click
 
+from hubspot_pipeline.cli import verbose
 from hubspot_pipeline.db.commands import _settings_or_exit
 from hubspot_pipeline.settings import PROJECT_ROOT, export_settings
 
@@ -25,6 +29,7 @@ SANDBOX_TOKEN = "pat-local-demo"
 SANDBOX_HUB_ID = 1234567
 SANDBOX_DEVELOPER_KEY = "sandbox-developer-key"
 STARTUP_SECONDS = 60
+EXAMPLE_WAIT_SECONDS = 300  # for the first full sync to make a contact to edit
 
 
 def _wait_for(url: str, children: list[subprocess.Popen]) -> None:
@@ -42,7 +47,7 @@ def _wait_for(url: str, children: list[subprocess.Popen]) -> None:
     raise click.ClickException(f"{url} did not answer within {STARTUP_SECONDS} s")
 
 
-def _wire_sandbox(settings, base_url: str) -> None:
+def _wire_sandbox(settings, base_url: str) -> dict:
     """Webhooks of the sandbox's app go to the API; every workspace gets a sandbox portal, connected by OAuth."""
     from hubspot_pipeline.db.connection import get_engine
     from hubspot_pipeline.demo.sandbox_setup import (
@@ -61,11 +66,77 @@ def _wire_sandbox(settings, base_url: str) -> None:
     click.echo(f"sandbox webhooks -> {target}; {len(connected)} workspace(s) connected to sandbox portals")
     for workspace_id, hub_id in connected.items():
         click.echo(f"  workspace {workspace_id}: portal {hub_id} (full sync queued)")
+    return connected
 
 
-def _spawn(name: str, args: list[str]) -> subprocess.Popen:
+def _edit_example(sandbox_url: str, connected: dict) -> str | None:
+    """A ready-to-paste edit of a synced contact, once the first full sync has made one; None until then."""
+    import sqlalchemy as sa
+
+    from hubspot_pipeline.db.connection import get_engine
+    from hubspot_pipeline.db.tables import hubspot_sync_status, workspaces
+
+    status = hubspot_sync_status.c
+    with get_engine().connect() as conn:
+        row = conn.execute(
+            sa.select(status.workspace_id, status.entity_id, status.hubspot_id, workspaces.c.slug)
+            .join(workspaces, workspaces.c.id == status.workspace_id)
+            .where(
+                status.workspace_id.in_(list(connected)),
+                status.entity_type == "contact",
+                status.status == "synced",
+                status.hubspot_id.is_not(None),
+            )
+            .order_by(status.entity_id)
+            .limit(1)
+        ).first()
+    if row is None:
+        return None
+    hub_id = connected[row.workspace_id]
+    return (
+        "Edit a contact as a HubSpot user would, and watch its lead follow "
+        "(webhook -> API -> webhook_queue_sensor -> contacts_sync_job):\n"
+        f"  curl -s -X POST {sandbox_url}/_sandbox/portals/{hub_id}/objects/contacts/{row.hubspot_id}/ui-edit "
+        '-H \'content-type: application/json\' -d \'{"properties": {"jobtitle": "Chief Revenue Officer"}}\'\n'
+        f"  lead {row.entity_id} of workspace {row.slug} takes the new job title within seconds; "
+        f"the run shows in the Dagster UI under Runs."
+    )
+
+
+def _show_dagster(child: subprocess.Popen, log_path, ui_url: str, verbose: bool) -> threading.Thread:
+    """Copy Dagster's output to its log file, and what a person acts on to the console."""
+    from hubspot_pipeline.dev_console import ConsoleFilter
+
+    console = ConsoleFilter(ui_url)
+
+    def pump() -> None:
+        assert child.stdout is not None
+        with open(log_path, "a", encoding="utf-8") as log:
+            for raw in child.stdout:
+                log.write(raw)
+                log.flush()
+                shown = raw.rstrip("\n") if verbose else console.shown(raw)
+                if shown is not None:
+                    click.echo(shown)
+
+    thread = threading.Thread(target=pump, name="dagster-output", daemon=True)
+    thread.start()
+    return thread
+
+
+def _spawn(name: str, args: list[str], *, piped: bool = False) -> subprocess.Popen:
     click.echo(f"starting {name}: {' '.join(args)}")
-    return subprocess.Popen(args, cwd=PROJECT_ROOT, start_new_session=True)
+    if not piped:
+        return subprocess.Popen(args, cwd=PROJECT_ROOT, start_new_session=True)
+    return subprocess.Popen(
+        args,
+        cwd=PROJECT_ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
 
 
 def _ensure_some_workspaces() -> None:
@@ -128,22 +199,34 @@ def dev(ui_port: int, no_sandbox: bool, no_api: bool) -> None:
         )  # fmt: skip
     if not no_api:
         children.append(_spawn("API", [f"{bin_dir}/hubspot-pipeline", "serve", "--port", str(API_PORT)]))
-    children.append(
-        _spawn(
-            "dagster",
-            [f"{bin_dir}/dagster", "dev", "-w", "workspace.yaml", "-p", str(ui_port), "-h", "127.0.0.1"],
-        )
+    dagster = _spawn(
+        "dagster",
+        [f"{bin_dir}/dagster", "dev", "-w", "workspace.yaml", "-p", str(ui_port), "-h", "127.0.0.1"],
+        piped=True,
     )
+    children.append(dagster)
+    log_path = settings.data_dir / "logs" / "dagster-dev.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    ui_url = f"http://127.0.0.1:{ui_port}"
+    _show_dagster(dagster, log_path, ui_url, verbose())
+    click.echo(f"Dagster's output: {log_path} (the console shows warnings, errors and finished runs)")
     # A SIGTERM (from a supervisor or `timeout`) stops the stack as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
+        connected: dict = {}
         if sandbox_url:
             _wait_for(f"{sandbox_url}/_sandbox/clock", children)
             if not no_api:
                 _wait_for(f"http://127.0.0.1:{API_PORT}/docs", children)
-            _wire_sandbox(settings, sandbox_url)
-        click.echo(f"Dagster UI: http://127.0.0.1:{ui_port}   API docs: http://127.0.0.1:{API_PORT}/docs")
+            connected = _wire_sandbox(settings, sandbox_url)
+        click.echo(f"Dagster UI: {ui_url}   API docs: http://127.0.0.1:{API_PORT}/docs")
+        example_due = time.monotonic() + EXAMPLE_WAIT_SECONDS if connected else 0.0
         while all(child.poll() is None for child in children):
+            if example_due and time.monotonic() < example_due:
+                example = _edit_example(sandbox_url or "", connected)
+                if example:
+                    click.echo(example)
+                    example_due = 0.0
             time.sleep(0.5)
         click.echo("a process exited; stopping the others", err=True)
     except KeyboardInterrupt:

@@ -74,3 +74,10 @@ def test_the_lineage_reads_stage_to_stage(loaded: dg.Definitions) -> None:
         "sync_state": ["hashed_diffs", "pushed_contacts"],
         "hubspot_companies": ["pushed_contacts"],
     }
+
+
+def test_an_output_another_asset_reads_would_stay_in_the_runs_memory(loaded: dg.Definitions) -> None:
+    # The shape later assets follow: in-process runs, and no filesystem IO manager pickling their outputs.
+    job = loaded.resolve_job_def("contacts_sync_job")
+    assert job.executor_def is dg.in_process_executor
+    assert job.resource_defs["io_manager"] is dg.mem_io_manager

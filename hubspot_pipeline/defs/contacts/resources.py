@@ -39,8 +39,9 @@ def contacts_run_config(*, dry_run: bool = False, full_resync: bool = False) -> 
 
 
 class ContactSyncRun(dg.ConfigurableResource):
-    """The run's mode, its workspace (named by the partition key), and what its stages share: the mappings
-    and settings (`SyncJob`) and one HubSpot client, closed when the run ends."""
+    """A contact sync run: its mode (dry_run, full_resync), chosen at launch. When the run starts it finds
+    the workspace its partition names, tags the run, and builds what every stage shares: the workspace's
+    mappings and settings and one HubSpot client (closed when the run ends)."""
 
     dry_run: bool = Field(False, description=DRY_RUN)
     full_resync: bool = Field(False, description=FULL_RESYNC)

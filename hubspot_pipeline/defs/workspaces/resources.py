@@ -14,8 +14,8 @@ from hubspot_pipeline.settings import Settings, get_settings
 
 
 class SyncSettingsResource(dg.ConfigurableResource):
-    """Where the sync's database and HubSpot are. Built from settings.py (`from_settings`); tests and
-    benchmarks set the override fields instead."""
+    """Where runs, sensors and schedules find HubSpot and the database: the project's settings (settings.py,
+    read when the code location loads). The database URL and every secret stay out of this config."""
 
     hubspot_api_base_url: str | None = Field(
         None, description="HUBSPOT_API_BASE_URL: the HubSpot API runs call (unset: the local sandbox)."
