@@ -163,3 +163,59 @@ def test_the_dry_run_job_and_the_config_say_the_same_mode():
     assert job_for(dry_run=True, full_resync=True) == contacts_dry_run_job.name
     assert job_for(dry_run=False, full_resync=True) == contacts_reconcile_job.name
     assert contacts_run_config(full_resync=True)["resources"]["contact_sync_run"]["config"]["full_resync"]
+
+
+def test_re_executing_a_failed_run_from_failure_starts_again_from_the_first_stage(
+    resources, engine, workspace_id, slug, hubspot_sandbox
+):
+    # The sync is one step: "from failure" re-runs it whole, reading both sides again in the new run,
+    # instead of loading the failed run's stage results (which were never stored).
+    from . import reexecutable
+
+    add_leads(engine, workspace_id, 4)
+    reexecutable.RESOURCES.clear()
+    reexecutable.RESOURCES.update(resources)
+    refuse = sa.text(
+        "CREATE FUNCTION refuse_pairs() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'recording refused by the test'; END $$; "
+        "CREATE TRIGGER refuse_pairs BEFORE INSERT ON hubspot_sync_status FOR EACH ROW "
+        f"WHEN (NEW.workspace_id = '{workspace_id}') EXECUTE FUNCTION refuse_pairs()"
+    )
+    with engine.begin() as conn:
+        conn.execute(refuse)
+    job = dg.reconstructable(reexecutable.contacts_sync_job)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("workspace", [slug])
+        try:
+            with dg.execute_job(job, instance, tags={"dagster/partition": slug}) as failed:
+                assert not failed.success
+                assert "recording refused by the test" in _failure_text(failed)
+                done = {e.asset_key.path[-1] for e in failed.get_asset_materialization_events()}
+                assert done == {
+                    "field_mappings",
+                    "leads",
+                    "hubspot_contacts",
+                    "hashed_diffs",
+                    "pushed_contacts",
+                }
+        finally:
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP TRIGGER refuse_pairs ON hubspot_sync_status"))
+                conn.execute(sa.text("DROP FUNCTION refuse_pairs()"))
+        options = dg.ReexecutionOptions.from_failure(failed.run_id, instance)
+        # The UI re-executes with the parent run's tags (its partition among them); execute_job needs them given.
+        with dg.execute_job(
+            job, instance, reexecution_options=options, tags={"dagster/partition": slug}
+        ) as again:
+            assert again.success
+            stages = [e.asset_key.path[-1] for e in again.get_asset_materialization_events()]
+            assert stages[0] == "field_mappings" and "sync_state" in stages
+            synced = (
+                [e for e in again.get_asset_materialization_events() if e.asset_key.path[-1] == "sync_state"][
+                    0
+                ]
+                .materialization.metadata["synced"]
+                .value
+            )
+    # The contacts pushed by the failed run are found again by email: upserted, not duplicated.
+    assert synced == 4
