@@ -210,12 +210,9 @@ def test_re_executing_a_failed_run_from_failure_starts_again_from_the_first_stag
             assert again.success
             stages = [e.asset_key.path[-1] for e in again.get_asset_materialization_events()]
             assert stages[0] == "field_mappings" and "sync_state" in stages
-            synced = (
-                [e for e in again.get_asset_materialization_events() if e.asset_key.path[-1] == "sync_state"][
-                    0
-                ]
-                .materialization.metadata["synced"]
-                .value
-            )
+            shown = {
+                e.asset_key.path[-1]: e.materialization for e in again.get_asset_materialization_events()
+            }
+            synced = shown["sync_state"].metadata["synced"].value
     # The contacts pushed by the failed run are found again by email: upserted, not duplicated.
     assert synced == 4
