@@ -145,9 +145,18 @@ def test_disconnect_revokes_and_deletes_the_tokens_and_keeps_history(
     assert again.status_code == 409
 
 
-def test_connecting_adds_the_workspace_to_the_sync_partitions(client, lonely: Tenant, sandbox_api) -> None:
+def test_connecting_adds_the_workspace_to_the_sync_partitions(
+    client, lonely: Tenant, sandbox_api, engine: sa.Engine
+) -> None:
     import dagster as dg
 
+    from hubspot_pipeline.db.tables import workspaces
+
+    with engine.connect() as conn:
+        slug = conn.execute(
+            sa.select(workspaces.c.slug).where(workspaces.c.id == lonely.workspace_id)
+        ).scalar_one()
     with dg.instance_for_test() as instance:  # DAGSTER_HOME set, as under `hubspot-pipeline dev`
         connect(client, lonely, sandbox_api)
-        assert instance.has_dynamic_partition("workspace", str(lonely.workspace_id))
+        # Keyed by the workspace's slug, as every partition is.
+        assert instance.get_dynamic_partitions("workspace") == [slug]

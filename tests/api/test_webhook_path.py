@@ -11,8 +11,9 @@ import httpx
 import sqlalchemy as sa
 from api_support import Tenant, portal_headers
 
-from hubspot_pipeline.db.tables import webhook_events
+from hubspot_pipeline.db.tables import webhook_events, workspaces
 from hubspot_pipeline.defs.webhooks import sensors
+from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
 from hubspot_pipeline.sandbox.testing import SandboxHandle
 
 
@@ -53,7 +54,14 @@ def test_a_contact_edited_in_hubspot_reaches_the_queue_and_the_sensor_asks_for_a
         "Augusta",
     )
     assert change.change_source == "CRM_UI" and change.portal_id == hub_id
+    resources = {"sync_settings": SyncSettingsResource()}  # the test database, through DATABASE_URL
     with dg.instance_for_test() as instance:
-        result = sensors.webhook_queue_sensor(dg.build_sensor_context(instance=instance, cursor=str(start)))
-    mine = [r for r in result.run_requests if r.partition_key == str(tenant.workspace_id)]
+        result = sensors.webhook_queue_sensor(
+            dg.build_sensor_context(instance=instance, cursor=str(start), resources=resources)
+        )
+    with engine.connect() as conn:
+        slug = conn.execute(
+            sa.select(workspaces.c.slug).where(workspaces.c.id == tenant.workspace_id)
+        ).scalar_one()
+    mine = [r for r in result.run_requests if r.partition_key == slug]
     assert len(mine) == 1
