@@ -8,6 +8,7 @@ CAPTURED = """\
 \x1b[32m2026-11-29 10:06:22 +0000\x1b[0m - dagster - \x1b[34mWARNING\x1b[0m - Found a dagster instance configuration value (dagster.yaml) in the current folder, but your DAGSTER_HOME environment variable is set to /x/.data/dagster.
 /x/.venv/lib/python3.11/site-packages/click/core.py:911: SupersessionWarning: Function `dev_command` is superseded and its usage is discouraged. Use 'dg dev' instead.
   return callback(*args, **kwargs)
+\x1b[32m2026-11-29 10:06:33 +0000\x1b[0m - dagster.daemon.SchedulerDaemon - \x1b[34mWARNING\x1b[0m - contacts_sync_schedule has no partition set, so not trying to catch up
 \x1b[32m2026-11-29 10:06:34 +0000\x1b[0m - dagster.daemon.SensorDaemon - \x1b[34mINFO\x1b[0m - Checking for new runs for sensor: workspace_partitions_sensor
 \x1b[32m2026-11-29 10:06:35 +0000\x1b[0m - dagster.daemon.SensorDaemon - \x1b[34mINFO\x1b[0m - Sensor workspace_partitions_sensor skipped: 3 workspace partitions, all current
 \x1b[32m2026-11-29 10:06:37 +0000\x1b[0m - dagster-webserver - \x1b[34mINFO\x1b[0m - Serving dagster-webserver on http://127.0.0.1:3000 in process 5049

@@ -13,11 +13,12 @@ FORMAT = "%(asctime)s - %(levelname)s - %(message)s"
 
 
 def _file_logger(path: Path) -> dg.LoggerDefinition:
+    handler = logging.FileHandler(path, encoding="utf-8")  # one for all the demo's runs
+    handler.setFormatter(logging.Formatter(FORMAT))
+
     @dg.logger(description="Dagster's run log, appended to a file.")
     def to_file(init_context: dg.InitLoggerContext) -> logging.Logger:
         logger = logging.Logger(f"hubspot_pipeline.demo.run_log.{init_context.run_id}", level=logging.DEBUG)
-        handler = logging.FileHandler(path, encoding="utf-8")
-        handler.setFormatter(logging.Formatter(FORMAT))
         logger.addHandler(handler)
         return logger
 
