@@ -10,7 +10,7 @@ WORKSPACE_ID = PREFIX + "workspace_id"
 WORKSPACE_NAME = PREFIX + "workspace_name"
 TRIGGER = PREFIX + "trigger"  # webhooks | outbox | api | schedule | backfill | ui | code
 SYNC_KIND = PREFIX + "sync_kind"  # incremental | full
-DRY_RUN = PREFIX + "dry_run"  # true | false
+DRY_RUN = PREFIX + "dry_run"  # "true" on dry runs only, so they stand out in the runs list
 
 
 def trigger_of(tags: Mapping[str, str]) -> str:
@@ -29,4 +29,4 @@ def trigger_of(tags: Mapping[str, str]) -> str:
 
 
 def mode_tags(*, full: bool, dry_run: bool) -> dict[str, str]:
-    return {SYNC_KIND: "full" if full else "incremental", DRY_RUN: "true" if dry_run else "false"}
+    return {SYNC_KIND: "full" if full else "incremental", **({DRY_RUN: "true"} if dry_run else {})}
