@@ -12,7 +12,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from hubspot_pipeline.sync.workspaces import workspace_by_id
+from hubspot_pipeline.sync.workspaces import workspaces_by_id
 
 WORKSPACE_PARTITIONS = "workspace"
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def add_workspace_partition(engine: sa.Engine, workspace_id: uuid.UUID) -> bool:
     from dagster._core.errors import DagsterHomeNotSetError, DagsterInvariantViolationError
 
     with engine.connect() as conn:
-        workspace = workspace_by_id(conn, workspace_id)
+        workspace = workspaces_by_id(conn, [workspace_id]).get(workspace_id)
     if workspace is None:
         return False
     try:

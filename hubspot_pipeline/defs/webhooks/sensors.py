@@ -25,7 +25,7 @@ from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE, WORKSPACE_PARTITIONS
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
 from hubspot_pipeline.defs.workspaces.runs import request_tags
-from hubspot_pipeline.sync.workspaces import Workspace, syncing_workspaces, workspace_by_id
+from hubspot_pipeline.sync.workspaces import Workspace, syncing_workspaces, workspaces_by_id
 
 MAX_EVENTS_PER_TICK = 5_000
 MAX_REQUESTS_PER_TICK = 50
@@ -208,22 +208,18 @@ def sync_request_sensor(
     with sync_settings.engine().begin() as conn:
         changed = _outcomes(context.instance, conn, after_seq)
         requests = queue.new_sync_requests(conn, after_seq, MAX_REQUESTS_PER_TICK)
-        workspaces = {
-            request["workspace_id"]: workspace_by_id(conn, request["workspace_id"]) for request in requests
-        }
+        workspaces = workspaces_by_id(conn, {request["workspace_id"] for request in requests})
     if not requests:
         return dg.SkipReason(f"no sync requests after #{after_seq}; {changed} outcomes recorded")
     run_requests = [
-        _request_run(request, workspace)
+        _request_run(request, workspaces[request["workspace_id"]])
         for request in requests
-        if (workspace := workspaces[request["workspace_id"]]) is not None
+        if request["workspace_id"] in workspaces
     ]
     return dg.SensorResult(
         run_requests=run_requests,
         cursor=str(requests[-1]["seq"]),
-        dynamic_partitions_requests=_new_partitions(
-            context.instance, [w for w in workspaces.values() if w is not None]
-        ),
+        dynamic_partitions_requests=_new_partitions(context.instance, workspaces.values()),
     )
 
 
