@@ -157,9 +157,8 @@ def contacts_sync(
             companies = sync_companies(job, leads, contacts, plan, pushed)
             yield stages.done(selection.HUBSPOT_COMPANIES, dict(companies.__dict__))
     checks = {check_key.name for check_key in context.selected_asset_check_keys}
-    for result in consistency_results(job):
-        if result.check_name in checks:
-            yield result
+    if checks:  # a dry-run job selects none: no sample read from HubSpot for nothing
+        yield from (result for result in consistency_results(job) if result.check_name in checks)
 
 
 @dg.definitions
