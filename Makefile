@@ -13,14 +13,14 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(INSTALLED)
 
-demo: $(INSTALLED)  ## full sync on the embedded defaults, printing what it did
-	$(BIN)/hubspot-pipeline demo
+demo: $(INSTALLED)  ## full sync on the embedded defaults, printing what it did (VERBOSE=1: Dagster's logs too)
+	$(BIN)/hubspot-pipeline demo $(if $(VERBOSE),--verbose)
 
 test: $(INSTALLED)  ## the whole test suite
 	$(BIN)/python -m pytest
 
-dev: $(INSTALLED)  ## the local stack: database, sandbox, API and the Dagster UI
-	$(BIN)/hubspot-pipeline dev
+dev: $(INSTALLED)  ## the local stack: database, sandbox, API and the Dagster UI (VERBOSE=1: all of Dagster's output)
+	$(BIN)/hubspot-pipeline dev $(if $(VERBOSE),--verbose)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check hubspot_pipeline tests bench
