@@ -22,6 +22,9 @@ def prepare_dagster_home(settings: Settings) -> Path:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {DAGSTER_SCHEMA}")
     home = (settings.data_dir / "dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
+    # Dagster's filesystem IO manager once pickled every stage's output here (changed leads, the plan:
+    # emails and names). Stage results now stay in a run's memory and nothing reads these files.
+    shutil.rmtree(home / "storage" / "contacts", ignore_errors=True)
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     export_settings(DAGSTER_HOME=str(home), DAGSTER_PG_URL=dagster_storage_url(url))
     return home
