@@ -20,6 +20,7 @@ from api_support import free_port, start_api, stop_api, url
 from test_webhooks import v3_headers
 
 from hubspot_pipeline.api.app import create_app
+from hubspot_pipeline.db.embedded import create_database, drop_database
 
 UVICORN_TRACEBACK = "Exception in ASGI application"
 
@@ -65,14 +66,22 @@ def test_a_deeply_nested_signed_body_is_a_400_and_logs_no_traceback(logged_api: 
 def test_an_unexpected_error_is_logged_with_a_correlation_id_and_its_type_only(
     tmp_path: Path, database_url: str
 ) -> None:
-    # A real unexpected failure: the API's database does not exist. The exception's message names it (as a
-    # database error's message can name an email or a token); the log must not.
+    # A real unexpected failure: the API's database disappears while it serves (serve refuses to start on
+    # a database it cannot reach, test_cli_errors.py). The exception's message names it (as a database
+    # error's message can name an email or a token); the log must not.
     marker = f"hp_absent_{uuid.uuid4().hex[:12]}"
     server, _, query = database_url.partition("?")
-    missing = f"{server.rsplit('/', 1)[0]}/{marker}" + (f"?{query}" if query else "")
+    suffix = f"?{query}" if query else ""
+    admin_url = f"{server.rsplit('/', 1)[0]}/postgres{suffix}"
+    create_database(admin_url, marker)
     log = tmp_path / "serve.log"
     port = free_port()
-    process = start_api(port, env={"DATABASE_URL": missing}, log=log, healthy=False)
+    try:
+        process = start_api(
+            port, env={"DATABASE_URL": f"{server.rsplit('/', 1)[0]}/{marker}{suffix}"}, log=log
+        )
+    finally:
+        drop_database(admin_url, marker)  # WITH (FORCE): the API's pooled connections go with it
     try:
         response = httpx.get(f"http://127.0.0.1:{port}{url('/health')}")
     finally:
