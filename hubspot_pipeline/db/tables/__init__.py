@@ -2,9 +2,10 @@
 `tests/db/test_migrations.py` checks that the two agree."""
 
 from hubspot_pipeline.db.tables.base import metadata
-from hubspot_pipeline.db.tables.coldcopy import campaigns, email_events, leads, workspaces
+from hubspot_pipeline.db.tables.coldcopy import campaigns, email_events, email_messages, leads, workspaces
 from hubspot_pipeline.db.tables.platform import (
     audit_log,
+    hubspot_event_templates,
     hubspot_rate_limit_buckets,
     oauth_states,
     sync_requests,
@@ -31,7 +32,9 @@ __all__ = [
     "audit_log",
     "campaigns",
     "email_events",
+    "email_messages",
     "hubspot_activity_log",
+    "hubspot_event_templates",
     "hubspot_field_mappings",
     "hubspot_integrations",
     "hubspot_rate_limit_buckets",

@@ -7,6 +7,7 @@ from hubspot_pipeline.db.tables.base import NOW, metadata, uuid_pk, workspace_fk
 
 LEAD_STATUSES = ("new", "contacted", "replied", "interested", "not_interested", "unsubscribed", "bounced")
 EMAIL_EVENT_TYPES = ("sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed")
+MESSAGE_DIRECTIONS = ("sent", "received")
 
 workspaces = sa.Table(
     "workspaces",
@@ -56,6 +57,50 @@ leads = sa.Table(
 sa.Index("leads_workspace_email_key", leads.c.workspace_id, sa.func.lower(leads.c.email), unique=True)
 sa.Index("leads_workspace_updated_idx", leads.c.workspace_id, leads.c.updated_at)
 
+# Each message ColdCopy sent (a campaign step) or received (a reply), as the mail server saw it. Events refer
+# to the message they are about. A reply's intent (interested, not interested, ...) is stored on the received
+# message by the scoring (0005).
+email_messages = sa.Table(
+    "email_messages",
+    metadata,
+    uuid_pk(),
+    workspace_fk(nullable=False, cascade=True),
+    sa.Column("lead_id", UUID(as_uuid=True), sa.ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("campaign_id", UUID(as_uuid=True), sa.ForeignKey("campaigns.id", ondelete="SET NULL")),
+    sa.Column("campaign_step", sa.Integer),
+    sa.Column("direction", sa.Text, nullable=False),
+    sa.Column("message_id_header", sa.Text, nullable=False),  # <...@...>, angle brackets included
+    sa.Column("in_reply_to_header", sa.Text),
+    sa.Column("from_address", sa.Text, nullable=False),
+    sa.Column("from_name", sa.Text),
+    sa.Column("to_address", sa.Text, nullable=False),
+    sa.Column("to_name", sa.Text),
+    sa.Column("subject", sa.Text, nullable=False, server_default=""),
+    sa.Column("body_text", sa.Text),
+    sa.Column("body_html", sa.Text),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("intent", sa.Text),
+    sa.Column("intent_classified_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    sa.CheckConstraint(f"direction IN {MESSAGE_DIRECTIONS!r}", name="email_messages_direction_check"),
+    sa.CheckConstraint("campaign_step >= 1", name="email_messages_step_check"),
+    sa.CheckConstraint("message_id_header <> ''", name="email_messages_message_id_not_empty"),
+    sa.CheckConstraint("intent IS NULL OR direction = 'received'", name="email_messages_intent_on_replies"),
+)
+sa.Index(
+    "email_messages_message_id_key",
+    email_messages.c.workspace_id,
+    email_messages.c.message_id_header,
+    unique=True,
+)
+sa.Index("email_messages_lead_idx", email_messages.c.lead_id)
+sa.Index(
+    "email_messages_unclassified_idx",
+    email_messages.c.workspace_id,
+    email_messages.c.sent_at,
+    postgresql_where=sa.text("direction = 'received' AND intent IS NULL"),
+)
+
 email_events = sa.Table(
     "email_events",
     metadata,
@@ -66,7 +111,16 @@ email_events = sa.Table(
     sa.Column("event_type", sa.Text, nullable=False),
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("metadata", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    # Beyond the first schema (0005): the message the event is about, a click's URL, a bounce's reason, and
+    # the order events were recorded in (the activity sensor's cursor).
+    sa.Column("message_id", UUID(as_uuid=True), sa.ForeignKey("email_messages.id", ondelete="SET NULL")),
+    sa.Column("link_url", sa.Text),
+    sa.Column("bounce_reason", sa.Text),
+    sa.Column("seq", sa.BigInteger, sa.Identity(), nullable=False),
     sa.CheckConstraint(f"event_type IN {EMAIL_EVENT_TYPES!r}", name="email_events_event_type_check"),
 )
 sa.Index("email_events_occurred_idx", email_events.c.occurred_at)
 sa.Index("email_events_lead_idx", email_events.c.lead_id)
+sa.Index("email_events_seq_key", email_events.c.seq, unique=True)
+sa.Index("email_events_workspace_occurred_idx", email_events.c.workspace_id, email_events.c.occurred_at)
+sa.Index("email_events_message_idx", email_events.c.message_id)

@@ -54,7 +54,14 @@ sync_requests = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True)),
     sa.Column("run_id", sa.Text),
     sa.Column("result", JSONB),
+    # An activity request's UTC date range and event types (0005); unset: every day with pending events.
+    sa.Column("date_from", sa.Date),
+    sa.Column("date_to", sa.Date),
+    sa.Column("event_types", ARRAY(sa.Text)),
     sa.CheckConstraint("kind IN ('contacts', 'activities')", name="sync_requests_kind_check"),
+    sa.CheckConstraint(
+        "date_from IS NULL OR date_to IS NULL OR date_from <= date_to", name="sync_requests_dates_check"
+    ),
     sa.CheckConstraint(
         "status IN ('queued', 'launched', 'succeeded', 'failed')", name="sync_requests_status_check"
     ),
@@ -118,4 +125,17 @@ hubspot_rate_limit_buckets = sa.Table(
     sa.CheckConstraint(
         "policy IN ('general', 'search', 'daily')", name="hubspot_rate_limit_buckets_policy_check"
     ),
+)
+
+# The app's timeline event templates, one per email event type, and a hash of the definition each was made
+# from: runs post events with the stored id and touch the templates (developer credentials) only when the
+# definition in code changed (0005).
+hubspot_event_templates = sa.Table(
+    "hubspot_event_templates",
+    metadata,
+    sa.Column("app_id", sa.BigInteger, primary_key=True),
+    sa.Column("event_type", sa.Text, primary_key=True),
+    sa.Column("template_id", sa.Text, nullable=False),
+    sa.Column("definition_hash", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
 )

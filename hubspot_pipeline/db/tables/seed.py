@@ -91,11 +91,40 @@ hubspot_activity_log = sa.Table(
     metadata,
     uuid_pk(),
     workspace_fk(),
-    sa.Column("lead_id", UUID(as_uuid=True), sa.ForeignKey("leads.id")),
+    # ON DELETE SET NULL since 0005: a deleted lead's rows stay (they hold ids, no content).
+    sa.Column("lead_id", UUID(as_uuid=True), sa.ForeignKey("leads.id", ondelete="SET NULL")),
     sa.Column("hubspot_contact_id", sa.Text),
     sa.Column("activity_type", sa.Text),
     sa.Column("activity_data", JSONB),
     sa.Column("synced_at", sa.DateTime, server_default=NOW),
+    # Beyond the seed (0005): the email event logged (one row each), the HubSpot object written for it, and
+    # the row's status: `in_flight` is written before an engagement is created (it has no idempotency key,
+    # so a crash leaves this row to find it by), `logged` once HubSpot has it, `skipped` when the workspace
+    # chose to write nothing for it.
+    sa.Column("email_event_id", UUID(as_uuid=True), sa.ForeignKey("email_events.id", ondelete="SET NULL")),
+    sa.Column("status", sa.Text, nullable=False, server_default="logged"),
+    sa.Column("hubspot_object_type", sa.Text),
+    sa.Column("hubspot_object_id", sa.Text),
+    sa.Column("occurred_at", sa.DateTime(timezone=True)),
+    sa.Column("run_id", sa.Text),
+    sa.CheckConstraint(
+        "status IN ('in_flight', 'logged', 'skipped')", name="hubspot_activity_log_status_check"
+    ),
+    sa.CheckConstraint(
+        "hubspot_object_type IN ('email', 'note', 'timeline_event')",
+        name="hubspot_activity_log_object_type_check",
+    ),
+)
+sa.Index("hubspot_activity_log_event_key", hubspot_activity_log.c.email_event_id, unique=True)
+sa.Index(
+    "hubspot_activity_log_workspace_idx",
+    hubspot_activity_log.c.workspace_id,
+    hubspot_activity_log.c.synced_at,
+)
+sa.Index(
+    "hubspot_activity_log_in_flight_idx",
+    hubspot_activity_log.c.workspace_id,
+    postgresql_where=sa.text("status = 'in_flight'"),
 )
 
 hubspot_workflow_triggers = sa.Table(

@@ -11,6 +11,8 @@ from hubspot_pipeline.db.tables.base import NOW, metadata, workspace_fk
 CONFLICT_POLICIES = ("latest", "coldcopy_wins", "hubspot_wins")
 ARCHIVED_CONTACT_ACTIONS = ("unlink", "delete_lead", "keep")
 CONNECTION_STATUSES = ("connected", "needs_reconnect", "disconnected")
+ACTIVITY_CONTENT_LEVELS = ("full", "subject", "metadata")
+TIMELINE_FALLBACKS = ("notes", "skip")
 
 # One row per workspace: whether and how it syncs, and the state of its HubSpot connection.
 hubspot_sync_config = sa.Table(
@@ -31,12 +33,34 @@ hubspot_sync_config = sa.Table(
     sa.Column("connection_status", sa.Text, nullable=False, server_default="connected"),
     sa.Column("connection_error", sa.Text),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    # Email activity (0005): which event types are logged, how much of a message goes to HubSpot, what
+    # replaces timeline events on a private-app portal, and since when events are logged (first connect).
+    sa.Column(
+        "activity_event_types",
+        ARRAY(sa.Text),
+        nullable=False,
+        server_default=sa.text("'{sent,opened,clicked,replied,bounced,unsubscribed}'"),
+    ),
+    sa.Column("activity_content", sa.Text, nullable=False, server_default="full"),
+    sa.Column("activity_timeline_fallback", sa.Text, nullable=False, server_default="notes"),
+    sa.Column("activities_since", sa.DateTime(timezone=True)),
     sa.CheckConstraint(f"conflict_policy IN {CONFLICT_POLICIES!r}", name="hubspot_sync_config_policy_check"),
     sa.CheckConstraint(
         f"on_hubspot_archive IN {ARCHIVED_CONTACT_ACTIONS!r}", name="hubspot_sync_config_archive_check"
     ),
     sa.CheckConstraint(
         f"connection_status IN {CONNECTION_STATUSES!r}", name="hubspot_sync_config_connection_check"
+    ),
+    sa.CheckConstraint(
+        "activity_event_types <@ '{sent,delivered,opened,clicked,replied,bounced,unsubscribed}'::text[]",
+        name="hubspot_sync_config_activity_types_check",
+    ),
+    sa.CheckConstraint(
+        f"activity_content IN {ACTIVITY_CONTENT_LEVELS!r}", name="hubspot_sync_config_activity_content_check"
+    ),
+    sa.CheckConstraint(
+        f"activity_timeline_fallback IN {TIMELINE_FALLBACKS!r}",
+        name="hubspot_sync_config_timeline_fallback_check",
     ),
 )
 
