@@ -21,6 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # these are only ever valid against `hubspot-pipeline sandbox`.
 SANDBOX_CLIENT_ID = "sandbox-client-id"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
+SANDBOX_DEVELOPER_API_KEY = "sandbox-developer-key"
 
 
 class SettingsError(RuntimeError):
@@ -112,6 +113,14 @@ class Settings(BaseSettings):
                     "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
                 ) from None
         return value
+
+
+def developer_api_key(settings: Settings) -> str | None:
+    """The app's developer API key (timeline event templates, webhook settings): HUBSPOT_DEVELOPER_API_KEY,
+    or the sandbox's fixed one while the app is the sandbox's (HUBSPOT_CLIENT_ID unset)."""
+    if settings.hubspot_developer_api_key is not None:
+        return settings.hubspot_developer_api_key.get_secret_value()
+    return SANDBOX_DEVELOPER_API_KEY if settings.hubspot_client_id == SANDBOX_CLIENT_ID else None
 
 
 def _describe(error: ValidationError) -> str:

@@ -149,6 +149,10 @@ class SandboxAdmin:
     def enrollments(self, hub_id: int | None = None) -> list[dict[str, Any]]:
         return self._call("GET", self._portal(hub_id) + "/enrollments")["results"]
 
+    def timeline_events(self, hub_id: int | None = None) -> list[dict[str, Any]]:
+        """Every timeline event of the portal: eventTemplateId, id, objectId, tokens, timestamp (ms)."""
+        return self._call("GET", self._portal(hub_id) + "/timeline-events")["results"]
+
     # --- webhooks -------------------------------------------------------------------------------------
     def webhooks(self) -> dict[str, Any]:
         """Delivery statistics, pending retries and the log of every delivery attempt."""

@@ -21,6 +21,7 @@ from hubspot_pipeline.sandbox.webhook_dispatch import WebhookDispatcher
 
 log = logging.getLogger(__name__)
 DROP_MESSAGE = "sandbox fault: dropped connection"
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class _HideInjectedDrops(logging.Filter):
@@ -96,8 +97,10 @@ class SandboxApp:
             await self._send(send, reply)
             return
         hub_id: int | None = None
+        plan = None
         if is_api:
-            plan = plan_fault(sandbox.options.faults, sandbox.rng)
+            write = request.method in WRITE_METHODS
+            plan = plan_fault(sandbox.options.faults, sandbox.rng, write=write)
             if plan.delay_seconds:
                 await asyncio.sleep(plan.delay_seconds)
             if plan.fault is not None:
@@ -118,6 +121,10 @@ class SandboxApp:
             log.exception("sandbox handler failed: %s %s", request.method, scope["path"])
             reply = Reply(500, envelope("internal error", "INTERNAL_ERROR"))
         reply.headers = {**headers, **reply.headers}
+        if plan is not None and plan.after_write is not None and reply.status < 400:
+            # The work is done; the client only learns that the gateway failed.
+            status, raw = GATEWAY_BODIES[plan.after_write]
+            reply = Reply(status, raw=raw, media_type="text/html")
         if is_api:
             sandbox.counters.record(route.endpoint_name(params), reply.status, hub_id)
         await self._send(send, reply)

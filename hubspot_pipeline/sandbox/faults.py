@@ -16,12 +16,16 @@ FaultKind = Literal["drop", "timeout", "429", "500", "502", "503"]
 class FaultPlan:
     delay_seconds: float
     fault: FaultKind | None
+    # The request is handled (its writes applied), then answered with this gateway error instead.
+    after_write: Literal["502", "timeout"] | None = None
 
 
-def plan_fault(options: FaultOptions, rng: random.Random) -> FaultPlan:
+def plan_fault(options: FaultOptions, rng: random.Random, *, write: bool = False) -> FaultPlan:
     delay = options.latency_ms / 1000
     if options.jitter_ms:
         delay += rng.uniform(0, options.jitter_ms) / 1000
+    if write and options.error_after_write and rng.random() < options.error_after_write:
+        return FaultPlan(delay, None, "502" if rng.random() < 0.5 else "timeout")
     roll = rng.random()
     for kind, probability in (
         ("drop", options.drop_connection),

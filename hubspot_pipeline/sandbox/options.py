@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from hubspot_pipeline.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from hubspot_pipeline.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_DEVELOPER_API_KEY
 
 # Burst limits per private app, requests per rolling 10 s (reference §9.1).
 RATE_LIMIT_PROFILES: dict[str, int] = {
@@ -39,6 +39,13 @@ class FaultOptions(BaseModel):
     timeout: float = Field(0.0, ge=0, le=1, description="hang, then answer 504 (a client times out first)")
     timeout_seconds: float = Field(30.0, ge=0, description="how long a timeout fault hangs, real seconds")
     drop_connection: float = Field(0.0, ge=0, le=1, description="close the connection mid-response")
+    error_after_write: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="a POST, PUT, PATCH or DELETE is handled (its writes applied), then answered 502 or 504, "
+        "as when HubSpot's gateway gives up on an origin that still finishes the work",
+    )
 
 
 class WebhookOptions(BaseModel):
@@ -65,7 +72,7 @@ class SandboxOptions(BaseModel):
     app_id: int = 1
     client_id: str = SANDBOX_CLIENT_ID
     client_secret: str = SANDBOX_CLIENT_SECRET
-    developer_api_key: str = "sandbox-developer-key"
+    developer_api_key: str = SANDBOX_DEVELOPER_API_KEY
     access_token_ttl_seconds: int = Field(1800, gt=0)
     authorize_decision: Literal["approve", "deny"] = "approve"
 
@@ -83,6 +90,11 @@ class SandboxOptions(BaseModel):
     )
     max_uri_length: int = Field(8192, ge=256, description="longer request URIs get HubSpot's 414")
     merge_keeps_primary_id: bool = Field(False, description="HubSpot's Primary ID Preservation beta")
+    timeline_repeat: Literal["conflict", "overwrite"] = Field(
+        "conflict",
+        description="a timeline event id sent again (HubSpot does not document which): a 409, or the event "
+        "overwritten in place and answered like a create; never a second event",
+    )
     clock_scale: float = Field(1.0, gt=0, description="sandbox seconds per real second")
     seed: int = 0
     faults: FaultOptions = Field(default_factory=FaultOptions)

@@ -69,3 +69,17 @@ def test_latency_is_added_and_seeded_jitter_stays_in_range(hubspot_sandbox: Sand
     rng = random.Random(3)
     spread = {plan_fault(options, rng).delay_seconds for _ in range(50)}
     assert len(spread) > 40 and all(0.1 <= d <= 0.15 for d in spread)
+
+
+def test_a_write_can_be_applied_and_then_answered_with_a_gateway_error(
+    hubspot_sandbox: SandboxHandle,
+) -> None:
+    hubspot_sandbox.admin.configure(faults={"error_after_write": 1.0})
+    with httpx.Client(base_url=hubspot_sandbox.base_url, headers=hubspot_sandbox.auth_headers()) as client:
+        created = client.post(CONTACTS, json={"properties": {"email": "late@example.com"}})
+        assert created.status_code in (502, 504) and created.headers["content-type"].startswith("text/html")
+        found = client.get(f"{CONTACTS}/late@example.com", params={"idProperty": "email"})
+        assert found.status_code == 200  # reads are never answered late; the write happened
+        refused = client.post(CONTACTS, json={"properties": {"email": "late@example.com"}})
+        assert refused.status_code == 409  # a refused write is answered as it is: nothing was applied
+    assert hubspot_sandbox.admin.calls("POST /crm/v3/objects/contacts") == 2

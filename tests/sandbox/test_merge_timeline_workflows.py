@@ -164,3 +164,55 @@ def test_flows_are_listed_and_contacts_enrolled_with_204s(
     assert hubspot_sandbox.admin.enrollments()[0]["active"] is False
     assert api.post("/automation/v2/workflows/5150/enrollments/contacts/nobody@x.com").status_code == 404
     assert api.post("/automation/v2/workflows/1/enrollments/contacts/hot@x.com").status_code == 404
+
+
+def test_templates_render_tokens_and_if_blocks(hubspot_sandbox: SandboxHandle) -> None:
+    templates = f"{hubspot_sandbox.base_url}/integrators/timeline/v3/{hubspot_sandbox.app_id}/event-templates"
+    template = httpx.post(
+        templates,
+        params={"hapikey": hubspot_sandbox.developer_api_key},
+        json={
+            "name": "Email clicked",
+            "objectType": "contacts",
+            "headerTemplate": "Clicked {{#if subject}}“{{subject}}”{{else}}an email{{/if}}",
+            "detailTemplate": "{{#if url}}Link: {{url}}{{#if step}} (step {{step}}){{/if}}{{/if}}",
+            "tokens": [
+                {"name": name, "label": name, "type": "string"} for name in ("subject", "url", "step")
+            ],
+        },
+    ).json()["id"]
+    oauth = hubspot_sandbox.auth_headers(hubspot_sandbox.admin.issue_oauth_token()["access_token"])
+    base = f"{hubspot_sandbox.base_url}/integrators/timeline/v3/events"
+    for event_id, tokens in (("full", {"subject": "Hi", "url": "https://x.io", "step": "2"}), ("bare", {})):
+        event = {"eventTemplateId": template, "id": event_id, "email": "r@x.com", "tokens": tokens}
+        assert httpx.post(base, json=event, headers=oauth).status_code == 201
+    render = f"{base}/{template}/{{}}/render"
+    assert httpx.get(render.format("full"), headers=oauth).text == "Clicked “Hi”"
+    assert (
+        httpx.get(render.format("full"), params={"detail": "true"}, headers=oauth).text
+        == "Link: https://x.io (step 2)"
+    )
+    assert httpx.get(render.format("bare"), headers=oauth).text == "Clicked an email"
+    assert httpx.get(render.format("bare"), params={"detail": "true"}, headers=oauth).text == ""
+    listed = hubspot_sandbox.admin.timeline_events()
+    assert sorted(e["id"] for e in listed) == ["bare", "full"]
+
+
+def test_a_repeated_timeline_event_id_overwrites_when_configured_so(
+    hubspot_sandbox: SandboxHandle, template_id: str
+) -> None:
+    hubspot_sandbox.admin.configure(timeline_repeat="overwrite")
+    oauth = hubspot_sandbox.auth_headers(hubspot_sandbox.admin.issue_oauth_token()["access_token"])
+    base = f"{hubspot_sandbox.base_url}/integrators/timeline/v3/events"
+    event = {
+        "eventTemplateId": template_id,
+        "id": "evt-9",
+        "email": "t@x.com",
+        "tokens": {"subject": "First"},
+    }
+    first = httpx.post(base, json=event, headers=oauth).json()
+    again = httpx.post(base, json={**event, "tokens": {"subject": "Second"}}, headers=oauth)
+    assert again.status_code == 201 and again.json()["createdAt"] == first["createdAt"]
+    assert [(e["id"], e["tokens"]["subject"]) for e in hubspot_sandbox.admin.timeline_events()] == [
+        ("evt-9", "Second")
+    ]

@@ -301,6 +301,27 @@ async def enrollments(context: RequestContext) -> Reply:
     )
 
 
+async def timeline_events(context: RequestContext) -> Reply:
+    """Every timeline event of the portal (HubSpot has no list endpoint; tests and benchmarks count them)."""
+    portal = _portal(context)
+    return Reply(
+        200,
+        {
+            "results": [
+                {
+                    "eventTemplateId": e.event_template_id,
+                    "id": e.id,
+                    "objectId": str(e.object_id),
+                    "tokens": e.tokens,
+                    "timestamp": e.timestamp_ms,
+                    "createdAt": e.created_ms,
+                }
+                for e in portal.timeline_events.values()
+            ]
+        },
+    )
+
+
 async def webhook_state(context: RequestContext) -> Reply:
     dispatcher = context.sandbox.webhooks
     stats = dispatcher.stats
@@ -349,6 +370,7 @@ def register(router: Router) -> None:
         ("POST", "/oauth-tokens", issue_token),
         ("POST", "/flows", add_flow),
         ("GET", "/enrollments", enrollments),
+        ("GET", "/timeline-events", timeline_events),
         ("POST", "/objects/{objectType}/bulk-create", bulk_create),
         ("POST", "/objects/{objectType}/touch", touch),
         ("POST", "/objects/{objectType}/{objectId}/ui-edit", ui_edit),

@@ -1,6 +1,7 @@
 """Timeline events under /integrators/timeline/v3 (and the legacy /crm/v3/timeline): event templates with
 developer credentials, events with an installing portal's OAuth token (private apps cannot). An event's
-`id` is its idempotency key: sending it again is a 409 duplicate, never a second event."""
+`id` is its idempotency key: sending it again is a 409 duplicate or, with `timeline_repeat="overwrite"`, the
+same event overwritten (HubSpot documents neither); never a second event."""
 
 from __future__ import annotations
 
@@ -209,7 +210,8 @@ def _create_event(context: RequestContext, raw: Any) -> TimelineEvent:
     portal, sandbox = context.portal, context.sandbox
     template = _template(context, str(raw["eventTemplateId"]))
     event_id = str(raw.get("id") or "{{uuid}}").replace("{{uuid}}", str(uuid.uuid4()))
-    if (template.id, event_id) in portal.timeline_events:
+    repeat = (template.id, event_id) in portal.timeline_events
+    if repeat and sandbox.options.timeline_repeat == "conflict":
         raise conflict(
             f"An event with id {event_id} already exists for event template {template.id}.",
             context={"id": [event_id]},
@@ -246,6 +248,8 @@ def _create_event(context: RequestContext, raw: Any) -> TimelineEvent:
                 portal, object_type, record, changes, context.now_ms, context.visible_at(), context.source()
             )
     timestamp = parse_epoch_ms(str(raw["timestamp"])) if raw.get("timestamp") else None
+    # An overwrite keeps the id and the first creation time: still one event (`timeline_repeat`).
+    first = portal.timeline_events.get((template.id, event_id))
     event = TimelineEvent(
         template.id,
         event_id,
@@ -253,7 +257,7 @@ def _create_event(context: RequestContext, raw: Any) -> TimelineEvent:
         record.id,
         tokens,
         timestamp if timestamp is not None else context.now_ms,
-        sandbox.clock.now_ms(),
+        first.created_ms if first is not None else sandbox.clock.now_ms(),
         email=raw.get("email"),
         domain=raw.get("domain"),
         extra_data=raw.get("extraData"),
@@ -297,18 +301,29 @@ async def get_event(context: RequestContext) -> Reply:
 
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
+# {{#if name}}...{{else}}...{{/if}}, innermost first (a block holding no other block), as Handlebars nests them.
+_IF_BLOCK = re.compile(
+    r"\{\{#if\s+([\w.-]+)\s*\}\}((?:(?!\{\{#if).)*?)(?:\{\{else\}\}((?:(?!\{\{#if).)*?))?\{\{/if\}\}",
+    re.DOTALL,
+)
 
 
 def _render(template_text: str | None, event: TimelineEvent) -> str:
-    """Fills {{token}} and {{extraData.key}} placeholders, the subset of Handlebars event templates use most."""
+    """Fills {{token}} and {{extraData.key}} placeholders and {{#if token}}...{{else}}...{{/if}} blocks, the
+    subset of Handlebars event templates use most."""
 
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
+    def lookup(name: str) -> str:
         if name.startswith("extraData.") and isinstance(event.extra_data, dict):
             return str(event.extra_data.get(name.split(".", 1)[1], ""))
         return event.tokens.get(name, "")
 
-    return _PLACEHOLDER.sub(value, template_text or "")
+    text = template_text or ""
+    while True:
+        expanded = _IF_BLOCK.sub(lambda m: m.group(2) if lookup(m.group(1)) else (m.group(3) or ""), text)
+        if expanded == text:
+            break
+        text = expanded
+    return _PLACEHOLDER.sub(lambda m: lookup(m.group(1)), text)
 
 
 def _stored_event(context: RequestContext) -> tuple[TimelineEvent, EventTemplate]:
