@@ -2,7 +2,10 @@
 
 Public API (import from here):
     HubSpotClient                     client.py: every HubSpot call the project makes
-    PrivateAppToken, OAuthTokens      auth.py: how a client authenticates
+    PrivateAppToken, OAuthTokens,     auth.py: how a client authenticates
+    AccessToken
+    DeveloperClient                   developer.py: the app's event templates (developer credentials)
+    TimelineResult                    activities.py: timeline events created, already there, failed
     PostgresRateLimiter               limiter.py: one budget per portal, shared by every process
     SearchCursor, SearchPage          search.py: resumable incremental reads
     BatchResult, RowError             batch.py: per-row outcome of batch calls
@@ -15,9 +18,11 @@ Public API (import from here):
     HubSpotError and subclasses       errors.py
 """
 
-from hubspot_pipeline.hubspot.auth import OAuthTokens, PrivateAppToken
+from hubspot_pipeline.hubspot.activities import TimelineResult
+from hubspot_pipeline.hubspot.auth import AccessToken, OAuthTokens, PrivateAppToken
 from hubspot_pipeline.hubspot.batch import BatchResult, RowError
 from hubspot_pipeline.hubspot.client import HubSpotClient
+from hubspot_pipeline.hubspot.developer import DeveloperClient
 from hubspot_pipeline.hubspot.errors import (
     HubSpotAuthError,
     HubSpotError,
@@ -36,8 +41,10 @@ from hubspot_pipeline.hubspot.tokens import TokenCipher
 
 __all__ = [
     "SCOPES",
+    "AccessToken",
     "BatchResult",
     "ClientMetrics",
+    "DeveloperClient",
     "HubSpotAuthError",
     "HubSpotClient",
     "HubSpotError",
@@ -52,6 +59,7 @@ __all__ = [
     "RowError",
     "SearchCursor",
     "SearchPage",
+    "TimelineResult",
     "TokenCipher",
     "TokenInfo",
     "TokenSet",

@@ -1,24 +1,27 @@
 """Engagements and app events on record timelines (reference §6), and workflow enrollment (§7.1).
 
-    client.log_emails([{"hs_timestamp": "...", "hs_email_direction": "EMAIL", "coldcopy_event_key": "k1", ...}],
-                      contact_ids=["601"], key_property="coldcopy_event_key")
-    client.create_note("601", "Replied: interested", timestamp_ms=...)
-    client.create_timeline_event({"eventTemplateId": "1001", "id": "evt-1", "email": "a@x.com", "tokens": {...}})
+    client.create_engagements("emails", [(key, {"hs_timestamp": ..., "hs_email_direction": "EMAIL"}, "601")],
+                              association_type=EMAIL_TO_CONTACT)      # one batch of <= 100, results by key
+    client.create_timeline_events([{"eventTemplateId": "1001", "id": "evt-1", "objectId": "601", "tokens": {}}])
     client.enroll_in_workflow("12345", "a@x.com"); client.unenroll_from_workflow("12345", "a@x.com")
 
-Emails are written idempotently when `key_property` names a unique custom property (batch upsert on it),
-so an activity backfill never duplicates an engagement. Timeline event ids are HubSpot's idempotency key:
-a 409 for an id already posted means it is there.
+Engagements (emails, notes) have no idempotency key in HubSpot, and a unique custom property would only
+move the problem (it is a portal-wide schema change, and HubSpot's upsert on it is not an engagement's
+create): so a create is never retried once it may have reached HubSpot, and a row whose outcome is unknown
+(5xx, a lost connection) comes back as `RowError(retryable=True)` for the caller to resolve by reading the
+contact's engagements. Timeline events carry their `id`, HubSpot's idempotency key: they are retried freely,
+and a repeat (a 409, or an overwrite answered like a create) means the event is there, once.
 """
 
 from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from hubspot_pipeline.hubspot.associations import AssociationOps
-from hubspot_pipeline.hubspot.batch import BatchOps, BatchResult, RowError, chunks
+from hubspot_pipeline.hubspot.batch import BATCH_SIZE, BatchOps, BatchResult, RowError, _strings, chunks
 from hubspot_pipeline.hubspot.objects import ObjectOps
 
 EMAIL_TO_CONTACT = 198
@@ -26,58 +29,93 @@ NOTE_TO_CONTACT = 202
 TIMELINE = "/integrators/timeline/v3/events"
 
 
-def _contact_link(contact_id: str, type_id: int) -> dict[str, Any]:
+def contact_link(contact_id: str, type_id: int) -> dict[str, Any]:
     return {
         "to": {"id": str(contact_id)},
         "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
     }
 
 
+@dataclass
+class TimelineResult:
+    created: list[str] = field(default_factory=list)  # event ids HubSpot took now
+    existing: list[str] = field(default_factory=list)  # event ids HubSpot already had (a repeat)
+    errors: list[RowError] = field(default_factory=list)  # key: the event id
+
+    def merge(self, other: TimelineResult) -> None:
+        self.created.extend(other.created)
+        self.existing.extend(other.existing)
+        self.errors.extend(other.errors)
+
+
+def _is_repeat(status: int | None, category: str | None, message: str) -> bool:
+    return status == 409 or category == "CONFLICT" or "already exists" in message
+
+
 class ActivityOps(BatchOps, ObjectOps, AssociationOps):
-    def log_emails(
+    def create_engagements(
         self,
-        emails: Sequence[Mapping[str, Any]],
-        contact_ids: Sequence[str],
+        object_type: str,
+        items: Sequence[tuple[str, Mapping[str, Any], str]],
         *,
-        key_property: str | None = None,
+        association_type: int,
     ) -> BatchResult:
-        """Log email engagements, the i-th associated with contact_ids[i]."""
-        if key_property:
-            result = self.batch_upsert("emails", emails, id_property=key_property)
-            pairs = [
-                (str(result.by_key[str(e[key_property]).strip()]["id"]), str(contact))
-                for e, contact in zip(emails, contact_ids, strict=True)
-                if str(e[key_property]).strip() in result.by_key
+        """Create emails or notes, each associated with its contact on create: `items` are (key, properties,
+        contact id), at most 100, sent in one call (the caller chunks, so it can record each batch before it
+        is sent). `by_key` maps each key to the object created; `errors` name their key."""
+        if len(items) > BATCH_SIZE:
+            raise ValueError(
+                f"create_engagements takes at most {BATCH_SIZE} items per call, got {len(items)}"
+            )
+        path = self.objects_path(object_type) + "/batch/create"
+        contacts = {key: contact for key, _, contact in items}
+
+        def send(batch: list[tuple[str, dict[str, Any]]]) -> BatchResult:
+            inputs = [
+                {
+                    "properties": _strings(properties),
+                    "objectWriteTraceId": str(i),
+                    "associations": [contact_link(contacts[key], association_type)],
+                }
+                for i, (key, properties) in enumerate(batch)
             ]
-            if pairs:
-                for error in self.batch_associate("emails", "contacts", pairs, type_id=EMAIL_TO_CONTACT):
-                    result.errors.append(_association_error(error))
-            return result
-        links = [[_contact_link(c, EMAIL_TO_CONTACT)] for c in contact_ids]
-        return self.batch_create("emails", emails, associations=links)
+            response = self.call(
+                "POST", path, json={"inputs": inputs}, endpoint=f"POST {path}", idempotent=False
+            )
+            return self._parse(response.body, batch, None)
 
-    def create_note(self, contact_id: str, body: str, *, timestamp_ms: int) -> dict[str, Any]:
-        return self.create(
-            "notes",
-            {"hs_note_body": body, "hs_timestamp": str(timestamp_ms)},
-            associations=[_contact_link(contact_id, NOTE_TO_CONTACT)],
-        )
+        return self._isolating([(key, dict(properties)) for key, properties, _ in items], send)
 
-    def create_timeline_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        """Post one app event (camelCase keys; `id` is the idempotency key). A repeat returns its 409 body."""
-        response = self.call("POST", TIMELINE, json=dict(event), endpoint=f"POST {TIMELINE}", accept=(409,))
-        return response.body or {}
+    def create_timeline_events(self, events: Sequence[Mapping[str, Any]]) -> TimelineResult:
+        """Post app events (camelCase keys, each with its `id`) in batches of 100."""
+        result = TimelineResult()
+        for batch in chunks([(str(e["id"]), dict(e)) for e in events], BATCH_SIZE):
+            found = self._isolating(list(batch), self._send_timeline)
+            for row in found.results:
+                (result.existing if row.get("existing") else result.created).append(str(row["id"]))
+            for error in found.errors:
+                if _is_repeat(error.status, error.category, error.message):
+                    result.existing.append(error.key)
+                else:
+                    result.errors.append(error)
+        return result
 
-    def create_timeline_events(self, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Post app events in batches of 100; returns HubSpot's per-row errors."""
+    def _send_timeline(self, batch: list[tuple[str, dict[str, Any]]]) -> BatchResult:
         path = TIMELINE + "/batch/create"
-        errors: list[dict[str, Any]] = []
-        for batch in chunks(list(events), 100):
-            body = self.call(
-                "POST", path, json={"inputs": list(batch)}, endpoint=f"POST {path}", accept=(409,)
-            ).body
-            errors.extend((body or {}).get("errors", []))
-        return errors
+        body = self.call(
+            "POST", path, json={"inputs": [event for _, event in batch]}, endpoint=f"POST {path}"
+        ).body
+        result = BatchResult()
+        for item in (body or {}).get("results", []):
+            result.results.append(item)
+        for error in (body or {}).get("errors", []):
+            context = error.get("context") or {}
+            status = int(error["status"]) if str(error.get("status", "")).isdigit() else None
+            for key in [str(i) for i in context.get("id", []) + context.get("ids", [])] or ["?"]:
+                result.errors.append(
+                    RowError(key, status, error.get("category"), str(error.get("message", "")), context)
+                )
+        return result
 
     def enroll_in_workflow(self, workflow_id: str, email: str) -> None:
         path = f"/automation/v2/workflows/{workflow_id}/enrollments/contacts/{urllib.parse.quote(email, safe='')}"
@@ -101,9 +139,3 @@ class ActivityOps(BatchOps, ObjectOps, AssociationOps):
             after = (((body or {}).get("paging") or {}).get("next") or {}).get("after")
             if not after:
                 return flows
-
-
-def _association_error(error: Mapping[str, Any]) -> RowError:
-    return RowError(
-        "?", None, error.get("category"), str(error.get("message", "")), dict(error.get("context") or {})
-    )

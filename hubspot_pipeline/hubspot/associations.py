@@ -4,6 +4,7 @@ client.associate_default("contacts", "1", "companies", "2")
 client.batch_associate_default("contacts", "companies", [("1", "2"), ...])     # chunks of 100
 client.batch_associate("emails", "contacts", [("10", "1")], type_id=198)      # HUBSPOT_DEFINED type
 client.batch_read_associations("contacts", "companies", ["1", "2"])            # {from_id: [to_id, ...]}
+client.associated_ids("contacts", "emails", ["1", "2"])                        # every page of each
 client.batch_archive_associations("contacts", "companies", [("1", "2")])
 """
 
@@ -16,6 +17,7 @@ from hubspot_pipeline.hubspot.batch import BATCH_SIZE, chunks
 from hubspot_pipeline.hubspot.transport import Transport
 
 V4 = "/crm/v4"
+READ_INPUTS = 1_000  # inputs per associations batch read (reference §5.2)
 
 
 class AssociationOps(Transport):
@@ -74,6 +76,25 @@ class AssociationOps(Transport):
                 # toObjectId is documented as a string but returned as a number: accept both.
                 targets = out.setdefault(str(row["from"]["id"]), [])
                 targets.extend(str(to["toObjectId"]) for to in row.get("to", []))
+        return out
+
+    def associated_ids(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Every record associated with each of `ids`, following each one's paging (500 a page): direct
+        reads, consistent at once (search lags). Records with no association map to []."""
+        path = f"{V4}/associations/{from_type}/{to_type}/batch/read"
+        out: dict[str, list[str]] = {str(i): [] for i in ids}
+        pending: list[dict[str, str]] = [{"id": i} for i in out]
+        while pending:
+            following: list[dict[str, str]] = []
+            for batch in chunks(pending, READ_INPUTS):
+                body = self.call("POST", path, json={"inputs": list(batch)}, endpoint=f"POST {path}").body
+                for row in (body or {}).get("results", []):
+                    from_id = str(row["from"]["id"])
+                    out.setdefault(from_id, []).extend(str(to["toObjectId"]) for to in row.get("to", []))
+                    after = ((row.get("paging") or {}).get("next") or {}).get("after")
+                    if after:
+                        following.append({"id": from_id, "after": str(after)})
+            pending = following
         return out
 
     def batch_archive_associations(

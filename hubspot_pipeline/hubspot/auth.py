@@ -2,6 +2,7 @@
 
     PrivateAppToken("pat-na1-...")
     OAuthTokens(store, workspace_id, app)     # refreshes 5 minutes before expiry, one refresh per portal
+    AccessToken("CN...")                      # an OAuth access token as given, never refreshed (tests)
 
 `HubSpotClient` asks `bearer()` before each call and, on a 401 EXPIRED_AUTHENTICATION, calls
 `refresh_after_expired(token_used)` once and retries the call.
@@ -21,12 +22,17 @@ REFRESH_MARGIN_SECONDS = 300.0
 
 
 class Auth(Protocol):
+    # HubSpot refuses some APIs to private apps (timeline events): callers choose another way for them.
+    private_app: bool
+
     def bearer(self) -> str: ...
 
     def refresh_after_expired(self, used: str) -> bool: ...
 
 
 class PrivateAppToken:
+    private_app = True
+
     def __init__(self, token: str) -> None:
         register_secret(token)
         self._token = token
@@ -41,7 +47,28 @@ class PrivateAppToken:
         return False  # a private-app token does not expire; a 401 is final
 
 
+class AccessToken:
+    """An OAuth access token used as given (tests, one-off scripts): never refreshed, so a 401 is final."""
+
+    private_app = False
+
+    def __init__(self, token: str) -> None:
+        register_secret(token)
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "AccessToken([redacted])"
+
+    def bearer(self) -> str:
+        return self._token
+
+    def refresh_after_expired(self, used: str) -> bool:
+        return False
+
+
 class OAuthTokens:
+    private_app = False
+
     def __init__(
         self,
         store: TokenStore,

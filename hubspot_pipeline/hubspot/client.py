@@ -12,8 +12,9 @@ Methods (each in its own module): get/create/update/archive/list_pages (objects.
 batch_create, batch_update, batch_read, batch_archive (batch.py); search, search_modified_since (search.py);
 list_properties, get_property, create_property, list_property_groups, create_property_group (properties.py);
 associate_default, batch_associate_default, batch_associate, batch_read_associations,
-batch_archive_associations (associations.py); log_emails, create_note, create_timeline_event(s),
+batch_archive_associations, associated_ids (associations.py); create_engagements, create_timeline_events,
 enroll_in_workflow, unenroll_from_workflow, list_flows (activities.py). Counters: `client.metrics`.
+An app's timeline event templates need its developer credentials: `DeveloperClient` (developer.py).
 
 Errors: every method raises a subclass of `HubSpotError`; batch methods report row failures in
 `BatchResult.errors` instead and raise only when the whole call failed.

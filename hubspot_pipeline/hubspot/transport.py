@@ -131,9 +131,9 @@ class Transport:
             self.metrics.record_wait(grant.waited)
             started = time.monotonic()
             try:
-                raw = self._http.request(
-                    method, path, json=json, params=params, headers={"Authorization": f"Bearer {token}"}
-                )
+                # An empty bearer: the call authenticates otherwise (a developer API key in the query).
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                raw = self._http.request(method, path, json=json, params=params, headers=headers)
             except httpx.TransportError as error:
                 if isinstance(error, UNSENT_ERRORS):
                     self.limiter.complete(grant)

@@ -1,16 +1,23 @@
 """The rest of the client's surface against the sandbox over HTTP: list scans, properties and groups,
-associations v4, email engagements written idempotently on a unique key, notes, timeline events (OAuth
-only, as in HubSpot) and workflow enrollment. Batch, search, budget and OAuth have files of their own."""
+associations v4, email and note engagements (one call each, results by key, a 5xx after the write reported as
+unknown), timeline events (OAuth only, as in HubSpot; a repeated id is never a second event) with templates
+made by developer credentials, and workflow enrollment. Batch, search, budget and OAuth have files of their own."""
 
 from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 
-from hubspot_pipeline.hubspot import HubSpotAuthError, HubSpotClient, PrivateAppToken
-from hubspot_pipeline.hubspot.auth import PrivateAppToken as StaticToken
+from hubspot_pipeline.hubspot import (
+    AccessToken,
+    DeveloperClient,
+    HubSpotAuthError,
+    HubSpotClient,
+    PrivateAppToken,
+    RetryPolicy,
+)
+from hubspot_pipeline.hubspot.activities import EMAIL_TO_CONTACT
 from hubspot_pipeline.sandbox.testing import SandboxHandle
 
 
@@ -58,75 +65,126 @@ def test_contacts_are_associated_with_companies_and_read_back(hubspot_sandbox: S
         assert client.batch_read_associations("contacts", "companies", [ids[0]]).get(ids[0], []) == []
 
 
-def test_emails_logged_twice_on_a_unique_key_exist_once_and_notes_attach(
-    hubspot_sandbox: SandboxHandle,
-) -> None:
+def test_engagements_are_created_on_their_contact_and_reported_by_key(hubspot_sandbox: SandboxHandle) -> None:
     with _client(hubspot_sandbox) as client:
-        client.create_property(
-            "emails",
-            {
-                "name": "coldcopy_event_key",
-                "label": "ColdCopy event",
-                "type": "string",
-                "fieldType": "text",
-                "groupName": "emailinformation",
-                "hasUniqueValue": True,
-            },
-        )
-        contact = client.create("contacts", {"email": "reader@example.com"})
+        contact = client.create("contacts", {"email": "reader@example.com"})["id"]
         now = str(int(time.time() * 1000))
         emails = [
-            {
-                "coldcopy_event_key": f"evt-{i}",
-                "hs_timestamp": now,
-                "hs_email_direction": "EMAIL",
-                "hs_email_subject": f"Hello {i}",
-            }
+            (
+                f"evt-{i}",
+                {"hs_timestamp": now, "hs_email_direction": "EMAIL", "hs_email_subject": f"Hello {i}"},
+                contact,
+            )
             for i in range(3)
         ]
-        first = client.log_emails(emails, [contact["id"]] * 3, key_property="coldcopy_event_key")
-        second = client.log_emails(emails, [contact["id"]] * 3, key_property="coldcopy_event_key")
-        assert first.errors == [] and second.errors == []
-        assert {r["id"] for r in first.by_key.values()} == {r["id"] for r in second.by_key.values()}
-        listed = [r for page, _ in client.list_pages("emails", ["coldcopy_event_key"]) for r in page]
-        assert sorted(r["properties"]["coldcopy_event_key"] for r in listed) == ["evt-0", "evt-1", "evt-2"]
-        linked = client.batch_read_associations("contacts", "emails", [contact["id"]])
-        assert len(set(linked[contact["id"]])) == 3
-        note = client.create_note(contact["id"], "Replied: interested", timestamp_ms=int(now))
-        assert (
-            note["id"] in client.batch_read_associations("contacts", "notes", [contact["id"]])[contact["id"]]
+        bad = ("evt-bad", {"hs_timestamp": now, "hs_email_direction": "SIDEWAYS"}, contact)
+        created = client.create_engagements("emails", [*emails, bad], association_type=EMAIL_TO_CONTACT)
+        assert sorted(created.by_key) == ["evt-0", "evt-1", "evt-2"]
+        assert [(e.key, e.retryable) for e in created.errors] == [("evt-bad", False)]
+        assert "SIDEWAYS" in created.errors[0].message
+        linked = client.associated_ids("contacts", "emails", [contact])
+        assert sorted(linked[contact]) == sorted(str(r["id"]) for r in created.by_key.values())
+        notes = client.create_engagements(
+            "notes",
+            [("n-1", {"hs_timestamp": now, "hs_note_body": "Replied"}, contact)],
+            association_type=202,
         )
+        assert client.associated_ids("contacts", "notes", [contact]) == {
+            contact: [str(notes.by_key["n-1"]["id"])]
+        }
+        assert client.associated_ids("contacts", "notes", ["424242"]) == {"424242": []}
+        with pytest.raises(ValueError, match="at most 100"):
+            client.create_engagements("notes", [("k", {}, contact)] * 101, association_type=202)
 
 
-def test_timeline_events_post_idempotently_with_an_oauth_token(hubspot_sandbox: SandboxHandle) -> None:
-    template = httpx.post(
-        f"{hubspot_sandbox.base_url}/integrators/timeline/v3/{hubspot_sandbox.app_id}/event-templates",
-        params={"hapikey": hubspot_sandbox.developer_api_key},
-        json={
-            "name": "Email opened",
-            "objectType": "contacts",
-            "headerTemplate": "Opened {{subject}}",
-            "tokens": [{"name": "subject", "label": "Subject", "type": "string"}],
-        },
-    ).json()
+def test_associated_ids_follow_each_records_paging(hubspot_sandbox: SandboxHandle) -> None:
+    with _client(hubspot_sandbox) as client:
+        contact = client.create("contacts", {"email": "busy@example.com"})["id"]
+        now = str(int(time.time() * 1000))
+        made = set()
+        for start in range(0, 600, 100):
+            batch = [
+                (str(i), {"hs_timestamp": now, "hs_note_body": f"n{i}"}, contact)
+                for i in range(start, start + 100)
+            ]
+            made |= {
+                str(r["id"])
+                for r in client.create_engagements("notes", batch, association_type=202).by_key.values()
+            }
+        assert (
+            set(client.associated_ids("contacts", "notes", [contact])[contact]) == made
+        )  # 600 > one page of 500
+
+
+def test_an_engagement_create_answered_5xx_after_the_write_is_reported_as_unknown(
+    hubspot_sandbox: SandboxHandle,
+) -> None:
+    with HubSpotClient(
+        hubspot_sandbox.base_url,
+        PrivateAppToken(hubspot_sandbox.private_app_token),
+        retry=RetryPolicy(base_delay=0.01, max_delay=0.02),
+    ) as client:
+        contact = client.create("contacts", {"email": "flaky@example.com"})["id"]
+        hubspot_sandbox.admin.configure(faults={"error_after_write": 1.0})
+        now = str(int(time.time() * 1000))
+        result = client.create_engagements(
+            "emails",
+            [("evt-1", {"hs_timestamp": now, "hs_email_direction": "EMAIL"}, contact)],
+            association_type=198,
+        )
+        hubspot_sandbox.admin.configure(faults={"error_after_write": 0.0})
+        assert result.by_key == {} and [(e.key, e.retryable) for e in result.errors] == [("evt-1", True)]
+        # Never retried (a create is not idempotent): HubSpot wrote it once.
+        assert hubspot_sandbox.admin.calls("POST /crm/v3/objects/emails/batch/create") == 1
+        assert len(client.associated_ids("contacts", "emails", [contact])[contact]) == 1
+
+
+@pytest.mark.parametrize("repeat", ["conflict", "overwrite"])
+def test_timeline_events_post_idempotently_with_an_oauth_token(
+    hubspot_sandbox: SandboxHandle, repeat: str
+) -> None:
+    hubspot_sandbox.admin.configure(timeline_repeat=repeat)
+    with DeveloperClient(
+        hubspot_sandbox.base_url, app_id=hubspot_sandbox.app_id, api_key=hubspot_sandbox.developer_api_key
+    ) as developer:
+        template = developer.create_event_template(
+            {
+                "name": "Email opened",
+                "objectType": "contacts",
+                "headerTemplate": "Opened {{subject}}",
+                "tokens": [{"name": "subject", "label": "Subject", "type": "string"}],
+            }
+        )
+        assert [t["id"] for t in developer.list_event_templates()] == [template["id"]]
     token = hubspot_sandbox.admin.issue_oauth_token()["access_token"]
-    with HubSpotClient(hubspot_sandbox.base_url, StaticToken(token)) as client:
-        client.create("contacts", {"email": "open@example.com"})
+    with HubSpotClient(hubspot_sandbox.base_url, AccessToken(token)) as client:
+        contact = client.create("contacts", {"email": "open@example.com"})["id"]
         event = {
             "eventTemplateId": str(template["id"]),
             "id": "open-1",
-            "email": "open@example.com",
+            "objectId": contact,
             "tokens": {"subject": "Hi"},
         }
-        assert client.create_timeline_event(event) is not None
-        client.create_timeline_event(event)  # a repeat is not an error
-        assert client.create_timeline_events([{**event, "id": f"open-{i}"} for i in range(2, 5)]) == []
+        first = client.create_timeline_events([event])
+        assert first.created == ["open-1"] and first.errors == []
+        again = client.create_timeline_events(
+            [event, {**event, "id": "open-2"}, {**event, "id": "open-3", "tokens": {"x": "1"}}]
+        )
+        if repeat == "conflict":
+            assert again.existing == ["open-1"] and again.created == ["open-2"]
+        else:  # HubSpot may overwrite instead: answered like a create, still one event
+            assert sorted(again.created) == ["open-1", "open-2"] and again.existing == []
+        assert [(e.key, e.category) for e in again.errors] == [("open-3", "VALIDATION_ERROR")]
+        alone = client.create_timeline_events([event])  # a lone repeat may come back as a whole-call 409
+        assert alone.errors == [] and (alone.existing or alone.created) == ["open-1"]
+    ids = sorted(e["id"] for e in hubspot_sandbox.admin.timeline_events())
+    assert ids == ["open-1", "open-2"]
 
 
 def test_a_contact_is_enrolled_in_and_removed_from_a_workflow(hubspot_sandbox: SandboxHandle) -> None:
     flow = hubspot_sandbox.admin.add_flow("Nurture", workflow_id=777)
     token = hubspot_sandbox.admin.issue_oauth_token()["access_token"]
-    with HubSpotClient(hubspot_sandbox.base_url, StaticToken(token)) as client:
+    with HubSpotClient(hubspot_sandbox.base_url, AccessToken(token)) as client:
         client.create("contacts", {"email": "lead+1@example.com"})
         assert "Nurture" in {f["name"] for f in client.list_flows()}
         client.enroll_in_workflow("777", "lead+1@example.com")
