@@ -24,6 +24,7 @@ COMMANDS = {
     "api-key": "hubspot_pipeline.api.cli:api_key",
     "rotate-keys": "hubspot_pipeline.hubspot.cli:rotate_keys",
     "sync": "hubspot_pipeline.defs.contacts.cli:sync",
+    "activities": "hubspot_pipeline.activities.cli:activities",
 }
 VERBOSE = "--verbose"
 

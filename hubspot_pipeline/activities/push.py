@@ -1,0 +1,202 @@
+"""Writing a plan to HubSpot and recording each batch as it completes, batches of 100 running concurrently
+(up to the client's `max_concurrency`, within the portal's shared budget).
+
+An engagement batch: its in-flight rows are committed first (events that already have a row are not sent),
+then the batch is created, then each row is completed: logged with the object created, released and sent to
+the retry index when HubSpot refused it, or left in flight when the outcome is unknown (5xx, a lost
+connection: HubSpot may have written it) for recovery to settle. A timeline batch needs no in-flight rows: its
+ids make a repeat harmless, so it is logged once HubSpot answers, a repeat (409 or overwrite) included.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from hubspot_pipeline.activities.core.plan import ActivityPlan, Engagement, TimelineItem
+from hubspot_pipeline.activities.store.log import (
+    IN_FLIGHT,
+    LOGGED,
+    SKIPPED,
+    LogRow,
+    claim_in_flight,
+    record_logged,
+    release_in_flight,
+)
+from hubspot_pipeline.activities.store.retry import record_failures, record_successes
+from hubspot_pipeline.hubspot import HubSpotAuthError, HubSpotClient, HubSpotRateLimitError
+from hubspot_pipeline.hubspot.activities import EMAIL_TO_CONTACT, NOTE_TO_CONTACT
+from hubspot_pipeline.hubspot.batch import BATCH_SIZE, chunks
+
+OBJECTS = {"email": ("emails", EMAIL_TO_CONTACT), "note": ("notes", NOTE_TO_CONTACT)}
+ERROR_SAMPLES = 5
+
+
+@dataclass
+class PushOutcome:
+    logged: Counter[str] = field(default_factory=Counter)  # by email event type
+    objects: Counter[str] = field(default_factory=Counter)  # email | note | timeline_event | skipped
+    failed: dict[str, str] = field(default_factory=dict)  # event id -> why
+    unknown: int = 0  # creates whose outcome is unknown: in flight until recovery settles them
+    repeats: int = 0  # timeline events HubSpot already had
+    template_missing: bool = False  # a stored template id is gone from HubSpot
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def merge(self, other: PushOutcome) -> None:
+        with self._lock:
+            self.logged.update(other.logged)
+            self.objects.update(other.objects)
+            self.failed.update(other.failed)
+            self.unknown += other.unknown
+            self.repeats += other.repeats
+            self.template_missing = self.template_missing or other.template_missing
+
+
+def _row(item: Engagement, status: str, object_id: str | None = None) -> LogRow:
+    event = item.event
+    return LogRow(
+        event.id,
+        event.lead_id,
+        event.event_type,
+        event.occurred_at,
+        status,
+        item.object_type,
+        object_id,
+        item.contact_id,
+        {"match": item.match_key},
+    )
+
+
+def _engagement_batch(
+    engine: sa.Engine,
+    client: HubSpotClient,
+    workspace_id: uuid.UUID,
+    batch: Sequence[Engagement],
+    run_id: str,
+) -> PushOutcome:
+    outcome = PushOutcome()
+    with engine.begin() as conn:
+        claimed = claim_in_flight(conn, workspace_id, [_row(item, IN_FLIGHT) for item in batch], run_id)
+    items = [item for item in batch if item.event.id in claimed]
+    if not items:
+        return outcome
+    plural, association = OBJECTS[items[0].object_type]
+    try:
+        result = client.create_engagements(
+            plural,
+            [(item.event.id, item.properties, item.contact_id) for item in items],
+            association_type=association,
+        )
+    except (HubSpotAuthError, HubSpotRateLimitError):
+        # Refused before anything was written (credentials, the daily cap): the events are pending again.
+        with engine.begin() as conn:
+            release_in_flight(conn, [item.event.id for item in items])
+        raise
+    created = {key: str(obj["id"]) for key, obj in result.by_key.items()}
+    refused = {e.key: e.message for e in result.errors if not e.retryable and e.key in claimed}
+    logged = [_row(item, LOGGED, created[item.event.id]) for item in items if item.event.id in created]
+    with engine.begin() as conn:
+        record_logged(conn, workspace_id, logged, run_id)
+        record_successes(conn, workspace_id, {row.event_id: row.object_id for row in logged})
+        release_in_flight(conn, list(refused))
+        record_failures(conn, workspace_id, refused)
+    for row in logged:
+        outcome.logged[row.activity_type] += 1
+        outcome.objects[items[0].object_type] += 1
+    outcome.failed.update(refused)
+    outcome.unknown = len(items) - len(logged) - len(refused)
+    return outcome
+
+
+def _is_missing_template(message: str) -> bool:
+    return "template" in message.lower() and ("does not exist" in message or "not found" in message.lower())
+
+
+def _timeline_batch(
+    engine: sa.Engine,
+    client: HubSpotClient,
+    workspace_id: uuid.UUID,
+    batch: Sequence[TimelineItem],
+    run_id: str,
+) -> PushOutcome:
+    outcome = PushOutcome()
+    result = client.create_timeline_events([item.payload for item in batch])
+    by_id = {item.payload["id"]: item for item in batch}
+    done = set(result.created) | set(result.existing)
+    logged = [
+        LogRow(
+            item.event.id,
+            item.event.lead_id,
+            item.event.event_type,
+            item.event.occurred_at,
+            LOGGED,
+            "timeline_event",
+            item.payload["id"],
+            item.event.contact_id,
+            {"template_id": item.payload["eventTemplateId"]},
+        )
+        for event_id, item in by_id.items()
+        if event_id in done
+    ]
+    failed = {by_id[e.key].event.id: e.message for e in result.errors if e.key in by_id and e.key not in done}
+    # Rows HubSpot named no error for and did not return (unreadable answers): retried on the next run.
+    for event_id, item in by_id.items():
+        if event_id not in done and item.event.id not in failed:
+            failed[item.event.id] = "HubSpot did not confirm this timeline event; it is posted again next run"
+    with engine.begin() as conn:
+        record_logged(conn, workspace_id, logged, run_id)
+        record_successes(conn, workspace_id, {row.event_id: row.object_id for row in logged})
+        record_failures(conn, workspace_id, failed)
+    for row in logged:
+        outcome.logged[row.activity_type] += 1
+    outcome.objects["timeline_event"] += len(logged)
+    outcome.repeats = len(set(result.existing))
+    outcome.failed = failed
+    outcome.template_missing = any(_is_missing_template(message) for message in failed.values())
+    return outcome
+
+
+def push_plan(
+    engine: sa.Engine, client: HubSpotClient, workspace_id: uuid.UUID, plan: ActivityPlan, run_id: str
+) -> PushOutcome:
+    """Write the plan: skipped and invalid events are recorded first, then the HubSpot batches run."""
+    outcome = PushOutcome()
+    skipped = [
+        LogRow(e.id, e.lead_id, e.event_type, e.occurred_at, SKIPPED, contact_id=e.contact_id)
+        for e in plan.skipped
+    ]
+    invalid = {event.id: problem for event, problem in plan.invalid}
+    with engine.begin() as conn:
+        record_logged(conn, workspace_id, skipped, run_id)
+        record_failures(conn, workspace_id, invalid)
+    outcome.objects["skipped"] += len(skipped)
+    outcome.failed.update(invalid)
+
+    tasks: list[Callable[[], PushOutcome]] = []
+    for object_type in ("email", "note"):
+        items = [item for item in plan.engagements if item.object_type == object_type]
+        for batch in chunks(items, BATCH_SIZE):
+            tasks.append(functools.partial(_engagement_batch, engine, client, workspace_id, batch, run_id))
+    for timeline_batch in chunks(plan.timeline, BATCH_SIZE):
+        tasks.append(functools.partial(_timeline_batch, engine, client, workspace_id, timeline_batch, run_id))
+    if not tasks:
+        return outcome
+    workers = max(1, min(client.max_concurrency, len(tasks)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="activity-push") as pool:
+        futures = [pool.submit(task) for task in tasks]
+        error: BaseException | None = None
+        for future in futures:
+            try:
+                outcome.merge(future.result())
+            except BaseException as raised:  # every batch records itself; the first failure is raised after
+                error = error or raised
+    if error is not None:
+        raise error
+    return outcome

@@ -1,0 +1,1 @@
+"""What the activity log reads and records in PostgreSQL. SQL only: `core` decides, the engine sequences."""

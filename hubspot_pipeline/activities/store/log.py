@@ -1,0 +1,134 @@
+"""`hubspot_activity_log`: one row per email event that reached HubSpot (or was skipped by choice), and the
+`in_flight` rows committed before an engagement is created, which find it again after a crash.
+
+A row's `synced_at` is when it reached its status: for an in-flight row, when its create was sent. Rows hold
+ids and the event type, never content (`activity_data` keeps what recovery matches on: a Message-ID or a note
+marker, and the template of a timeline event).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from hubspot_pipeline.db.tables import hubspot_activity_log
+
+IN_FLIGHT, LOGGED, SKIPPED = "in_flight", "logged", "skipped"
+
+
+@dataclass(frozen=True)
+class LogRow:
+    event_id: str
+    lead_id: str
+    activity_type: str  # the email event type
+    occurred_at: datetime
+    status: str
+    object_type: str | None = None  # email | note | timeline_event
+    object_id: str | None = None
+    contact_id: str | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class InFlight:
+    event_id: str
+    contact_id: str
+    object_type: str  # email | note
+    match_key: str
+
+
+def _values(workspace_id: uuid.UUID, row: LogRow, run_id: str | None) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "email_event_id": uuid.UUID(row.event_id),
+        "lead_id": uuid.UUID(row.lead_id),
+        "hubspot_contact_id": row.contact_id,
+        "activity_type": row.activity_type,
+        "activity_data": row.data or {},
+        "status": row.status,
+        "hubspot_object_type": row.object_type,
+        "hubspot_object_id": row.object_id,
+        "occurred_at": row.occurred_at,
+        "run_id": run_id,
+        "synced_at": sa.func.now(),
+    }
+
+
+def claim_in_flight(
+    conn: sa.Connection, workspace_id: uuid.UUID, rows: Sequence[LogRow], run_id: str | None
+) -> set[str]:
+    """Insert in-flight rows; returns the events claimed (an event that has a row already is not sent)."""
+    if not rows:
+        return set()
+    log = hubspot_activity_log
+    claimed = conn.execute(
+        insert(log)
+        .values([_values(workspace_id, row, run_id) for row in rows])
+        .on_conflict_do_nothing(index_elements=[log.c.email_event_id])
+        .returning(log.c.email_event_id)
+    ).scalars()
+    return {str(event_id) for event_id in claimed}
+
+
+def record_logged(
+    conn: sa.Connection, workspace_id: uuid.UUID, rows: Sequence[LogRow], run_id: str | None
+) -> None:
+    """Logged (or skipped) rows: new ones inserted, in-flight ones completed; a logged row never changes."""
+    if not rows:
+        return
+    log = hubspot_activity_log
+    statement = insert(log).values([_values(workspace_id, row, run_id) for row in rows])
+    excluded = statement.excluded
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[log.c.email_event_id],
+            set_={
+                "status": excluded.status,
+                "hubspot_object_type": excluded.hubspot_object_type,
+                "hubspot_object_id": excluded.hubspot_object_id,
+                "activity_data": excluded.activity_data,
+                "run_id": excluded.run_id,
+                "synced_at": excluded.synced_at,
+            },
+            where=log.c.status == IN_FLIGHT,
+        )
+    )
+
+
+def release_in_flight(conn: sa.Connection, event_ids: Sequence[str]) -> None:
+    """In-flight rows of creates known not to have happened: the events are pending again."""
+    if event_ids:
+        log = hubspot_activity_log
+        conn.execute(
+            sa.delete(log).where(
+                log.c.email_event_id.in_([uuid.UUID(i) for i in event_ids]), log.c.status == IN_FLIGHT
+            )
+        )
+
+
+def in_flight_rows(conn: sa.Connection, workspace_id: uuid.UUID, *, settled_seconds: float) -> list[InFlight]:
+    """In-flight rows whose create was sent at least `settled_seconds` ago (a request HubSpot was still
+    working on when its sender died may land a little later)."""
+    log = hubspot_activity_log
+    rows = conn.execute(
+        sa.select(
+            log.c.email_event_id, log.c.hubspot_contact_id, log.c.hubspot_object_type, log.c.activity_data
+        ).where(
+            log.c.workspace_id == workspace_id,
+            log.c.status == IN_FLIGHT,
+            log.c.email_event_id.is_not(None),
+            log.c.synced_at <= sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, settled_seconds),
+        )
+    )
+    return [
+        InFlight(
+            str(r.email_event_id), str(r.hubspot_contact_id), r.hubspot_object_type, r.activity_data["match"]
+        )
+        for r in rows
+    ]

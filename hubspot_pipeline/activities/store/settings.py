@@ -1,0 +1,41 @@
+"""A workspace's activity choices, from `hubspot_sync_config` (defaults when it never saved any)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from hubspot_pipeline.activities.core.events import ActivitySettings
+from hubspot_pipeline.db.tables import hubspot_sync_config
+
+
+def activity_settings(conn: sa.Connection, workspace_id: uuid.UUID) -> ActivitySettings:
+    row = conn.execute(
+        sa.select(hubspot_sync_config).where(hubspot_sync_config.c.workspace_id == workspace_id)
+    ).first()
+    if row is None:
+        return ActivitySettings()
+    return ActivitySettings(
+        enabled=bool(row.enabled and row.sync_activities),
+        event_types=frozenset(row.activity_event_types),
+        content=row.activity_content,
+        timeline_fallback=row.activity_timeline_fallback,
+        since=row.activities_since,
+    )
+
+
+def start_logging_since(conn: sa.Connection, workspace_id: uuid.UUID, since: datetime) -> datetime:
+    """Set when the workspace's events start being logged, unless it is set already; returns the value."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    c = hubspot_sync_config
+    statement = insert(c).values(workspace_id=workspace_id, activities_since=since)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[c.c.workspace_id],
+            set_={"activities_since": sa.func.coalesce(c.c.activities_since, since)},
+        )
+    )
+    return conn.execute(sa.select(c.c.activities_since).where(c.c.workspace_id == workspace_id)).scalar_one()
