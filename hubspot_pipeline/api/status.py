@@ -1,14 +1,17 @@
-"""What GET /sync/status reports for a workspace: recent runs with their counts, rows in error, the retry
-index, cursor lag and queue depths. Read-only queries, each bounded."""
+"""What GET /sync/status reports for a workspace: recent runs with their counts, rows in error (contacts,
+companies, email activity), the retry index, cursor lag, queue depths and the email activity's backlog and
+counts. Read-only queries, each bounded."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from hubspot_pipeline.activities.store.status import activity_status
 from hubspot_pipeline.api.dagster_runs import recent_runs
 from hubspot_pipeline.api.sync_requests import recent_requests
 from hubspot_pipeline.db.tables import (
@@ -137,4 +140,5 @@ def workspace_status(conn: sa.Connection, workspace_id: uuid.UUID) -> dict[str, 
         "retry_index": _retry_index(conn, workspace_id),
         "cursors": cursors,
         "queues": _queues(conn, workspace_id, cursors),
+        "activities": asdict(activity_status(conn, workspace_id)),
     }

@@ -1,9 +1,11 @@
-"""Sync requests: queued by the API, turned into Dagster runs by the sync-request sensor
-(defs/webhooks/sensors.py), whose outcome the sensor writes back here."""
+"""Sync requests: queued by the API (contacts, or activities with an optional date range and event types),
+turned into Dagster runs by the sync-request sensor (defs/webhooks/sensors.py), whose outcome the sensor
+writes back here."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +25,9 @@ def queue_request(
     dry_run: bool = False,
     full_resync: bool = False,
     requested_by: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    event_types: list[str] | None = None,
 ) -> dict[str, Any]:
     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SYNC_REQUEST_INSERT_LOCK)))
     row = conn.execute(
@@ -33,6 +38,9 @@ def queue_request(
             dry_run=dry_run,
             full_resync=full_resync,
             requested_by=requested_by,
+            date_from=date_from,
+            date_to=date_to,
+            event_types=event_types,
         )
         .returning(*sync_requests.c)
     ).one()

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.dialects.postgresql import insert
 
+from hubspot_pipeline.activities.core.events import DEFAULT_EVENT_TYPES, EVENT_TYPES
 from hubspot_pipeline.api import audit
 from hubspot_pipeline.api.deps import CallerDep, EngineDep
 from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_config
@@ -18,6 +19,9 @@ from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_config
 router = APIRouter(tags=["configuration"])
 
 ConflictPolicy = Literal["latest", "coldcopy_wins", "hubspot_wins"]
+EventType = Literal["sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed"]
+ActivityContent = Literal["full", "subject", "metadata"]
+TimelineFallback = Literal["notes", "skip"]
 ArchiveAction = Literal["unlink", "delete_lead", "keep"]
 SETTINGS = (
     "enabled",
@@ -26,6 +30,9 @@ SETTINGS = (
     "sync_companies",
     "sync_activities",
     "on_hubspot_archive",
+    "activity_event_types",
+    "activity_content",
+    "activity_timeline_fallback",
 )
 # The table's server defaults, for a workspace that has never saved its configuration.
 DEFAULTS = {
@@ -35,6 +42,9 @@ DEFAULTS = {
     "sync_companies": True,
     "sync_activities": True,
     "on_hubspot_archive": "unlink",
+    "activity_event_types": list(DEFAULT_EVENT_TYPES),
+    "activity_content": "full",
+    "activity_timeline_fallback": "notes",
 }
 
 
@@ -55,6 +65,9 @@ class SyncConfig(BaseModel):
     sync_companies: bool
     sync_activities: bool
     on_hubspot_archive: ArchiveAction
+    activity_event_types: list[EventType]
+    activity_content: ActivityContent
+    activity_timeline_fallback: TimelineFallback
     updated_at: datetime | None
     connection: Connection
 
@@ -75,6 +88,30 @@ class SyncConfigUpdate(BaseModel):
     on_hubspot_archive: ArchiveAction | None = Field(
         None, description="What happens to a lead whose contact is archived in HubSpot."
     )
+    activity_event_types: list[EventType] | None = Field(
+        None,
+        description="Email event types logged to HubSpot (default: all but delivered). Turn everything off with "
+        "sync_activities: false.",
+    )
+    activity_content: ActivityContent | None = Field(
+        None,
+        description="How much of each message goes to HubSpot: full (subject and bodies), subject (no bodies) "
+        "or metadata (no subject, no body, links without their path).",
+    )
+    activity_timeline_fallback: TimelineFallback | None = Field(
+        None,
+        description="What replaces timeline events on a portal connected by a private app, which HubSpot "
+        "refuses them: notes on the contact, or nothing (the events are recorded as skipped).",
+    )
+
+    @field_validator("activity_event_types")
+    @classmethod
+    def _event_types(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("name at least one event type; to log none, set sync_activities to false")
+        return sorted(set(value), key=EVENT_TYPES.index)
 
 
 def read_config(conn: sa.Connection, workspace_id: uuid.UUID) -> SyncConfig:
