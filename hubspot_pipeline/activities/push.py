@@ -1,5 +1,5 @@
-"""Writing a plan to HubSpot and recording each batch as it completes, batches of 100 running concurrently
-(up to the client's `max_concurrency`, within the portal's shared budget).
+"""Writing planned events to HubSpot and recording each batch as it completes, batches of up to 100 running
+concurrently (up to the client's `max_concurrency`, within the portal's shared budget).
 
 An engagement batch: its in-flight rows are committed first (events that already have a row are not sent),
 then the batch is created, then each row is completed: logged with the object created, released and sent to
@@ -10,12 +10,11 @@ ids make a repeat harmless, so it is logged once HubSpot answers, a repeat (409 
 
 from __future__ import annotations
 
-import functools
 import threading
 import uuid
-from collections import Counter
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter, deque
+from collections.abc import Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -33,7 +32,6 @@ from hubspot_pipeline.activities.store.log import (
 from hubspot_pipeline.activities.store.retry import record_failures, record_successes
 from hubspot_pipeline.hubspot import HubSpotAuthError, HubSpotClient, HubSpotRateLimitError
 from hubspot_pipeline.hubspot.activities import EMAIL_TO_CONTACT, NOTE_TO_CONTACT
-from hubspot_pipeline.hubspot.batch import BATCH_SIZE, chunks
 
 OBJECTS = {"email": ("emails", EMAIL_TO_CONTACT), "note": ("notes", NOTE_TO_CONTACT)}
 ERROR_SAMPLES = 5
@@ -80,6 +78,7 @@ def _engagement_batch(
     workspace_id: uuid.UUID,
     batch: Sequence[Engagement],
     run_id: str,
+    failed_before: Collection[str],
 ) -> PushOutcome:
     outcome = PushOutcome()
     with engine.begin() as conn:
@@ -104,7 +103,9 @@ def _engagement_batch(
     logged = [_row(item, LOGGED, created[item.event.id]) for item in items if item.event.id in created]
     with engine.begin() as conn:
         record_logged(conn, workspace_id, logged, run_id)
-        record_successes(conn, workspace_id, {row.event_id: row.object_id for row in logged})
+        record_successes(
+            conn, workspace_id, {r.event_id: r.object_id for r in logged if r.event_id in failed_before}
+        )
         release_in_flight(conn, list(refused))
         record_failures(conn, workspace_id, refused)
     for row in logged:
@@ -125,6 +126,7 @@ def _timeline_batch(
     workspace_id: uuid.UUID,
     batch: Sequence[TimelineItem],
     run_id: str,
+    failed_before: Collection[str],
 ) -> PushOutcome:
     outcome = PushOutcome()
     result = client.create_timeline_events([item.payload for item in batch])
@@ -152,7 +154,9 @@ def _timeline_batch(
             failed[item.event.id] = "HubSpot did not confirm this timeline event; it is posted again next run"
     with engine.begin() as conn:
         record_logged(conn, workspace_id, logged, run_id)
-        record_successes(conn, workspace_id, {row.event_id: row.object_id for row in logged})
+        record_successes(
+            conn, workspace_id, {r.event_id: r.object_id for r in logged if r.event_id in failed_before}
+        )
         record_failures(conn, workspace_id, failed)
     for row in logged:
         outcome.logged[row.activity_type] += 1
@@ -163,10 +167,8 @@ def _timeline_batch(
     return outcome
 
 
-def push_plan(
-    engine: sa.Engine, client: HubSpotClient, workspace_id: uuid.UUID, plan: ActivityPlan, run_id: str
-) -> PushOutcome:
-    """Write the plan: skipped and invalid events are recorded first, then the HubSpot batches run."""
+def record_plan(engine: sa.Engine, workspace_id: uuid.UUID, plan: ActivityPlan, run_id: str) -> PushOutcome:
+    """What a plan settles without HubSpot: skipped events logged as such, unusable ones to the retry index."""
     outcome = PushOutcome()
     skipped = [
         LogRow(e.id, e.lead_id, e.event_type, e.occurred_at, SKIPPED, contact_id=e.contact_id)
@@ -178,25 +180,73 @@ def push_plan(
         record_failures(conn, workspace_id, invalid)
     outcome.objects["skipped"] += len(skipped)
     outcome.failed.update(invalid)
-
-    tasks: list[Callable[[], PushOutcome]] = []
-    for object_type in ("email", "note"):
-        items = [item for item in plan.engagements if item.object_type == object_type]
-        for batch in chunks(items, BATCH_SIZE):
-            tasks.append(functools.partial(_engagement_batch, engine, client, workspace_id, batch, run_id))
-    for timeline_batch in chunks(plan.timeline, BATCH_SIZE):
-        tasks.append(functools.partial(_timeline_batch, engine, client, workspace_id, timeline_batch, run_id))
-    if not tasks:
-        return outcome
-    workers = max(1, min(client.max_concurrency, len(tasks)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="activity-push") as pool:
-        futures = [pool.submit(task) for task in tasks]
-        error: BaseException | None = None
-        for future in futures:
-            try:
-                outcome.merge(future.result())
-            except BaseException as raised:  # every batch records itself; the first failure is raised after
-                error = error or raised
-    if error is not None:
-        raise error
     return outcome
+
+
+@dataclass
+class Batches:
+    """HubSpot batches to send: engagements of one object type each, and timeline events."""
+
+    engagements: list[list[Engagement]] = field(default_factory=list)
+    timeline: list[list[TimelineItem]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.engagements) + len(self.timeline)
+
+
+class Pusher:
+    """Sends batches on a pool of `max_concurrency` threads that lives for the whole run, so batches of the
+    next page start while the last ones of this page finish (no barrier at a page's end). At most
+    OUTSTANDING_PER_THREAD batches per thread wait, which bounds memory; the first failure stops the run
+    once every batch sent has recorded itself."""
+
+    OUTSTANDING_PER_THREAD = 4
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        client: HubSpotClient,
+        workspace_id: uuid.UUID,
+        run_id: str,
+        failed_before: Collection[str],
+    ) -> None:
+        self.engine, self.client, self.workspace_id, self.run_id = engine, client, workspace_id, run_id
+        self.failed_before = failed_before
+        self.outcome = PushOutcome()
+        self._threads = max(1, client.max_concurrency)
+        self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="activity-push")
+        self._waiting: deque[Future[PushOutcome]] = deque()
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> Pusher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def send(self, batches: Batches) -> None:
+        if self._error is not None:
+            raise self._error
+        common = (self.engine, self.client, self.workspace_id)
+        for batch in batches.engagements:
+            self._waiting.append(
+                self._pool.submit(_engagement_batch, *common, batch, self.run_id, self.failed_before)
+            )
+        for timeline in batches.timeline:
+            self._waiting.append(
+                self._pool.submit(_timeline_batch, *common, timeline, self.run_id, self.failed_before)
+            )
+        self._collect(self._threads * self.OUTSTANDING_PER_THREAD)
+
+    def finish(self) -> PushOutcome:
+        self._collect(0)
+        if self._error is not None:
+            raise self._error
+        return self.outcome
+
+    def _collect(self, keep: int) -> None:
+        while self._waiting and (len(self._waiting) > keep or self._waiting[0].done()):
+            try:
+                self.outcome.merge(self._waiting.popleft().result())
+            except BaseException as error:  # every batch records itself; the first failure is raised after
+                self._error = self._error or error

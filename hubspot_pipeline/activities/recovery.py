@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from hubspot_pipeline.activities.core.ids import headers_message_id, note_event_id, note_marker
+from hubspot_pipeline.activities.store.events import any_of
 from hubspot_pipeline.activities.store.log import (
     LOGGED,
     InFlight,
@@ -92,7 +93,7 @@ def recover_in_flight(
                     email_events.c.lead_id,
                     email_events.c.event_type,
                     email_events.c.occurred_at,
-                ).where(email_events.c.id.in_([uuid.UUID(i) for i in recovery.found]))
+                ).where(any_of(email_events.c.id, [uuid.UUID(i) for i in recovery.found]))
             )
         }
         by_event = {row.event_id: row for row in rows}

@@ -1,6 +1,7 @@
 """Pending email events: those of the workspace's chosen types with no activity log row and not given up on,
 read with their message, their campaign's name and their lead's HubSpot contact (from the contact sync's
-pairs in `hubspot_sync_status`), a page at a time in (occurred_at, id) order."""
+pairs in `hubspot_sync_status`), a page at a time in (occurred_at, id) order. `pending_filter` and
+`contact_join` serve the aggregate counts (store/status.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from hubspot_pipeline.activities.core.events import EmailEvent, Message
@@ -24,6 +26,12 @@ CONTACT_ENTITY = "contact"  # the contact sync's pairs: entity_id is the lead, h
 ACTIVITY_ENTITY = "activity"  # the activity retry index: entity_id is the email event
 
 Window = tuple[datetime, datetime]  # [start, end)
+
+
+def any_of(column: sa.ColumnElement, values: Collection[uuid.UUID]) -> sa.ColumnElement[bool]:
+    """`column = ANY(:array)`: one parameter however many ids (an expanded IN of 10,000 ids costs more to
+    build and parse than to run)."""
+    return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(UUID(as_uuid=True))))
 
 
 def pending_filter(workspace_id: uuid.UUID, event_types: Collection[str]) -> sa.ColumnElement[bool]:
@@ -62,81 +70,127 @@ def pending_events(
     extra_ids: Sequence[str] = (),
     after: tuple[datetime, str] | None = None,
     limit: int = 5_000,
-) -> list[EmailEvent]:
-    """The next `limit` pending events after `after`: those in `window` (all when None) and those named by
-    `extra_ids` (the retry index, in-flight rows found never created) whatever their time."""
-    e, m, c = email_events, email_messages, campaigns
-    joined, contact = contact_join()
-    conditions = [pending_filter(workspace_id, event_types)]
+) -> tuple[list[EmailEvent], tuple[datetime, str] | None]:
+    """Up to `limit` pending events after `after`, in (occurred_at, id) order: those in `window` (all when
+    None) and those named by `extra_ids` (the retry index, in-flight rows found never created) whatever their
+    time; and where the next page starts (None: no more).
+
+    Every query reads one table, by an index range or `= ANY(ids)` on a unique index: right after a bulk
+    change, before PostgreSQL has new statistics, a join here could be planned as a loop over the whole
+    other table per event (seconds for a few thousand events); these cannot."""
+    e = email_events
+    conditions = [e.c.workspace_id == workspace_id, e.c.event_type.in_(list(event_types))]
     if window is not None:
         in_window = sa.and_(e.c.occurred_at >= window[0], e.c.occurred_at < window[1])
         extra = [uuid.UUID(i) for i in extra_ids]
-        conditions.append(sa.or_(in_window, e.c.id.in_(extra)) if extra else in_window)
-    if after is not None:
-        conditions.append(
-            sa.tuple_(e.c.occurred_at, e.c.id)
-            > sa.tuple_(sa.literal(after[0]), sa.literal(uuid.UUID(after[1])))
-        )
-    query = (
-        sa.select(
-            e.c.id,
-            e.c.lead_id,
-            e.c.event_type,
-            e.c.occurred_at,
-            e.c.link_url,
-            e.c.bounce_reason,
-            c.c.name.label("campaign_name"),
-            contact.c.hubspot_id.label("contact_id"),
-            m.c.id.label("m_id"),
-            m.c.lead_id.label("m_lead_id"),
-            m.c.direction,
-            m.c.message_id_header,
-            m.c.in_reply_to_header,
-            m.c.from_address,
-            m.c.from_name,
-            m.c.to_address,
-            m.c.to_name,
-            m.c.subject,
-            m.c.body_text,
-            m.c.body_html,
-            m.c.campaign_step,
-            m.c.sent_at,
-        )
-        .select_from(joined.outerjoin(m, m.c.id == e.c.message_id).outerjoin(c, c.c.id == e.c.campaign_id))
-        .where(*conditions)
-        .order_by(e.c.occurred_at, e.c.id)
-        .limit(limit)
-    )
-    return [_event(row) for row in conn.execute(query)]
+        conditions.append(sa.or_(in_window, any_of(e.c.id, extra)) if extra else in_window)
+    found: list[sa.Row] = []
+    cursor = after
+    while len(found) < limit:
+        page = conditions
+        if cursor is not None:
+            page = [
+                *conditions,
+                sa.tuple_(e.c.occurred_at, e.c.id)
+                > sa.tuple_(sa.literal(cursor[0]), sa.literal(uuid.UUID(cursor[1]))),
+            ]
+        candidates = conn.execute(
+            sa.select(e.c.id, e.c.occurred_at).where(*page).order_by(e.c.occurred_at, e.c.id).limit(limit)
+        ).all()
+        if not candidates:
+            return _load(conn, workspace_id, [row.id for row in found]), None
+        settled = _settled(conn, workspace_id, [row.id for row in candidates])
+        for row in candidates:
+            cursor = (row.occurred_at, str(row.id))
+            if row.id not in settled:
+                found.append(row)
+                if len(found) == limit:
+                    break
+        if len(candidates) < limit and len(found) < limit:
+            return _load(conn, workspace_id, [row.id for row in found]), None
+    return _load(conn, workspace_id, [row.id for row in found]), cursor
 
 
-def _event(row: sa.Row) -> EmailEvent:
-    message = None
-    if row.m_id is not None:
-        message = Message(
-            id=str(row.m_id),
-            lead_id=str(row.m_lead_id),
-            direction=row.direction,
-            message_id_header=row.message_id_header,
-            in_reply_to_header=row.in_reply_to_header,
-            from_address=row.from_address,
-            from_name=row.from_name,
-            to_address=row.to_address,
-            to_name=row.to_name,
-            subject=row.subject,
-            body_text=row.body_text,
-            body_html=row.body_html,
-            campaign_step=row.campaign_step,
-            sent_at=row.sent_at,
-        )
-    return EmailEvent(
-        id=str(row.id),
-        lead_id=str(row.lead_id),
-        event_type=row.event_type,
-        occurred_at=row.occurred_at,
-        campaign_name=row.campaign_name,
-        link_url=row.link_url,
-        bounce_reason=row.bounce_reason,
-        message=message,
-        contact_id=row.contact_id,
+def _settled(conn: sa.Connection, workspace_id: uuid.UUID, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these events have a log row (logged, in flight, skipped) or are given up on."""
+    log, status = hubspot_activity_log, hubspot_sync_status
+    settled = set(
+        conn.execute(sa.select(log.c.email_event_id).where(any_of(log.c.email_event_id, ids))).scalars()
     )
+    settled |= set(
+        conn.execute(
+            sa.select(status.c.entity_id).where(
+                status.c.workspace_id == workspace_id,
+                status.c.entity_type == ACTIVITY_ENTITY,
+                any_of(status.c.entity_id, ids),
+                status.c.dead_at.is_not(None),
+            )
+        ).scalars()
+    )
+    return settled
+
+
+MESSAGE_COLUMNS = (
+    "id",
+    "lead_id",
+    "direction",
+    "message_id_header",
+    "in_reply_to_header",
+    "from_address",
+    "from_name",
+    "to_address",
+    "to_name",
+    "subject",
+    "body_text",
+    "body_html",
+    "campaign_step",
+    "sent_at",
+)  # fmt: skip  (Message's fields, in order)
+
+
+def _load(conn: sa.Connection, workspace_id: uuid.UUID, ids: list[uuid.UUID]) -> list[EmailEvent]:
+    """The events with their messages, campaign names and contacts, in the order given."""
+    if not ids:
+        return []
+    e, m, c, s = email_events, email_messages, campaigns, hubspot_sync_status
+    columns = (e.c.id, e.c.lead_id, e.c.event_type, e.c.occurred_at, e.c.campaign_id, e.c.link_url)
+    query = sa.select(*columns, e.c.bounce_reason, e.c.message_id).where(any_of(e.c.id, ids))
+    events = {row[0]: tuple(row) for row in conn.execute(query)}
+    message_ids = {row[7] for row in events.values() if row[7] is not None}
+    messages: dict[uuid.UUID, Message] = {}
+    if message_ids:
+        query = sa.select(*(m.c[name] for name in MESSAGE_COLUMNS)).where(any_of(m.c.id, message_ids))
+        for row in conn.execute(query):
+            messages[row[0]] = Message(str(row[0]), str(row[1]), *row[2:])
+    campaign_ids = {row[4] for row in events.values() if row[4] is not None}
+    names: dict[uuid.UUID, str] = {}
+    if campaign_ids:
+        query = sa.select(c.c.id, c.c.name).where(any_of(c.c.id, campaign_ids))
+        names = {campaign_id: name for campaign_id, name in conn.execute(query)}
+    pairs = sa.select(s.c.entity_id, s.c.hubspot_id).where(
+        s.c.workspace_id == workspace_id,
+        s.c.entity_type == CONTACT_ENTITY,
+        any_of(s.c.entity_id, {row[1] for row in events.values()}),
+        s.c.hubspot_id.is_not(None),
+    )
+    contacts: dict[uuid.UUID, str] = {lead_id: contact_id for lead_id, contact_id in conn.execute(pairs)}
+    out = []
+    for event_id in ids:
+        values = events.get(event_id)
+        if values is None:
+            continue
+        _, lead_id, kind, occurred_at, campaign_id, link_url, bounce_reason, message_id = values
+        out.append(
+            EmailEvent(
+                str(event_id),
+                str(lead_id),
+                kind,
+                occurred_at,
+                names.get(campaign_id) if campaign_id else None,
+                link_url,
+                bounce_reason,
+                messages.get(message_id) if message_id else None,
+                contacts.get(lead_id),
+            )
+        )
+    return out

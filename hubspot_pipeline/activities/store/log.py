@@ -8,6 +8,7 @@ marker, and the template of a timeline event).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,8 +16,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
+from hubspot_pipeline.activities.store.events import any_of
 from hubspot_pipeline.db.tables import hubspot_activity_log
 
 IN_FLIGHT, LOGGED, SKIPPED = "in_flight", "logged", "skipped"
@@ -43,20 +44,33 @@ class InFlight:
     match_key: str
 
 
-def _values(workspace_id: uuid.UUID, row: LogRow, run_id: str | None) -> dict[str, Any]:
+_INSERT = """
+INSERT INTO hubspot_activity_log (workspace_id, email_event_id, lead_id, hubspot_contact_id, activity_type,
+  activity_data, status, hubspot_object_type, hubspot_object_id, occurred_at, run_id, synced_at)
+SELECT :workspace_id, r.event_id, r.lead_id, r.contact_id, r.activity_type, r.data::jsonb, r.status, r.object_type,
+  r.object_id, r.occurred_at, :run_id, now()
+FROM unnest(CAST(:event_ids AS uuid[]), CAST(:lead_ids AS uuid[]), CAST(:contact_ids AS text[]),
+  CAST(:activity_types AS text[]), CAST(:data AS text[]), CAST(:statuses AS text[]), CAST(:object_types AS text[]),
+  CAST(:object_ids AS text[]), CAST(:occurred_at AS timestamptz[]))
+  AS r(event_id, lead_id, contact_id, activity_type, data, status, object_type, object_id, occurred_at)
+"""
+
+
+def _arrays(workspace_id: uuid.UUID, rows: Sequence[LogRow], run_id: str | None) -> dict[str, Any]:
+    """The rows as one array per column: a statement of a dozen parameters whatever the batch size, cheap to
+    build and parse where a 100-row VALUES list has 1,200."""
     return {
         "workspace_id": workspace_id,
-        "email_event_id": uuid.UUID(row.event_id),
-        "lead_id": uuid.UUID(row.lead_id),
-        "hubspot_contact_id": row.contact_id,
-        "activity_type": row.activity_type,
-        "activity_data": row.data or {},
-        "status": row.status,
-        "hubspot_object_type": row.object_type,
-        "hubspot_object_id": row.object_id,
-        "occurred_at": row.occurred_at,
         "run_id": run_id,
-        "synced_at": sa.func.now(),
+        "event_ids": [uuid.UUID(r.event_id) for r in rows],
+        "lead_ids": [uuid.UUID(r.lead_id) for r in rows],
+        "contact_ids": [r.contact_id for r in rows],
+        "activity_types": [r.activity_type for r in rows],
+        "data": [json.dumps(r.data or {}) for r in rows],
+        "statuses": [r.status for r in rows],
+        "object_types": [r.object_type for r in rows],
+        "object_ids": [r.object_id for r in rows],
+        "occurred_at": [r.occurred_at for r in rows],
     }
 
 
@@ -66,12 +80,9 @@ def claim_in_flight(
     """Insert in-flight rows; returns the events claimed (an event that has a row already is not sent)."""
     if not rows:
         return set()
-    log = hubspot_activity_log
     claimed = conn.execute(
-        insert(log)
-        .values([_values(workspace_id, row, run_id) for row in rows])
-        .on_conflict_do_nothing(index_elements=[log.c.email_event_id])
-        .returning(log.c.email_event_id)
+        sa.text(_INSERT + " ON CONFLICT (email_event_id) DO NOTHING RETURNING email_event_id"),
+        _arrays(workspace_id, rows, run_id),
     ).scalars()
     return {str(event_id) for event_id in claimed}
 
@@ -82,22 +93,14 @@ def record_logged(
     """Logged (or skipped) rows: new ones inserted, in-flight ones completed; a logged row never changes."""
     if not rows:
         return
-    log = hubspot_activity_log
-    statement = insert(log).values([_values(workspace_id, row, run_id) for row in rows])
-    excluded = statement.excluded
     conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[log.c.email_event_id],
-            set_={
-                "status": excluded.status,
-                "hubspot_object_type": excluded.hubspot_object_type,
-                "hubspot_object_id": excluded.hubspot_object_id,
-                "activity_data": excluded.activity_data,
-                "run_id": excluded.run_id,
-                "synced_at": excluded.synced_at,
-            },
-            where=log.c.status == IN_FLIGHT,
-        )
+        sa.text(
+            _INSERT + " ON CONFLICT (email_event_id) DO UPDATE SET status = excluded.status, "
+            "hubspot_object_type = excluded.hubspot_object_type, hubspot_object_id = excluded.hubspot_object_id, "
+            "activity_data = excluded.activity_data, run_id = excluded.run_id, synced_at = excluded.synced_at "
+            "WHERE hubspot_activity_log.status = 'in_flight'"
+        ),
+        _arrays(workspace_id, rows, run_id),
     )
 
 
@@ -107,7 +110,7 @@ def release_in_flight(conn: sa.Connection, event_ids: Sequence[str]) -> None:
         log = hubspot_activity_log
         conn.execute(
             sa.delete(log).where(
-                log.c.email_event_id.in_([uuid.UUID(i) for i in event_ids]), log.c.status == IN_FLIGHT
+                any_of(log.c.email_event_id, [uuid.UUID(i) for i in event_ids]), log.c.status == IN_FLIGHT
             )
         )
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from hubspot_pipeline.activities.store.events import ACTIVITY_ENTITY
+from hubspot_pipeline.activities.store.events import ACTIVITY_ENTITY, any_of
 from hubspot_pipeline.db.tables import email_events, hubspot_activity_log, hubspot_sync_status
 
 MAX_ATTEMPTS = 8  # as the contact sync's retry index
@@ -64,7 +64,7 @@ def record_successes(conn: sa.Connection, workspace_id: uuid.UUID, objects: Mapp
     ids = [uuid.UUID(i) for i in objects]
     failed = conn.execute(
         sa.select(s.c.entity_id).where(
-            s.c.workspace_id == workspace_id, s.c.entity_type == ACTIVITY_ENTITY, s.c.entity_id.in_(ids)
+            s.c.workspace_id == workspace_id, s.c.entity_type == ACTIVITY_ENTITY, any_of(s.c.entity_id, ids)
         )
     ).scalars()
     for event_id in failed:
@@ -121,3 +121,14 @@ def forget_orphans(conn: sa.Connection, workspace_id: uuid.UUID) -> int:
         )
     ).rowcount
     return gone
+
+
+def failed_event_ids(conn: sa.Connection, workspace_id: uuid.UUID) -> set[str]:
+    """Every event in the retry index (dead ones included): only these need their row cleared on success."""
+    s = hubspot_sync_status
+    rows = conn.execute(
+        sa.select(sa.cast(s.c.entity_id, sa.Text)).where(
+            s.c.workspace_id == workspace_id, s.c.entity_type == ACTIVITY_ENTITY, s.c.status == "error"
+        )
+    )
+    return set(rows.scalars())

@@ -85,7 +85,9 @@ def pending_days(
     return {row[0]: row[1] for row in rows}
 
 
-def error_counts(conn: sa.Connection, workspace_id: uuid.UUID, window: Window | None = None) -> tuple[int, int]:
+def error_counts(
+    conn: sa.Connection, workspace_id: uuid.UUID, window: Window | None = None
+) -> tuple[int, int]:
     """(events in the retry index, of which dead), of the window's events when one is given."""
     s = hubspot_sync_status
     query = sa.select(
@@ -149,7 +151,9 @@ def activity_status(conn: sa.Connection, workspace_id: uuid.UUID) -> ActivitySta
     )
 
 
-def unlogged_older_than(conn: sa.Connection, workspace_id: uuid.UUID, age: timedelta, now: datetime) -> Backlog:
+def unlogged_older_than(
+    conn: sa.Connection, workspace_id: uuid.UUID, age: timedelta, now: datetime
+) -> Backlog:
     """Pending events since the workspace's start that are older than `age`: what the freshness check reports."""
     settings = activity_settings(conn, workspace_id)
     return backlog(conn, workspace_id, sorted(settings.event_types), since=settings.since, before=now - age)
