@@ -36,7 +36,8 @@ OPENERS = {
 
 SIGNATURE = "\n\nBest,\n{sender}\nColdCopy Demo · Outreach team"
 
-# (intent, weight, subject prefix, bodies): the reply's intent is what the scoring classifies; it is not stored.
+# (intent, weight, bodies), intents named as the scoring's classifier names them (scoring/intent.py); the
+# generator does not store them: classifying replies is the scoring's job.
 REPLIES = (
     (
         "interested",
@@ -54,7 +55,7 @@ REPLIES = (
         0.25,
         (
             "Hi {sender_first}, thanks but we're not looking at anything like this right now.\n\n{first}",
-            "Not a fit for {company}, we built this in-house. Please take me off your list.\n\n{first}",
+            "Not a fit for {company}, we built this in-house.\n\n{first}",
             "We just signed with another vendor. No thanks.",
         ),
     ),
@@ -68,7 +69,7 @@ REPLIES = (
         ),
     ),
     (
-        "unsubscribe",
+        "unsubscribe_request",
         0.1,
         (
             "Please remove me from your mailing list.",
