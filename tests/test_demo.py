@@ -1,6 +1,7 @@
 """`hubspot-pipeline demo` end to end, as `make demo` runs it: demo data, OAuth against the sandbox, HubSpot
-seeded with overlapping contacts, the Dagster reconcile job, then the incremental job with nothing to do. The
-console shows what each stage did in a screenful; Dagster's run log goes to a file in the data folder."""
+seeded with overlapping contacts, the Dagster reconcile job, then the incremental job with nothing to do; then
+the email activity logged, and logged again with nothing left. The console shows what each stage did in a
+screenful; Dagster's run log goes to a file in the data folder."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 ROW = r"demo-\d+-\d\s+" + r"\s+".join([r"(\d+)"] * 10)
+ACTIVITY_ROW = r"demo-\d+-\d\s+" + r"\s+".join([r"(\d+)"] * 10)
 
 
 def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: str, tmp_path: Path) -> None:
@@ -28,7 +30,8 @@ def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: 
     assert len(out.splitlines()) <= 60, out
     assert "DEBUG" not in out and "STEP_START" not in out
     assert "connected 2 workspaces through OAuth" in out
-    first, second = out.split("run 2:")
+    contacts, activity = out.split("run 3:")
+    first, second = contacts.split("run 2:")
     rows = re.findall(ROW, first)
     assert len(rows) == 2
     for row in rows:
@@ -43,3 +46,12 @@ def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: 
     assert re.search(r"HubSpot API calls: \d+ \(0 writes\)", second)
     run_log = (tmp_path / "logs" / "demo-dagster.log").read_text()
     assert run_log.count("RUN_SUCCESS") == 4 and "STEP_START" in run_log
+    logged, again = activity.split("run 4:")
+    rows = re.findall(ACTIVITY_ROW, logged)
+    assert len(rows) == 2
+    for row in rows:
+        sent, opened, _clicked, _replied, _bounced, _unsubscribed, emails, timeline, waiting, errors = map(int, row)
+        assert sent > 0 and opened > 0 and emails >= sent and timeline >= opened and waiting == errors == 0
+    assert re.search(r"logged: sent \d+, opened \d+", logged)
+    assert [row for row in re.findall(ACTIVITY_ROW, again) if set(row) == {"0"}] and "logged: nothing" in again
+    assert len(re.findall(ACTIVITY_ROW, again)) == 2

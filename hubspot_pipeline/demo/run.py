@@ -249,3 +249,7 @@ def run_demo(
             if job_name == "contacts_reconcile_job":
                 _print_companies(engine, workspace_ids, counters)
                 _print_conflicts(engine, workspace_ids)
+
+        from hubspot_pipeline.demo.activity import log_demo_activity
+
+        log_demo_activity(engine, workspace_ids, names, sandbox)

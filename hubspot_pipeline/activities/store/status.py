@@ -173,3 +173,30 @@ def unlogged_older_than(
     """Pending events since the workspace's start that are older than `age`: what the freshness check reports."""
     settings = activity_settings(conn, workspace_id)
     return backlog(conn, workspace_id, sorted(settings.event_types), since=settings.since, before=now - age)
+
+
+@dataclass
+class WindowHealth:
+    """What a batch's checks read for its window: events not logged an hour after they happened (waiting
+    for a contact counted apart), and the events that failed against those that reached HubSpot."""
+
+    stale: Backlog
+    logged: int
+    failed: int
+    dead: int
+
+    @property
+    def error_rate(self) -> float:
+        return self.failed / (self.logged + self.failed) if self.logged + self.failed else 0.0
+
+
+def window_health(
+    conn: sa.Connection, workspace_id: uuid.UUID, window: Window, now: datetime
+) -> WindowHealth:
+    settings = activity_settings(conn, workspace_id)
+    stale = backlog(
+        conn, workspace_id, sorted(settings.event_types), before=now - timedelta(hours=1), window=window
+    )
+    logged, _, _, _ = logged_counts(conn, workspace_id, window)
+    failed, dead = error_counts(conn, workspace_id, window)
+    return WindowHealth(stale, sum(logged.values()), failed, dead)
