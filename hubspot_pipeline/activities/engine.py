@@ -41,13 +41,14 @@ from hubspot_pipeline.hubspot.batch import BATCH_SIZE
 # ahead of HubSpot's budget (a page is ~20 batches, two seconds at 10 calls/s) and bound memory at any backlog.
 PAGE_EVENTS = 2_000
 FIRST_PAGE_EVENTS = 500  # the first calls start early
-SETTLED_SECONDS = 60.0
+SETTLED_SECONDS = 60.0  # in-flight rows younger than this are left to a later batch (recovery.py)
+# report counts of the objects written
 OBJECT_COUNTS = {
     "email": "emails",
     "note": "notes",
     "timeline_event": "timeline_events",
     "skipped": "skipped",
-}  # in-flight rows younger than this are left to a later batch (recovery.py)
+}
 
 
 @dataclass
@@ -162,7 +163,6 @@ def log_activities(
             window=window,
             extra=[*recovery.absent, *retries],
             timeline_supported=report.timeline_supported,
-            page_events=page_events,
         )
         buffer = _Buffer()
         # The next page is read and planned while this one is pushed: HubSpot's budget never waits on SQL.
@@ -208,7 +208,6 @@ class _Pages:
         window: Window | None,
         extra: list[str],
         timeline_supported: bool,
-        page_events: int,
     ) -> None:
         self.engine, self.workspace_id, self.settings = engine, workspace_id, settings
         self.timeline_types, self.developer = timeline_types, developer

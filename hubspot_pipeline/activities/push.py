@@ -1,5 +1,5 @@
 """Writing planned events to HubSpot and recording each batch as it completes, batches of up to 100 running
-concurrently (up to the client's `max_concurrency`, within the portal's shared budget).
+concurrently (within the portal's shared budget, which the client's limiter keeps).
 
 An engagement batch: its in-flight rows are committed first (events that already have a row are not sent),
 then the batch is created, then each row is completed: logged with the object created, released and sent to
@@ -34,6 +34,10 @@ from hubspot_pipeline.hubspot import HubSpotAuthError, HubSpotClient, HubSpotRat
 from hubspot_pipeline.hubspot.activities import EMAIL_TO_CONTACT, NOTE_TO_CONTACT
 
 OBJECTS = {"email": ("emails", EMAIL_TO_CONTACT), "note": ("notes", NOTE_TO_CONTACT)}
+# A batch's thread spends about as long in PostgreSQL (its in-flight rows, its log rows) as waiting on HubSpot,
+# so it takes more threads than calls in flight to keep a portal's budget busy; 12 stays within the database
+# pool (15) with the reader, the lock and the caller.
+PUSH_THREADS = 12
 ERROR_SAMPLES = 5
 
 
@@ -195,7 +199,7 @@ class Batches:
 
 
 class Pusher:
-    """Sends batches on a pool of `max_concurrency` threads that lives for the whole run, so batches of the
+    """Sends batches on a pool of PUSH_THREADS threads that lives for the whole run, so batches of the
     next page start while the last ones of this page finish (no barrier at a page's end). At most
     OUTSTANDING_PER_THREAD batches per thread wait, which bounds memory; the first failure stops the run
     once every batch sent has recorded itself."""
@@ -209,11 +213,13 @@ class Pusher:
         workspace_id: uuid.UUID,
         run_id: str,
         failed_before: Collection[str],
+        *,
+        threads: int = PUSH_THREADS,
     ) -> None:
         self.engine, self.client, self.workspace_id, self.run_id = engine, client, workspace_id, run_id
         self.failed_before = failed_before
         self.outcome = PushOutcome()
-        self._threads = max(1, client.max_concurrency)
+        self._threads = threads
         self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="activity-push")
         self._waiting: deque[Future[PushOutcome]] = deque()
         self._error: BaseException | None = None
