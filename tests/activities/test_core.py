@@ -268,3 +268,38 @@ def test_below_full_content_a_link_never_keeps_its_query(
     url = f"{scheme}://{host}/{path}?{query}#frag"
     assert "?" not in link_at(url, "subject") and "#" not in link_at(url, "subject")
     assert link_at(url, "metadata") == f"{scheme}://{host}"
+
+
+def test_days_are_utc_and_a_new_workspace_starts_ninety_days_back() -> None:
+    from datetime import date, timedelta, timezone
+
+    from hubspot_pipeline.activities.core.days import (
+        FIRST_DAY,
+        day_to_close,
+        day_window,
+        first_connect_since,
+        requested_days,
+        utc_day,
+    )
+
+    late_evening_in_new_york = datetime(2026, 11, 28, 22, 30, tzinfo=timezone(timedelta(hours=-5)))
+    assert utc_day(late_evening_in_new_york) == date(2026, 11, 29)
+    assert day_window(date(2026, 11, 29)) == (
+        datetime(2026, 11, 29, tzinfo=UTC),
+        datetime(2026, 11, 30, tzinfo=UTC),
+    )
+    since = first_connect_since(datetime(2026, 11, 29, 10, 0, tzinfo=UTC))
+    assert since == datetime(2026, 9, 1, tzinfo=UTC)  # 90 days, today included
+    now = datetime(2026, 11, 29, 0, 5, tzinfo=UTC)
+    assert day_to_close(now, None) == date(2026, 11, 28)
+    assert day_to_close(now, date(2026, 11, 28)) is None
+    today = date(2026, 11, 29)
+    assert requested_days(date(2026, 11, 27), None, [], today) == [
+        date(2026, 11, 27),
+        date(2026, 11, 28),
+        today,
+    ]
+    assert requested_days(None, None, [date(2026, 5, 1), date(2023, 1, 1), date(2026, 5, 1)], today) == [
+        date(2026, 5, 1)
+    ]
+    assert requested_days(date(2020, 1, 1), date(2024, 1, 2), [], today) == [FIRST_DAY, date(2024, 1, 2)]

@@ -64,6 +64,7 @@ def test_without_a_body_every_pending_day_is_requested(client: TestClient, tenan
         ({"date_from": str(TODAY), "date_to": str(TODAY - timedelta(days=1))}, "is before date_from"),
         ({"date_from": str(TODAY + timedelta(days=1))}, "is in the future"),
         ({"date_from": str(TODAY - timedelta(days=400)), "date_to": str(TODAY)}, "at most 366 days"),
+        ({"date_from": "2023-12-31", "date_to": "2024-01-02"}, "before 2024-01-01"),
         ({"event_types": []}, "name at least one"),
         ({"event_types": ["forwarded"]}, "event_types"),
         ({"date_from": "yesterday"}, "date_from"),

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hubspot_pipeline.activities.core.days import FIRST_DAY
 from hubspot_pipeline.api import audit
 from hubspot_pipeline.api.deps import CallerDep, EngineDep
 from hubspot_pipeline.api.errors import ApiError
@@ -54,6 +55,11 @@ class ActivityRequestBody(BaseModel):
         if self.date_from is not None:
             if self.date_from > today:
                 raise ValueError(f"date_from {self.date_from} is in the future (today is {today} UTC)")
+            if self.date_from < FIRST_DAY:
+                raise ValueError(
+                    f"date_from {self.date_from} is before {FIRST_DAY}, the first day activity batches cover; "
+                    "log older events with `hubspot-pipeline activities log --since`"
+                )
             last = self.date_to or today
             if last < self.date_from:
                 raise ValueError(f"date_to {last} is before date_from {self.date_from}")
