@@ -21,10 +21,15 @@ def log_demo_activity(
     engine: sa.Engine, workspace_ids: list[uuid.UUID], names: dict[uuid.UUID, str], sandbox: Any
 ) -> None:
     from hubspot_pipeline.activities.engine import log_activities
+    from hubspot_pipeline.activities.store.templates import forget_templates
     from hubspot_pipeline.activities.templates import DeveloperCredentials
     from hubspot_pipeline.sync.connection import workspace_client
 
     developer = DeveloperCredentials.from_settings(sandbox.base_url)
+    with (
+        engine.begin() as conn
+    ):  # a new sandbox is a new HubSpot app: templates made for an earlier one are gone
+        forget_templates(conn, developer.app_id)
     for title in (
         "run 3: email activity, each workspace's events logged to HubSpot",
         "run 4: email activity again, with nothing new",

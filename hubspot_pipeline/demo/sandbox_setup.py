@@ -9,7 +9,13 @@ import uuid
 import httpx
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import hubspot_sync_status, sync_cursors, sync_requests, workspaces
+from hubspot_pipeline.db.tables import (
+    hubspot_activity_log,
+    hubspot_sync_status,
+    sync_cursors,
+    sync_requests,
+    workspaces,
+)
 from hubspot_pipeline.demo.hubspot_side import connect_workspace
 from hubspot_pipeline.hubspot import OAuthApp
 from hubspot_pipeline.sandbox.admin_client import SandboxAdmin
@@ -64,11 +70,16 @@ def connect_all_workspaces(engine: sa.Engine, base_url: str, first_hub_id: int) 
 
 
 def request_fresh_syncs(engine: sa.Engine, workspace_ids: list[uuid.UUID]) -> None:
-    """A new sandbox is a new, empty HubSpot account: forget the pairs made with the previous one and queue
-    a full sync of each workspace (the sync-request sensor launches it, as for POST /sync/contacts)."""
+    """A new sandbox is a new, empty HubSpot account and app: forget the pairs, the logged email activity and
+    the event templates made with the previous one, and queue a full sync of each workspace (the sync-request
+    sensor launches it, as for POST /sync/contacts)."""
+    from hubspot_pipeline.activities.store.templates import forget_templates
+    from hubspot_pipeline.settings import get_settings
+
     with engine.begin() as conn:
-        for table in (hubspot_sync_status, sync_cursors):
+        for table in (hubspot_sync_status, sync_cursors, hubspot_activity_log):
             conn.execute(sa.delete(table).where(table.c.workspace_id.in_(workspace_ids)))
+        forget_templates(conn, get_settings().hubspot_app_id)
         for workspace_id in workspace_ids:
             conn.execute(
                 sa.insert(sync_requests).values(
