@@ -17,9 +17,8 @@ from hubspot_pipeline.activities.core.events import EVENT_TYPES
 SHOWN_TYPES = ("sent", "opened", "clicked", "replied", "bounced", "unsubscribed")
 
 
-def log_demo_activity(
-    engine: sa.Engine, workspace_ids: list[uuid.UUID], names: dict[uuid.UUID, str], sandbox: Any
-) -> None:
+def log_demo_activity(engine: sa.Engine, slugs: dict[uuid.UUID, str], sandbox: Any) -> None:
+    """Log each workspace's email activity twice, printing counts per event type; `slugs`: id -> slug."""
     from hubspot_pipeline.activities.engine import log_activities
     from hubspot_pipeline.activities.store.templates import forget_templates
     from hubspot_pipeline.activities.templates import DeveloperCredentials
@@ -38,18 +37,18 @@ def log_demo_activity(
         started = time.perf_counter()
         click.echo(f"\n{title}")
         click.echo(
-            f"  {'workspace':<20}"
+            f"  {'workspace':<14}"
             + "".join(f"{kind:>13}" for kind in SHOWN_TYPES)
             + f"{'emails':>8}{'timeline':>10}{'waiting':>9}{'errors':>8}"
         )
         totals: Counter[str] = Counter()
-        for workspace_id in workspace_ids:
+        for workspace_id, slug in slugs.items():
             with workspace_client(engine, workspace_id) as client:
                 report = log_activities(engine, client, workspace_id, developer=developer)
             counts = report.counts
             totals.update(report.logged_by_type)
             click.echo(
-                f"  {names[workspace_id]:<20}"
+                f"  {slug:<14}"
                 + "".join(f"{report.logged_by_type.get(kind, 0):>13}" for kind in SHOWN_TYPES)
                 + f"{counts['emails']:>8}{counts['timeline_events']:>10}{counts['waiting_for_contact']:>9}"
                 f"{counts['failed']:>8}"

@@ -252,4 +252,12 @@ def run_demo(
 
         from hubspot_pipeline.demo.activity import log_demo_activity
 
-        log_demo_activity(engine, workspace_ids, names, sandbox)
+        with engine.connect() as conn:
+            by_id = dict(
+                conn.execute(
+                    sa.select(workspaces.c.id, workspaces.c.slug)
+                    .where(workspaces.c.id.in_(workspace_ids))
+                    .order_by(workspaces.c.slug)
+                ).all()
+            )
+        log_demo_activity(engine, by_id, sandbox)

@@ -213,7 +213,7 @@ def test_a_bad_event_is_a_row_error_with_a_message_and_the_rest_are_logged(
     errors = activity_status(engine, workspace)
     assert set(errors) == {str(no_message), str(bad_url), *(str(e) for e in broken.events.values())}
     assert "has no message: set email_events.message_id" in errors[str(no_message)].error_message
-    assert "is not an http(s) URL" in errors[str(bad_url)].error_message
+    assert "not an http(s) URL" in errors[str(bad_url)].error_message
     assert "CONTACT" in errors[str(broken.events["sent"])].error_message  # HubSpot's own words
     assert all(row.status == "error" and row.attempts == 1 and row.dead_at is None for row in errors.values())
     assert report.counts["logged"] == 3 and report.counts["failed"] == 4

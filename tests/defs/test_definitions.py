@@ -8,6 +8,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
+from hubspot_pipeline.defs.activities.partitions import ACTIVITY_PARTITIONS
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE_PARTITIONS
 
 
@@ -38,13 +39,23 @@ def test_every_asset_check_job_sensor_and_schedule_has_a_description(loaded: dg.
     assert graph.asset_check_keys and repository.sensor_defs and repository.schedule_defs
 
 
+def _by_workspace(partitions_def: dg.PartitionsDefinition | None) -> bool:
+    """Partitioned by workspace slug: the workspace partitions, or a day x workspace multi-partition."""
+    if partitions_def == WORKSPACE_PARTITIONS:
+        return True
+    return isinstance(partitions_def, dg.MultiPartitionsDefinition) and partitions_def == ACTIVITY_PARTITIONS
+
+
 def test_assets_and_checks_are_partitioned_by_workspace_slug(loaded: dg.Definitions) -> None:
     graph = loaded.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
-        assert graph.get(key).partitions_def == WORKSPACE_PARTITIONS, key
+        assert _by_workspace(graph.get(key).partitions_def), key
+    dimensions = {d.name: d.partitions_def for d in ACTIVITY_PARTITIONS.partitions_defs}
+    assert dimensions["workspace"] == WORKSPACE_PARTITIONS
     # A check without the partitions shows "Partition -" and one latest result for every workspace.
     for check_key in graph.asset_check_keys:
-        assert graph.get_check_spec(check_key).partitions_def == WORKSPACE_PARTITIONS, check_key
+        spec = graph.get_check_spec(check_key)
+        assert spec.partitions_def == graph.get(check_key.asset_key).partitions_def, check_key
 
 
 def test_no_asset_reads_another_assets_output_through_an_io_manager(loaded: dg.Definitions) -> None:
@@ -73,6 +84,7 @@ def test_the_lineage_reads_stage_to_stage(loaded: dg.Definitions) -> None:
         "pushed_contacts": ["hashed_diffs"],
         "sync_state": ["hashed_diffs", "pushed_contacts"],
         "hubspot_companies": ["pushed_contacts"],
+        "activity_batches": ["sync_state"],  # a day's events wait for their workspace's contacts
     }
 
 

@@ -1,5 +1,7 @@
 """What makes an email event unusable, said so that ColdCopy's team can fix the row. Such an event goes to
-the retry index with the message (a later run logs it once the row is fixed); the others are logged."""
+the retry index with the message (a later run logs it once the row is fixed); the others are logged. The
+messages name rows by id and never repeat a value (an address, a subject, a URL): they are shown in the API
+and the Dagster UI."""
 
 from __future__ import annotations
 
@@ -34,10 +36,7 @@ def problem_of(event: EmailEvent) -> str | None:
         if message.lead_id != event.lead_id:
             return f"{name} is about message {message.id}, which belongs to another lead ({message.lead_id})"
         if not _MESSAGE_ID.match(message.message_id_header.strip()):
-            return (
-                f"message {message.id} of {name} has Message-ID {message.message_id_header!r}, which is not "
-                "of the form <local@domain>"
-            )
+            return f"message {message.id} of {name} has a Message-ID that is not of the form <local@domain>"
         for role, address in (("from", message.from_address), ("to", message.to_address)):
             if not _ADDRESS.match(address.strip()):
                 return f"message {message.id} of {name} has no valid {role} address"
@@ -46,5 +45,6 @@ def problem_of(event: EmailEvent) -> str | None:
             return f"{name} has no link_url: a click needs the URL that was clicked"
         parts = urllib.parse.urlsplit(event.link_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            return f"{name} has link_url {event.link_url[:200]!r}, which is not an http(s) URL"
+            # The URL itself is not repeated: its query may hold the lead's address.
+            return f"{name} has a link_url that is not an http(s) URL (scheme {parts.scheme[:20]!r})"
     return None

@@ -8,7 +8,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.dialects.postgresql import insert
 
 from hubspot_pipeline.activities.core.events import DEFAULT_EVENT_TYPES, EVENT_TYPES

@@ -77,6 +77,7 @@ def consistency_results(job: SyncJob) -> Iterator[dg.AssetCheckResult]:
         stuck = conn.execute(
             sa.select(sa.func.count()).where(
                 s.c.workspace_id == job.workspace_id,
+                s.c.entity_type == "contact",  # email activity has its own checks
                 s.c.status == "error",
                 sa.or_(s.c.attempts >= STUCK_AFTER_ATTEMPTS, s.c.dead_at.is_not(None)),
             )

@@ -7,7 +7,9 @@ launch a second run for the same events. The run reads its workspace's pending e
 skipped: it takes every unprocessed one) and marks them processed when it records its result.
 
 `sync_request_sensor` turns sync requests queued by `POST /sync/contacts` into runs (run key: the request id)
-and writes each run's outcome and counts back to the request, where `GET /sync/status` reads them.
+and those queued by `POST /sync/activities` into an activity batch run per day they cover (run key: the
+request id and the day), and writes each request's outcome and counts back, where `GET /sync/status` reads
+them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ from typing import Any
 
 import dagster as dg
 
+from hubspot_pipeline.activities.core.days import first_connect_since, requested_days, utc_day
+from hubspot_pipeline.activities.store.settings import activity_settings
+from hubspot_pipeline.activities.store.status import pending_days
+from hubspot_pipeline.defs.activities.jobs import activity_batches_job
+from hubspot_pipeline.defs.activities.partitions import activity_key
+from hubspot_pipeline.defs.activities.resources import MODE as ACTIVITY_MODE
+from hubspot_pipeline.defs.activities.resources import activity_run_config
 from hubspot_pipeline.defs.contacts.jobs import JOBS, contacts_sync_job, job_for
 from hubspot_pipeline.defs.contacts.resources import contacts_run_config
 from hubspot_pipeline.defs.webhooks import queue
@@ -123,21 +132,34 @@ def _result(instance: dg.DagsterInstance, run_id: str, status: dg.DagsterRunStat
     return {"run_status": status.value, "counts": counts}
 
 
+def _summed(results: list[dict[str, Any]]) -> dict[str, dict[str, float | int]]:
+    """Counts of several runs (an activity request's days), asset by asset."""
+    total: dict[str, dict[str, float | int]] = {}
+    for result in results:
+        for asset, numbers in result["counts"].items():
+            into = total.setdefault(asset, {})
+            for name, value in numbers.items():
+                into[name] = into.get(name, 0) + value
+    return total
+
+
 def _outcomes(instance: dg.DagsterInstance, conn: Any, up_to_seq: int) -> int:
-    """Write the outcome of launched requests back to `sync_requests`; returns how many changed."""
+    """Write the outcome of launched requests back to `sync_requests`; returns how many changed. A request
+    launches one run (contacts) or one per day (activities): it is done when all its runs are."""
     pending = queue.unfinished_sync_requests(conn, up_to_seq, MAX_REQUESTS_PER_TICK)
     if not pending:
         return 0
     records = instance.get_run_records(
-        filters=dg.RunsFilter(tags={REQUEST_TAG: [str(request["id"]) for request in pending]}),
-        limit=len(pending) * 2,
+        filters=dg.RunsFilter(tags={REQUEST_TAG: [str(request["id"]) for request in pending]})
     )
-    by_request = {record.dagster_run.tags[REQUEST_TAG]: record for record in records}
+    by_request: dict[str, list[Any]] = {}
+    for record in records:
+        by_request.setdefault(record.dagster_run.tags[REQUEST_TAG], []).append(record)
     changed = 0
     now = datetime.now(UTC)
     for request in pending:
-        record = by_request.get(str(request["id"]))
-        if record is None:
+        found = sorted(by_request.get(str(request["id"]), []), key=lambda r: r.create_timestamp)
+        if not found:
             if request["status"] == "queued" and now - request["requested_at"] > ORPHANED_AFTER:
                 # Handed to Dagster long ago and no run carries its tag: the launch was refused or the
                 # run was deleted. Say so instead of leaving the request "queued" for ever.
@@ -152,27 +174,37 @@ def _outcomes(instance: dg.DagsterInstance, conn: Any, up_to_seq: int) -> int:
                 )
                 changed += 1
             continue
-        run = record.dagster_run
-        finished = run.status not in _RUNNING
+        runs = [record.dagster_run for record in found]
+        finished = all(run.status not in _RUNNING for run in runs)
         status = (
             "launched"
             if not finished
-            else ("succeeded" if run.status == dg.DagsterRunStatus.SUCCESS else "failed")
+            else ("succeeded" if all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs) else "failed")
         )
         if status == request["status"]:
             continue
+        starts = [datetime.fromtimestamp(r.start_time, UTC) for r in found if r.start_time]
+        ends = [datetime.fromtimestamp(r.end_time, UTC) for r in found if r.end_time]
+        result = None
+        if finished:
+            results = [_result(instance, run.run_id, run.status) for run in runs]
+            result = (
+                results[0]
+                if len(runs) == 1
+                else {
+                    "run_status": status,
+                    "runs": [run.run_id for run in runs],
+                    "counts": _summed(results),
+                }
+            )
         queue.record_sync_request_outcome(
             conn,
             request["id"],
             status=status,
-            run_id=run.run_id,
-            launched_at=datetime.fromtimestamp(record.start_time, UTC)
-            if record.start_time
-            else record.create_timestamp,
-            finished_at=datetime.fromtimestamp(record.end_time, UTC)
-            if finished and record.end_time
-            else None,
-            result=_result(instance, run.run_id, run.status) if finished else None,
+            run_id=runs[0].run_id,
+            launched_at=min(starts) if starts else found[0].create_timestamp,
+            finished_at=max(ends) if finished and ends else None,
+            result=result,
         )
         changed += 1
     return changed
@@ -192,13 +224,37 @@ def _request_run(request: dict[str, Any], workspace: Workspace) -> dg.RunRequest
     )
 
 
+def _activity_runs(conn: Any, request: dict[str, Any], workspace: Workspace) -> list[dg.RunRequest]:
+    """An activity request: a run of each day it covers (its range, or every day with events to log)."""
+    settings = activity_settings(conn, workspace.id)
+    now = datetime.now(UTC)
+    types = sorted(settings.event_types & set(request["event_types"] or settings.event_types))
+    pending = (
+        []
+        if request["date_from"]
+        else pending_days(conn, workspace.id, types, settings.since or first_connect_since(now))
+    )
+    days = requested_days(request["date_from"], request["date_to"], pending, utc_day(now))
+    return [
+        dg.RunRequest(
+            run_key=f"sync-request:{request['id']}:{day.isoformat()}",
+            job_name=activity_batches_job.name,
+            partition_key=activity_key(day.isoformat(), workspace.slug),
+            run_config=activity_run_config(request["event_types"]),
+            tags={**request_tags(workspace, "api", ACTIVITY_MODE), REQUEST_TAG: str(request["id"])},
+        )
+        for day in days
+    ]
+
+
 @dg.sensor(
-    jobs=list(JOBS),
+    jobs=[*JOBS, activity_batches_job],
     minimum_interval_seconds=5,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Turns sync requests made through the API (POST /sync/contacts) into runs of the job that matches "
-        "(incremental, full resync or dry run), and writes each run's outcome back for GET /sync/status."
+        "Turns sync requests made through the API into runs: POST /sync/contacts into a run of the job that "
+        "matches (incremental, full resync or dry run), POST /sync/activities into an activity batch of each "
+        "day it covers; writes each request's outcome back for GET /sync/status."
     ),
 )
 def sync_request_sensor(
@@ -209,13 +265,29 @@ def sync_request_sensor(
         changed = _outcomes(context.instance, conn, after_seq)
         requests = queue.new_sync_requests(conn, after_seq, MAX_REQUESTS_PER_TICK)
         workspaces = workspaces_by_id(conn, {request["workspace_id"] for request in requests})
-    if not requests:
-        return dg.SkipReason(f"no sync requests after #{after_seq}; {changed} outcomes recorded")
-    run_requests = [
-        _request_run(request, workspaces[request["workspace_id"]])
-        for request in requests
-        if request["workspace_id"] in workspaces
-    ]
+        if not requests:
+            return dg.SkipReason(f"no sync requests after #{after_seq}; {changed} outcomes recorded")
+        run_requests: list[dg.RunRequest] = []
+        for request in requests:
+            workspace = workspaces.get(request["workspace_id"])
+            if workspace is None:
+                continue
+            if request["kind"] != "activities":
+                run_requests.append(_request_run(request, workspace))
+                continue
+            days = _activity_runs(conn, request, workspace)
+            if not days:  # nothing to log: say so now rather than never
+                now = datetime.now(UTC)
+                queue.record_sync_request_outcome(
+                    conn,
+                    request["id"],
+                    status="succeeded",
+                    run_id="",
+                    launched_at=now,
+                    finished_at=now,
+                    result={"run_status": "SUCCESS", "runs": [], "counts": {}, "days": 0},
+                )
+            run_requests += days
     return dg.SensorResult(
         run_requests=run_requests,
         cursor=str(requests[-1]["seq"]),

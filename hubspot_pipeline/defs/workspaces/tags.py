@@ -9,7 +9,7 @@ PREFIX = "hubspot_pipeline/"
 WORKSPACE_ID = PREFIX + "workspace_id"
 WORKSPACE_NAME = PREFIX + "workspace_name"
 TRIGGER = PREFIX + "trigger"  # webhooks | outbox | api | schedule | backfill | ui | code
-SYNC_KIND = PREFIX + "sync_kind"  # incremental | full
+SYNC_KIND = PREFIX + "sync_kind"  # incremental | full (contacts); activities
 DRY_RUN = PREFIX + "dry_run"  # "true" on dry runs only, so they stand out in the runs list
 
 

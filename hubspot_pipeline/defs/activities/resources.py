@@ -1,0 +1,100 @@
+"""`activity_batch_run`: one run of one workspace's activity batch for one UTC day, built once when the run
+starts: the workspace and day its partition key names, the event types it logs, and one HubSpot client,
+closed when the run ends. Its config (the launchpad shows it):
+
+    resources:
+      activity_batch_run:
+        config:
+          event_types: null   # or e.g. [opened, clicked]: only these (of those the workspace logs)
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+import dagster as dg
+from pydantic import Field, PrivateAttr
+
+from hubspot_pipeline.activities.core.days import day_window
+from hubspot_pipeline.activities.core.events import EVENT_TYPES
+from hubspot_pipeline.defs.activities.partitions import DAY
+from hubspot_pipeline.defs.workspaces import tags
+from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
+from hubspot_pipeline.defs.workspaces.runs import start_workspace_run
+from hubspot_pipeline.hubspot import HubSpotClient
+from hubspot_pipeline.settings import get_settings
+from hubspot_pipeline.sync.workspaces import Workspace
+
+RESOURCE = "activity_batch_run"
+MODE = {tags.SYNC_KIND: "activities"}
+EVENT_TYPES_HELP = "Only these email event types, of those the workspace logs; unset: every type it logs."
+
+
+def activity_run_config(event_types: list[str] | None = None) -> dict[str, Any]:
+    """Run config of an activity batch run logging these event types (None: the workspace's choice)."""
+    return {"resources": {RESOURCE: {"config": {"event_types": event_types}}}}
+
+
+def day_of(run_tags: dict[str, str]) -> date | None:
+    value = run_tags.get(f"dagster/partition/{DAY}")
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+class ActivityBatchRun(dg.ConfigurableResource):
+    """The run's workspace and UTC day (named by the partition key), the event types it logs, and one HubSpot
+    client for the run."""
+
+    event_types: list[str] | None = Field(None, description=EVENT_TYPES_HELP)
+    settings: dg.ResourceDependency[SyncSettingsResource]
+
+    _workspace: Workspace | None = PrivateAttr(None)
+    _day: date | None = PrivateAttr(None)
+    _client: HubSpotClient | None = PrivateAttr(None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        unknown = sorted(set(self.event_types or ()) - set(EVENT_TYPES))
+        if unknown:
+            raise dg.Failure(
+                description=f"unknown event types {unknown} in activity_batch_run.config.event_types; "
+                f"use some of {', '.join(EVENT_TYPES)}, or leave it unset for every type the workspace logs"
+            )
+        assert context.run is not None, "an activity batch runs inside a Dagster run"
+        self._day = day_of(dict(context.run.tags))
+        if self._day is None:
+            raise dg.Failure(
+                description="this run has no day partition: launch activities/activity_batches for a day and a "
+                "workspace (keys look like 2026-11-29|<workspace slug>)"
+            )
+        self._workspace = start_workspace_run(context, self.settings.engine(), MODE)
+        self._client = self.settings.client(self._workspace.id)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    @property
+    def workspace(self) -> Workspace:
+        assert self._workspace is not None, "activity_batch_run is used inside a run"
+        return self._workspace
+
+    @property
+    def day(self) -> date:
+        assert self._day is not None, "activity_batch_run is used inside a run"
+        return self._day
+
+    @property
+    def window(self) -> tuple[datetime, datetime]:
+        return day_window(self.day)
+
+    @property
+    def client(self) -> HubSpotClient:
+        assert self._client is not None, "activity_batch_run is used inside a run"
+        return self._client
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    settings = SyncSettingsResource.from_settings(get_settings())
+    return dg.Definitions(resources={RESOURCE: ActivityBatchRun(settings=settings)})
