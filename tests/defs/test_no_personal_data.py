@@ -1,7 +1,8 @@
-"""After a sync with changes both ways, neither Dagster's storage folder (where its default IO manager would
-pickle outputs, and where compute logs go) nor its tables in the `dagster` schema hold a lead's email: stage
-results stay in memory, and metadata names records by id. The run is materialized as the daemon runs it,
-with Dagster's default filesystem IO manager, on an instance stored in PostgreSQL like the project's."""
+"""After a sync with changes both ways, or an activity batch, neither Dagster's storage folder (where its
+default IO manager would pickle outputs, and where compute logs go) nor its tables in the `dagster` schema hold
+a lead's email (nor, for activity, a subject or a body): stage results stay in memory, and metadata names
+records by id. Runs are materialized as the daemon runs them, with Dagster's default filesystem IO manager, on
+an instance stored in PostgreSQL like the project's."""
 
 from __future__ import annotations
 
@@ -74,4 +75,46 @@ def test_no_lead_email_reaches_dagster_storage_or_its_event_log(
     assert _files_mentioning(tmp_path, all_emails) == []
     assert _dagster_rows_mentioning(database_url, all_emails) == []
     # The search did look: the instance's storage folder exists and the event log holds this run.
+    assert _dagster_rows_mentioning(database_url, [result.run_id])
+
+
+def test_no_address_subject_or_body_of_an_email_reaches_dagster_storage(
+    database_url, engine, workspace_id, slug, resources, hubspot_sandbox, tmp_path
+):
+    from datetime import UTC, datetime
+
+    from hubspot_pipeline.db.tables import hubspot_event_templates
+    from hubspot_pipeline.defs.activities.assets import activity_batches
+    from hubspot_pipeline.defs.activities.partitions import activity_key
+    from hubspot_pipeline.defs.activities.resources import ActivityBatchRun
+    from tests.activities.builders import add_sequence, sync_contacts
+
+    with engine.begin() as conn:  # this test's sandbox is a new HubSpot app
+        conn.execute(sa.delete(hubspot_event_templates))
+    secret_subject, today = "Quick question", datetime.now(UTC)
+    add_sequence(engine, workspace_id, "private-activity-5c1e@example.com", today.replace(hour=0, minute=1))
+    with HubSpotClient(
+        hubspot_sandbox.base_url,
+        auth=PrivateAppToken(hubspot_sandbox.private_app_token),
+        limiter=UnlimitedRateLimiter(),
+    ) as client:
+        sync_contacts(engine, client, workspace_id)
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {DAGSTER_SCHEMA}")
+    storage = {"postgres": {"postgres_url": dagster_storage_url(libpq_url(database_url))}}
+    run_resource = ActivityBatchRun(settings=resources["sync_settings"])
+    with dg.instance_for_test(overrides={"storage": storage}, temp_dir=str(tmp_path)) as instance:
+        instance.add_dynamic_partitions("workspace", [slug])
+        result = dg.materialize(
+            [activity_batches],
+            partition_key=activity_key(today.date().isoformat(), slug),
+            instance=instance,
+            resources={**resources, "activity_batch_run": run_resource},
+        )
+        assert result.success
+        [shown] = result.get_asset_materialization_events()
+        assert shown.materialization.metadata["notes"].value == 4  # a private app: timeline types as notes
+    needles = ["private-activity-5c1e@example.com", secret_subject, "Worth a call", "sam@coldcopy-test"]
+    assert _files_mentioning(tmp_path, needles) == []
+    assert _dagster_rows_mentioning(database_url, needles) == []
     assert _dagster_rows_mentioning(database_url, [result.run_id])
