@@ -25,6 +25,7 @@ from hubspot_pipeline.demo import names
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # fixed, so the data do not depend on when they were made
 CHUNK = 200_000  # rows built and copied at a time: bounds memory at any scale
+ACTIVITY_CHUNK = 20_000  # leads whose messages (bodies included) and events are built at a time
 
 # Funnel of a cold-email sequence: each step happens with this probability given the previous one.
 P_OPENED, P_CLICKED, P_REPLIED, P_BOUNCED, P_UNSUBSCRIBED = 0.55, 0.25, 0.12, 0.03, 0.02
@@ -294,9 +295,11 @@ def load(conninfo: str, size: DemoSize, seed: int = 7, progress=None) -> LoadRep
             chunk = list(lead_rows(seed, workspace_ids, size.leads, start, stop))
             report.leads += _copy(cursor, "leads", LEAD_COLUMNS, iter(chunk))
             if size.events:
-                messages, events = activity_rows(seed, start, chunk, campaigns, senders)
-                report.email_messages += _copy(cursor, "email_messages", MESSAGE_COLUMNS, iter(messages))
-                report.email_events += _copy(cursor, "email_events", EVENT_COLUMNS, iter(events))
+                for first in range(0, len(chunk), ACTIVITY_CHUNK):
+                    part = chunk[first : first + ACTIVITY_CHUNK]
+                    messages, events = activity_rows(seed, start + first, part, campaigns, senders)
+                    report.email_messages += _copy(cursor, "email_messages", MESSAGE_COLUMNS, iter(messages))
+                    report.email_events += _copy(cursor, "email_events", EVENT_COLUMNS, iter(events))
             if progress:
                 progress(stop, size.leads)
         conn.commit()
