@@ -167,14 +167,6 @@ def activity_status(conn: sa.Connection, workspace_id: uuid.UUID) -> ActivitySta
     )
 
 
-def unlogged_older_than(
-    conn: sa.Connection, workspace_id: uuid.UUID, age: timedelta, now: datetime
-) -> Backlog:
-    """Pending events since the workspace's start that are older than `age`: what the freshness check reports."""
-    settings = activity_settings(conn, workspace_id)
-    return backlog(conn, workspace_id, sorted(settings.event_types), since=settings.since, before=now - age)
-
-
 @dataclass
 class WindowHealth:
     """What a batch's checks read for its window: events not logged an hour after they happened (waiting
