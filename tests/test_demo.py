@@ -50,8 +50,12 @@ def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: 
     rows = re.findall(ACTIVITY_ROW, logged)
     assert len(rows) == 2
     for row in rows:
-        sent, opened, _clicked, _replied, _bounced, _unsubscribed, emails, timeline, waiting, errors = map(int, row)
+        sent, opened, _clicked, _replied, _bounced, _unsubscribed, emails, timeline, waiting, errors = map(
+            int, row
+        )
         assert sent > 0 and opened > 0 and emails >= sent and timeline >= opened and waiting == errors == 0
     assert re.search(r"logged: sent \d+, opened \d+", logged)
-    assert [row for row in re.findall(ACTIVITY_ROW, again) if set(row) == {"0"}] and "logged: nothing" in again
+    assert [
+        row for row in re.findall(ACTIVITY_ROW, again) if set(row) == {"0"}
+    ] and "logged: nothing" in again
     assert len(re.findall(ACTIVITY_ROW, again)) == 2
