@@ -3,6 +3,7 @@
 
 from hubspot_pipeline.db.tables.base import metadata
 from hubspot_pipeline.db.tables.coldcopy import campaigns, email_events, email_messages, leads, workspaces
+from hubspot_pipeline.db.tables.monitoring import alerts, metric_counters, sync_runs
 from hubspot_pipeline.db.tables.platform import (
     audit_log,
     hubspot_event_templates,
@@ -29,6 +30,7 @@ from hubspot_pipeline.db.tables.sync import (
 )
 
 __all__ = [
+    "alerts",
     "audit_log",
     "campaigns",
     "email_events",
@@ -46,10 +48,12 @@ __all__ = [
     "lead_digests",
     "leads",
     "metadata",
+    "metric_counters",
     "oauth_states",
     "sync_conflicts",
     "sync_cursors",
     "sync_requests",
+    "sync_runs",
     "webhook_events",
     "workspace_api_keys",
     "workspaces",

@@ -105,6 +105,8 @@ audit_log = sa.Table(
     sa.Column("details", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
 )
 sa.Index("audit_log_workspace_idx", audit_log.c.workspace_id, audit_log.c.occurred_at)
+# The alert rules count recent actions of one kind (token refresh failures) across workspaces (0006).
+sa.Index("audit_log_action_idx", audit_log.c.action, audit_log.c.occurred_at)
 
 # The per-portal request budget shared by every process (runs, sensors, API): one row per portal and policy,
 # read and written under a row lock (hubspot/limiter.py). `general` and `search` keep a sliding log of the

@@ -82,6 +82,13 @@ sa.Index(
     hubspot_sync_status.c.entity_type,
     postgresql_where=sa.text("status = 'error' AND dead_at IS NULL"),
 )
+# Rows given up on, counted by GET /metrics at every scrape (0006).
+sa.Index(
+    "hubspot_sync_status_dead_idx",
+    hubspot_sync_status.c.workspace_id,
+    hubspot_sync_status.c.entity_type,
+    postgresql_where=sa.text("dead_at IS NOT NULL"),
+)
 sa.Index(
     "hubspot_sync_status_hubspot_idx", hubspot_sync_status.c.workspace_id, hubspot_sync_status.c.hubspot_id
 )
@@ -158,4 +165,10 @@ hubspot_workflow_executions = sa.Table(
     sa.Column("status", sa.String(50), server_default="pending"),
     sa.Column("error_message", sa.Text),
     sa.Column("metadata", JSONB, server_default=sa.text("'{}'::jsonb")),
+)
+# Failed executions of the last minutes, read by the trigger_failed alert rule (0006).
+sa.Index(
+    "hubspot_workflow_executions_failed_idx",
+    hubspot_workflow_executions.c.execution_time,
+    postgresql_where=sa.text("status = 'failed'"),
 )
