@@ -14,7 +14,8 @@ import threading
 import uuid
 from typing import Protocol
 
-from hubspot_pipeline.hubspot.errors import register_secret
+from hubspot_pipeline.hubspot.errors import HubSpotError, register_secret
+from hubspot_pipeline.hubspot.metrics import ClientMetrics
 from hubspot_pipeline.hubspot.oauth import OAuthApp, TokenSet
 from hubspot_pipeline.hubspot.token_store import TokenStore
 
@@ -82,11 +83,17 @@ class OAuthTokens:
         self.app = app
         self.refresh_margin_seconds = refresh_margin_seconds
         self.refreshes = 0
+        self.metrics: ClientMetrics | None = None
         self._current: TokenSet | None = None
         self._lock = threading.Lock()
 
     def close(self) -> None:
         self.app.close()
+
+    def bind_metrics(self, metrics: ClientMetrics) -> None:
+        """Count token calls and refreshes in the metrics of the client using these tokens."""
+        self.metrics = metrics
+        self.app.metrics = metrics
 
     def __repr__(self) -> str:
         return f"OAuthTokens(workspace_id={self.workspace_id})"
@@ -113,4 +120,12 @@ class OAuthTokens:
 
     def _refresh(self, refresh_token: str) -> TokenSet:
         self.refreshes += 1
-        return self.app.refresh(refresh_token)
+        try:
+            tokens = self.app.refresh(refresh_token)
+        except HubSpotError:
+            if self.metrics is not None:
+                self.metrics.record_refresh(failed=True)
+            raise
+        if self.metrics is not None:
+            self.metrics.record_refresh()
+        return tokens

@@ -12,11 +12,22 @@ import click
 @click.command("rotate-keys")
 def rotate_keys() -> None:
     """Re-encrypt every stored HubSpot token with the newest TOKEN_ENCRYPTION_KEYS key."""
+    from hubspot_pipeline.db import audit
     from hubspot_pipeline.db.connection import get_engine
     from hubspot_pipeline.hubspot.token_store import TokenStore
     from hubspot_pipeline.hubspot.tokens import TokenCipher
 
-    count, unreadable = TokenStore(get_engine(), TokenCipher.from_settings()).rotate_all()
+    engine = get_engine()
+    count, unreadable = TokenStore(engine, TokenCipher.from_settings()).rotate_all()
+    with engine.begin() as conn:
+        audit.record(
+            conn,
+            workspace_id=None,
+            actor="cli",
+            action="tokens.rotate_keys",
+            target="hubspot_integrations",
+            details={"rotated": count, "unreadable": len(unreadable)},
+        )
     click.echo(f"Re-encrypted the tokens of {count} HubSpot integration(s) with the newest key.")
     if unreadable:
         click.echo(

@@ -46,6 +46,7 @@ class HubSpotError(Exception):
     """Base class: one failed HubSpot call, with what HubSpot said about it."""
 
     retryable = False
+    error_type = "sync"
 
     def __init__(
         self,
@@ -64,6 +65,12 @@ class HubSpotError(Exception):
         self.context: dict[str, Any] = json.loads(redact(json.dumps(dict(context or {}), default=str)))
         self.endpoint = endpoint
         super().__init__(self.__str__())
+
+    @property
+    def kind(self) -> str:
+        """The type metrics and alerts count this error under: auth, rate_limit, validation, sync or network
+        (a HubSpotSyncError whose call never got an answer)."""
+        return "network" if self.category == "NETWORK" else self.error_type
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -85,9 +92,13 @@ class HubSpotError(Exception):
 class HubSpotAuthError(HubSpotError):
     """The credentials were refused or lack a scope; the workspace must reconnect or grant the scope."""
 
+    error_type = "auth"
+
 
 class HubSpotRateLimitError(HubSpotError):
     """The portal's budget is exhausted; `retry_at` (epoch seconds) says when to try again, if known."""
+
+    error_type = "rate_limit"
 
     def __init__(
         self, message: str, *, policy: str | None = None, retry_at: float | None = None, **kw: Any
@@ -99,6 +110,8 @@ class HubSpotRateLimitError(HubSpotError):
 
 class HubSpotValidationError(HubSpotError):
     """HubSpot refused the request or a record as invalid (4xx); retrying unchanged will fail again."""
+
+    error_type = "validation"
 
 
 class HubSpotSyncError(HubSpotError):

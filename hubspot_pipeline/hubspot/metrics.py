@@ -1,8 +1,10 @@
-"""Counters a client keeps for metrics: calls by endpoint and status, latency, limiter wait, retries.
+"""Counters a client keeps for metrics: calls by endpoint and status, latency, limiter wait, retries, errors
+by type, 429s by policy, token refreshes.
 
 A plain, thread-safe object. Read `client.metrics.snapshot()`; endpoints are templates such as
 `POST /crm/v3/objects/contacts/batch/upsert`, never ids or emails. Status `"network"` counts transport
-errors.
+errors. The owner of a client records these figures in PostgreSQL once, when its work is done
+(`hubspot_pipeline.monitoring.client_figures`), not on every call.
 """
 
 from __future__ import annotations
@@ -11,6 +13,15 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+
+@dataclass(frozen=True)
+class ClientCounts:
+    calls: dict[tuple[str, str], int]  # (endpoint template, status) -> calls
+    errors: dict[str, int]  # error type -> errors raised
+    rate_limited: dict[str, int]  # policy -> 429 answers
+    token_refreshes: int
+    refresh_failures: int
 
 
 @dataclass
@@ -22,6 +33,11 @@ class ClientMetrics:
     limiter_waits: int = 0
     retries: Counter[str] = field(default_factory=Counter)
     token_refreshes: int = 0
+    refresh_failures: int = 0
+    # Errors the client raised or a batch reported, by `HubSpotError.kind` (auth, rate_limit, validation,
+    # sync, network); and 429 answers by HubSpot's policy name (retried or not).
+    errors: Counter[str] = field(default_factory=Counter)
+    rate_limited: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record_call(self, endpoint: str, status: int | str, seconds: float) -> None:
@@ -40,9 +56,31 @@ class ClientMetrics:
         with self._lock:
             self.retries[kind] += 1
 
-    def record_refresh(self) -> None:
+    def record_refresh(self, *, failed: bool = False) -> None:
         with self._lock:
-            self.token_refreshes += 1
+            if failed:
+                self.refresh_failures += 1
+            else:
+                self.token_refreshes += 1
+
+    def record_error(self, kind: str, count: int = 1) -> None:
+        with self._lock:
+            self.errors[kind] += count
+
+    def record_rate_limited(self, policy: str | None) -> None:
+        with self._lock:
+            self.rate_limited[policy or "unknown"] += 1
+
+    def counts(self) -> ClientCounts:
+        """A consistent copy of the counters monitoring records."""
+        with self._lock:
+            return ClientCounts(
+                dict(self.calls),
+                dict(self.errors),
+                dict(self.rate_limited),
+                self.token_refreshes,
+                self.refresh_failures,
+            )
 
     def total_calls(self, status: str | None = None) -> int:
         with self._lock:
@@ -65,4 +103,7 @@ class ClientMetrics:
                 "limiter_waits": self.limiter_waits,
                 "retries": dict(self.retries),
                 "token_refreshes": self.token_refreshes,
+                "refresh_failures": self.refresh_failures,
+                "errors": dict(self.errors),
+                "rate_limited": dict(self.rate_limited),
             }

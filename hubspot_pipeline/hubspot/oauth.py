@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from hubspot_pipeline.hubspot.errors import HubSpotAuthError, HubSpotSyncError, register_secret
+from hubspot_pipeline.hubspot.metrics import ClientMetrics
 from hubspot_pipeline.hubspot.retry import retry_after_seconds
 
 # The seed's scopes. `oauth` is always granted and needed for the authorization-code flow.
@@ -101,6 +102,8 @@ class OAuthApp:
         self.authorize_base_url = authorize_base_url
         self.scopes = scopes
         self._http = http or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+        # Set by the client whose tokens these calls refresh (auth.OAuthTokens.bind_metrics): its counts.
+        self.metrics: ClientMetrics | None = None
 
     @classmethod
     def from_settings(cls, settings: Any = None, *, api_base_url: str | None = None) -> OAuthApp:
@@ -194,9 +197,12 @@ class OAuthApp:
     def _post(self, path: str, form: dict[str, str]) -> httpx.Response:
         form = {**form, "client_id": self.client_id, "client_secret": self._client_secret}
         for attempt in range(TOKEN_ATTEMPTS):
+            started = time.monotonic()
             try:
                 response = self._http.post(self.api_base_url + path, data=form)
             except httpx.TransportError as error:
+                if self.metrics is not None:
+                    self.metrics.record_call(f"POST {path}", "network", time.monotonic() - started)
                 if attempt == TOKEN_ATTEMPTS - 1:
                     raise HubSpotSyncError(
                         f"Could not reach HubSpot's OAuth endpoint {path}: {type(error).__name__}; try again later",
@@ -205,6 +211,8 @@ class OAuthApp:
                     ) from None
                 time.sleep(0.5 * 2**attempt)
                 continue
+            if self.metrics is not None:
+                self.metrics.record_call(f"POST {path}", response.status_code, time.monotonic() - started)
             if (response.status_code == 429 or response.status_code >= 500) and attempt < TOKEN_ATTEMPTS - 1:
                 time.sleep(min(10.0, retry_after_seconds(response.headers) or 0.5 * 2**attempt))
                 continue

@@ -9,7 +9,8 @@
 
 `locked_refresh(workspace_id, refresh)` runs one refresh at a time per portal across every process: a
 transaction-scoped advisory lock on the hub id, then the row is re-read, so a process that waited finds the
-tokens another one just stored and does not refresh again.
+tokens another one just stored and does not refresh again. Each refresh, and each failed one (with its error
+type and status, never its text), joins the audit log.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from hubspot_pipeline.db.tables import audit_log, hubspot_integrations, hubspot_sync_config
-from hubspot_pipeline.hubspot.errors import HubSpotAuthError
+from hubspot_pipeline.db import audit
+from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_config
+from hubspot_pipeline.hubspot.errors import HubSpotAuthError, HubSpotError
 from hubspot_pipeline.hubspot.oauth import TokenSet
 from hubspot_pipeline.hubspot.tokens import TokenCipher
 
@@ -119,16 +121,37 @@ class TokenStore:
                 return current
             try:
                 fresh = refresh(current.refresh_token)
-            except HubSpotAuthError as error:
-                if error.category != "invalid_grant":
-                    raise
-                refused = error
+            except HubSpotError as error:
+                failure = error
             else:
                 # HubSpot may or may not rotate the refresh token: always keep the newest one it returned.
                 self.save(workspace_id, fresh, conn)
+                audit.record(
+                    conn,
+                    workspace_id=workspace_id,
+                    actor=ACTOR,
+                    action="hubspot.token_refresh",
+                    target="hubspot_integrations",
+                    details={"hub_id": hub_id},
+                )
                 return fresh
-        self.mark_needs_reconnect(workspace_id, refused.message)
-        raise refused
+        with self.engine.begin() as conn:  # the lock's transaction ended with the failure: a new one
+            audit.record(
+                conn,
+                workspace_id=workspace_id,
+                actor=ACTOR,
+                action="hubspot.token_refresh_failed",
+                target="hubspot_integrations",
+                details={
+                    "hub_id": hub_id,
+                    "error_type": failure.kind,
+                    "status": failure.status,
+                    "category": failure.category,
+                },
+            )
+            if isinstance(failure, HubSpotAuthError) and failure.category == "invalid_grant":
+                self._mark(conn, workspace_id, failure.message)
+        raise failure
 
     def mark_needs_reconnect(self, workspace_id: uuid.UUID, message: str) -> None:
         with self.engine.begin() as conn:
@@ -136,14 +159,13 @@ class TokenStore:
 
     def _mark(self, conn: sa.Connection, workspace_id: uuid.UUID, message: str) -> None:
         self._set_status(conn, workspace_id, "needs_reconnect", message)
-        conn.execute(
-            sa.insert(audit_log).values(
-                workspace_id=workspace_id,
-                actor=ACTOR,
-                action="hubspot.needs_reconnect",
-                target="hubspot_integrations",
-                details={"reason": message},
-            )
+        audit.record(
+            conn,
+            workspace_id=workspace_id,
+            actor=ACTOR,
+            action="hubspot.needs_reconnect",
+            target="hubspot_integrations",
+            details={"reason": message},
         )
 
     def _set_status(

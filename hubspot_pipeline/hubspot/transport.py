@@ -68,6 +68,10 @@ class Transport:
         self.max_concurrency = max_concurrency
         self.retry = retry or RetryPolicy()
         self.metrics = metrics or ClientMetrics()
+        # OAuth auth counts its token calls and refreshes in the same metrics as the client's calls.
+        bind_metrics = getattr(auth, "bind_metrics", None)
+        if bind_metrics is not None:
+            bind_metrics(self.metrics)
         self._sleep = sleep
         self._rng = rng
         # Seconds to add to the local clock to get HubSpot's (from the Date header), for search horizons.
@@ -121,8 +125,35 @@ class Transport:
     ) -> Response:
         """Make one logical call; returns 2xx responses and those with a status in `accept`, raises otherwise.
 
-        `endpoint` labels metrics and errors (a template, never an id or an email)."""
-        label = endpoint or f"{method} {path}"
+        `endpoint` labels metrics and errors (a template, never an id or an email). Every error it raises
+        (the call's, a token refresh's, the daily cap's) is counted by type in `metrics.errors`."""
+        try:
+            return self._call(
+                method,
+                path,
+                endpoint or f"{method} {path}",
+                json=json,
+                params=params,
+                kind=kind,
+                idempotent=idempotent,
+                accept=accept,
+            )
+        except HubSpotError as error:
+            self.metrics.record_error(error.kind)
+            raise
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        label: str,
+        *,
+        json: Any,
+        params: Mapping[str, Any] | None,
+        kind: Kind,
+        idempotent: bool,
+        accept: tuple[int, ...],
+    ) -> Response:
         attempts = Attempts()
         refreshed = False
         while True:
@@ -159,13 +190,14 @@ class Transport:
             if kind == "general":
                 self.limiter.observe(raw.headers)
             body = _body(raw)
+            if raw.status_code == 429:
+                self.metrics.record_rate_limited(rate_limit_policy(body))
             if raw.status_code < 400 or raw.status_code in accept:
                 return Response(raw.status_code, body, raw.headers)
             category = body.get("category") if isinstance(body, dict) else None
             if raw.status_code == 401 and category == "EXPIRED_AUTHENTICATION" and not refreshed:
                 refreshed = True
                 if self.auth.refresh_after_expired(token):
-                    self.metrics.record_refresh()
                     continue
             decision = decide_response(
                 self.retry, attempts, raw.status_code, body, raw.headers, idempotent=idempotent, rng=self._rng
