@@ -76,6 +76,35 @@ class Settings(BaseSettings):
     api_host: str = Field(default="127.0.0.1", alias="API_HOST")
     api_port: int = Field(default=8000, ge=1, le=65535, alias="API_PORT")
 
+    # Monitoring. GET /metrics spans every workspace, so it has its own bearer token (unset: /metrics refuses
+    # every scrape, saying so). Apprise URLs (Slack, mailto, json:// webhooks, ...), comma or space separated,
+    # where alerts are sent; they hold secrets (webhook tokens, passwords) and are never logged.
+    metrics_token: SecretStr | None = Field(default=None, alias="METRICS_TOKEN")
+    alert_notify_urls: SecretStr | None = Field(default=None, alias="ALERT_NOTIFY_URLS")
+    # Alert thresholds (monitoring/rules.py); the defaults suit a 15-minute sync schedule.
+    alert_error_rate: float = Field(default=0.10, gt=0, le=1, alias="ALERT_ERROR_RATE")
+    alert_error_window_minutes: float = Field(default=15, gt=0, alias="ALERT_ERROR_WINDOW_MINUTES")
+    alert_error_min_calls: int = Field(default=20, ge=1, alias="ALERT_ERROR_MIN_CALLS")
+    alert_queue_delay_minutes: float = Field(default=10, gt=0, alias="ALERT_QUEUE_DELAY_MINUTES")
+    alert_cursor_lag_minutes: float = Field(default=60, gt=0, alias="ALERT_CURSOR_LAG_MINUTES")
+    alert_sync_missed_minutes: float = Field(default=60, gt=0, alias="ALERT_SYNC_MISSED_MINUTES")
+    alert_daily_budget_ratio: float = Field(default=0.8, gt=0, le=1, alias="ALERT_DAILY_BUDGET_RATIO")
+    alert_rate_limited_count: int = Field(default=20, ge=1, alias="ALERT_RATE_LIMITED_COUNT")
+    alert_renotify_minutes: float = Field(default=240, gt=0, alias="ALERT_RENOTIFY_MINUTES")
+    alert_max_notifications: int = Field(default=3, ge=1, alias="ALERT_MAX_NOTIFICATIONS")
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_is_long(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value().strip()) < 16:
+            raise ValueError(
+                "must be at least 16 characters; generate one with `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`"
+            )
+        return SecretStr(value.get_secret_value().strip())
+
     @field_validator("database_url")
     @classmethod
     def _database_url_is_postgres(cls, value: str | None) -> str | None:

@@ -1,0 +1,115 @@
+"""A finished run, recorded once: its row in `sync_runs` (what the alert rules read), the run counter, its
+HubSpot client's figures, and its audit entry (what triggered it, counts), in one transaction.
+
+    record_run(engine, FinishedRun(run_id, "contacts_sync_job", workspace_id, "succeeded", trigger="webhooks",
+                                   client=client.metrics, records_synced=..., counts=report.counts))
+
+The run id makes it idempotent: the run's own process records it when it ends (success or failure), and the
+run-failure sensor records runs that died before they could (killed, or failed while starting); whichever
+comes second changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from hubspot_pipeline.db import audit
+from hubspot_pipeline.db.tables import sync_runs
+from hubspot_pipeline.hubspot.metrics import ClientMetrics
+from hubspot_pipeline.monitoring.calls import client_figures, failed_calls
+from hubspot_pipeline.monitoring.catalogue import SYNC_RUNS
+from hubspot_pipeline.monitoring.figures import Figures
+from hubspot_pipeline.monitoring.store import record
+
+OUTCOMES = ("succeeded", "failed")
+
+
+@dataclass
+class FinishedRun:
+    run_id: str
+    job: str  # the Dagster job, or "cli"
+    workspace_id: uuid.UUID | None
+    outcome: str  # succeeded | failed
+    trigger: str | None = None  # webhooks, outbox, api, schedule, backfill, ui, cli, ...
+    dry_run: bool = False
+    started_at: datetime | None = None
+    client: ClientMetrics | None = None
+    records_synced: int = 0
+    records_failed: int = 0
+    error: str | None = None  # what failed, by type (exception class, step key): never a message
+    counts: dict[str, int | float] = field(default_factory=dict)  # for the audit entry: numbers only
+    figures: Figures = field(default_factory=Figures)  # more figures of the run, recorded with it
+
+
+def record_run(engine: sa.Engine, run: FinishedRun) -> bool:
+    """Record the run; False when it was recorded before (nothing is counted twice)."""
+    if run.outcome not in OUTCOMES:
+        raise ValueError(f"a run's outcome is one of {OUTCOMES}, not {run.outcome!r}")
+    counts = run.client.counts() if run.client is not None else None
+    api_calls = sum(counts.calls.values()) if counts else 0
+    api_errors = failed_calls(run.client) if run.client is not None else 0
+    rate_limited = sum(counts.rate_limited.values()) if counts else 0
+    with engine.begin() as conn:
+        inserted = conn.execute(
+            insert(sync_runs)
+            .values(
+                run_id=run.run_id,
+                job=run.job,
+                workspace_id=run.workspace_id,
+                trigger=run.trigger,
+                outcome=run.outcome,
+                dry_run=run.dry_run,
+                started_at=run.started_at,
+                finished_at=sa.func.now(),
+                api_calls=api_calls,
+                api_errors=api_errors,
+                rate_limited=rate_limited,
+                records_synced=run.records_synced,
+                records_failed=run.records_failed,
+                error=run.error,
+            )
+            .on_conflict_do_nothing(index_elements=[sync_runs.c.run_id])
+            .returning(sync_runs.c.run_id)
+        ).first()
+        if inserted is None:
+            return False
+        figures = Figures()
+        figures.count(SYNC_RUNS, job=run.job, outcome=run.outcome)
+        if run.client is not None:
+            figures.add(client_figures(run.client))
+        figures.add(run.figures)
+        record(conn, figures)
+        audit.record(
+            conn,
+            workspace_id=run.workspace_id,
+            actor="dagster" if run.job != "cli" else "cli",
+            action="sync.run",
+            target=run.run_id,
+            details={
+                "job": run.job,
+                "trigger": run.trigger,
+                "outcome": run.outcome,
+                "dry_run": run.dry_run,
+                "api_calls": api_calls,
+                "api_errors": api_errors,
+                "rate_limited": rate_limited,
+                "records_synced": run.records_synced,
+                "records_failed": run.records_failed,
+                "error": run.error,
+                "counts": {k: v for k, v in run.counts.items() if isinstance(v, int | float)},
+            },
+        )
+    return True
+
+
+def record_client_calls(engine: sa.Engine, metrics: ClientMetrics) -> None:
+    """The figures of a client used outside any run (the API's own calls), when it is done."""
+    figures = client_figures(metrics)
+    if figures:
+        with engine.begin() as conn:
+            record(conn, figures)
