@@ -10,14 +10,15 @@ from hubspot_pipeline.api import unexpected_errors
 from hubspot_pipeline.api.docs import install_docs
 from hubspot_pipeline.api.errors import install_error_handlers
 from hubspot_pipeline.api.request_limits import RequestLimits
-from hubspot_pipeline.api.routes import config, mappings, oauth, sync, webhooks
+from hubspot_pipeline.api.routes import config, mappings, monitoring, oauth, sync, webhooks
 
 PREFIX = "/api/integrations/hubspot"
 
 DESCRIPTION = """ColdCopy ↔ HubSpot integration API. Authenticate every call with a workspace API key
 (`Authorization: Bearer <key>`), issued with `hubspot-pipeline api-key issue --workspace <id>`; a key sees and
 changes only its own workspace. `POST /webhooks` is authenticated by HubSpot's signature instead, and
-`GET /callback` by the OAuth `state`. Errors are `{"error": {"code", "message", "details"}}`."""
+`GET /callback` by the OAuth `state`; `GET /metrics`, which spans every workspace, by its own token
+(METRICS_TOKEN). Errors are `{"error": {"code", "message", "details"}}`."""
 
 
 def create_app(engine: sa.Engine | None = None) -> FastAPI:
@@ -39,7 +40,7 @@ def create_app(engine: sa.Engine | None = None) -> FastAPI:
     install_docs(app, PREFIX)
 
     api = APIRouter(prefix=PREFIX)
-    for module in (oauth, config, mappings, sync, webhooks):
+    for module in (oauth, config, mappings, sync, webhooks, monitoring):
         api.include_router(module.router)
 
     @api.get("/health", tags=["service"], summary="Liveness and database reachability (no authentication)")
@@ -49,6 +50,7 @@ def create_app(engine: sa.Engine | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(api)
+    app.include_router(monitoring.metrics_router)  # /metrics, where Prometheus looks by default
 
     @app.get("/docs", include_in_schema=False)
     def docs_redirect() -> RedirectResponse:

@@ -56,6 +56,10 @@ def workspace_client(engine: sa.Engine, workspace_id: uuid.UUID) -> Iterator[Hub
             yield client
     finally:
         client.close()
+        # The API's own HubSpot calls count in /metrics like the runs' (once per request, not per call).
+        from hubspot_pipeline.monitoring.runs import record_client_calls
+
+        record_client_calls(engine, client.metrics)
 
 
 @contextmanager

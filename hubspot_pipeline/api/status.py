@@ -1,6 +1,6 @@
 """What GET /sync/status reports for a workspace: recent runs with their counts, rows in error (contacts,
-companies, email activity), the retry index, cursor lag, queue depths and the email activity's backlog and
-counts. Read-only queries, each bounded."""
+companies, email activity), the retry index, cursor lag, queue depths, the email activity's backlog and
+counts, and open alerts. Read-only queries, each bounded."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from hubspot_pipeline.db.tables import (
     sync_requests,
     webhook_events,
 )
+from hubspot_pipeline.monitoring.alerts import workspace_alerts
 
 ERROR_ROWS_SHOWN = 50
 
@@ -141,4 +142,5 @@ def workspace_status(conn: sa.Connection, workspace_id: uuid.UUID) -> dict[str, 
         "cursors": cursors,
         "queues": _queues(conn, workspace_id, cursors),
         "activities": asdict(activity_status(conn, workspace_id)),
+        "open_alerts": workspace_alerts(conn, workspace_id, status="firing", limit=ERROR_ROWS_SHOWN),
     }

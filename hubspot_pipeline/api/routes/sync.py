@@ -15,6 +15,7 @@ from hubspot_pipeline.api import audit
 from hubspot_pipeline.api.deps import CallerDep, EngineDep
 from hubspot_pipeline.api.errors import ApiError
 from hubspot_pipeline.api.hubspot_access import connected_hub_id
+from hubspot_pipeline.api.routes.monitoring import AlertOut
 from hubspot_pipeline.api.status import workspace_status
 from hubspot_pipeline.api.sync_requests import get_request, queue_request
 
@@ -178,6 +179,9 @@ class SyncStatus(BaseModel):
     activities: ActivityStatus = Field(
         description="Email activity logged to HubSpot: backlog, counts, errors."
     )
+    open_alerts: list[AlertOut] = Field(
+        description="The workspace's alerts firing now (GET /alerts has more)."
+    )
 
 
 @router.post("/sync/contacts", response_model=SyncRequest, status_code=202, summary="Queue a contact sync")
@@ -266,7 +270,7 @@ def sync_request(request_id: uuid.UUID, caller: CallerDep, engine: EngineDep) ->
 @router.get(
     "/sync/status",
     response_model=SyncStatus,
-    summary="Runs, errors, retry index, cursor lag, queues, email activity",
+    summary="Runs, errors, retry index, cursor lag, queues, email activity, open alerts",
 )
 def sync_status(caller: CallerDep, engine: EngineDep) -> SyncStatus:
     with engine.connect() as conn:
