@@ -11,8 +11,10 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from hubspot_pipeline import monitoring
 from hubspot_pipeline.db.connection import sync_writer
 from hubspot_pipeline.sync import records, store
+from hubspot_pipeline.sync.figures import contact_sync_figures
 from hubspot_pipeline.sync.job import SyncJob
 from hubspot_pipeline.sync.plan import NEW_LEAD_PREFIX, Plan
 from hubspot_pipeline.sync.reads import ChangedContacts, ChangedLeads
@@ -165,6 +167,8 @@ def record_sync(
             position = contacts.search_cursor or {"modified_ms": 0, "object_id": 0}
             store.set_cursor(conn, job.workspace_id, store.SEARCH_STREAM, position)
         store.mark_webhooks_processed(conn, contacts.webhook_ids)
+        # Monitoring: contacts written each way, failures and latencies, committed with the writes they count.
+        monitoring.record(conn, contact_sync_figures(changed, contacts, plan, pushed, errors, new_ids))
     counts = plan.counts() | {
         "synced": len(synced),
         "failed": len(failed),
