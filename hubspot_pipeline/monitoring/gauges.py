@@ -69,10 +69,11 @@ WINDOW_NAMES = {"general": "10s", "daily": "day"}
 def read_gauges(conn: sa.Connection) -> GaugeValues:
     ids = [str(workspace_id) for workspace_id in syncing_workspaces(conn)]
     values = GaugeValues()
-    values.webhook_depth, values.webhook_oldest_age = conn.execute(WEBHOOK_QUEUE, {"ids": ids}).one()
-    values.outbox_depth, values.outbox_oldest_age = conn.execute(
-        OUTBOX, {"ids": ids, "stream": OUTBOX_STREAM}
-    ).one()
+    # extract(epoch ...) and sum(count) are numeric: floats here, for the exposition.
+    depth, age = conn.execute(WEBHOOK_QUEUE, {"ids": ids}).one()
+    values.webhook_depth, values.webhook_oldest_age = float(depth), float(age)
+    depth, age = conn.execute(OUTBOX, {"ids": ids, "stream": OUTBOX_STREAM}).one()
+    values.outbox_depth, values.outbox_oldest_age = float(depth), float(age)
     values.retry_rows = [({"object_type": t}, n) for t, n in conn.execute(RETRYING)]
     values.dead_rows = [({"object_type": t}, n) for t, n in conn.execute(DEAD)]
     values.needs_reconnect = conn.execute(NEEDS_RECONNECT).scalar_one()

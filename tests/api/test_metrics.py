@@ -97,6 +97,34 @@ def test_metrics_exports_what_another_process_recorded_in_postgresql(
     assert after == before + 7
 
 
+def test_queue_gauges_count_what_waits_for_syncing_workspaces(
+    client: TestClient, engine: sa.Engine, tenant: Tenant, metrics_token: str
+) -> None:
+    from hubspot_pipeline.db.tables import leads, webhook_events
+
+    headers = {"Authorization": f"Bearer {metrics_token}"}
+    before = client.get("/metrics", headers=headers).text
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(webhook_events).values(
+                received_at=sa.func.now() - sa.text("interval '2 minutes'"),
+                portal_id=tenant.hub_id,
+                workspace_id=tenant.workspace_id,
+                subscription_id=1,
+                event_id=uuid.uuid4().int % 10**9,
+                object_id=1,
+                occurred_at=1,
+                subscription_type="contact.propertyChange",
+                payload={},
+            )
+        )
+        conn.execute(sa.insert(leads).values(workspace_id=tenant.workspace_id, email="gauge@example.com"))
+    after = client.get("/metrics", headers=headers).text
+    for name in ("hubspot_pipeline_webhook_queue_depth", "hubspot_pipeline_outbox_depth"):
+        assert _value(after, name) == _value(before, name) + 1
+    assert _value(after, "hubspot_pipeline_webhook_queue_oldest_age_seconds") >= 120
+
+
 def test_every_worker_of_the_api_answers_the_same_figures(engine: sa.Engine, database_url: str) -> None:
     port = free_port()
     process = start_api(port, "--workers", "2", env={"METRICS_TOKEN": TOKEN})
