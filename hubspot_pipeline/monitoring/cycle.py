@@ -24,6 +24,7 @@ from hubspot_pipeline.monitoring import rules
 from hubspot_pipeline.monitoring.catalogue import NOTIFICATIONS
 from hubspot_pipeline.monitoring.figures import Figures
 from hubspot_pipeline.monitoring.notify import Notifier, firing_message, resolved_message
+from hubspot_pipeline.monitoring.runs import prune_runs
 from hubspot_pipeline.monitoring.store import record
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def _evaluate(
         found = rules.evaluate(fact_store.gather(conn, thresholds, moment), thresholds)
         changes = alert_store.reconcile(conn, found, moment)
         new, reminders, resolved = alert_store.due(conn, moment, thresholds)
+        prune_runs(conn, moment)
     report = CycleReport(True, changes.firing, changes.opened, changes.resolved)
     if notifier is None:
         return report

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -27,6 +27,8 @@ from hubspot_pipeline.monitoring.figures import Figures
 from hubspot_pipeline.monitoring.store import record
 
 OUTCOMES = ("succeeded", "failed")
+RUNS_KEPT = timedelta(days=14)  # the alert windows need minutes; two weeks answer "what happened last week"
+PRUNED_PER_CALL = 10_000
 
 
 @dataclass
@@ -113,3 +115,12 @@ def record_client_calls(engine: sa.Engine, metrics: ClientMetrics) -> None:
     if figures:
         with engine.begin() as conn:
             record(conn, figures)
+
+
+def prune_runs(conn: sa.Connection, now: datetime) -> int:
+    """Delete runs finished more than RUNS_KEPT ago, a bounded number per call (the alerts sensor calls it
+    every minute); the counters keep their figures."""
+    oldest = (
+        sa.select(sync_runs.c.run_id).where(sync_runs.c.finished_at < now - RUNS_KEPT).limit(PRUNED_PER_CALL)
+    )
+    return conn.execute(sa.delete(sync_runs).where(sync_runs.c.run_id.in_(oldest.scalar_subquery()))).rowcount
