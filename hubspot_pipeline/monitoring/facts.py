@@ -80,24 +80,28 @@ PORTAL_WORKSPACES = sa.text(
 )
 
 
+def _pairs(result: Any) -> dict[Any, Any]:
+    return {row[0]: row[1] for row in result}
+
+
 def gather(conn: sa.Connection, thresholds: Thresholds, now: datetime) -> Facts:
     since = now - thresholds.window
     syncing = {uuid.UUID(str(workspace_id)) for workspace_id in syncing_workspaces(conn)}
     base = conn.execute(WORKSPACES).all()
     ids = [str(row.id) for row in base]
     window = {row[0]: row[1:] for row in conn.execute(RUNS_IN_WINDOW, {"since": since})}
-    last_run = dict(conn.execute(LAST_RUN, {"ids": ids}).all())
+    last_run: dict[Any, Any] = _pairs(conn.execute(LAST_RUN, {"ids": ids}))
     failed: dict[uuid.UUID | None, list[FailedRun]] = defaultdict(list)
     for workspace_id, job, finished_at, error, run_id in conn.execute(FAILED_RUNS):
         failed[workspace_id].append(FailedRun(job, finished_at, error, run_id))
-    refreshes = dict(conn.execute(REFRESH_FAILURES, {"since": since}).all())
+    refreshes: dict[Any, Any] = _pairs(conn.execute(REFRESH_FAILURES, {"since": since}))
     webhooks = {row[0]: row[1:] for row in conn.execute(WEBHOOKS)}
     outbox = {
         row[0]: row[1:]
         for row in conn.execute(OUTBOX, {"ids": [str(i) for i in syncing], "stream": OUTBOX_STREAM})
     }
-    cursors = dict(conn.execute(SEARCH_CURSORS, {"stream": SEARCH_STREAM}).all())
-    executions = dict(conn.execute(FAILED_EXECUTIONS, {"since": since}).all())
+    cursors: dict[Any, Any] = _pairs(conn.execute(SEARCH_CURSORS, {"stream": SEARCH_STREAM}))
+    executions: dict[Any, Any] = _pairs(conn.execute(FAILED_EXECUTIONS, {"since": since}))
     workspaces = []
     for row in base:
         runs: Any = window.get(row.id) or (0, 0, 0, 0, 0, 0)

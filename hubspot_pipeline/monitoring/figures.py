@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -53,7 +52,7 @@ def _labels(metric: Metric, values: dict[str, str]) -> Labels:
 class Figures:
     """Counter increments by (series, labels); histograms stored as their bucket, sum and count series."""
 
-    values: Counter[tuple[str, Labels]] = field(default_factory=Counter)
+    values: dict[tuple[str, Labels], float] = field(default_factory=dict)
 
     def count(self, metric: Metric, amount: float = 1, **labels: str) -> None:
         if metric.kind != "counter":
@@ -61,7 +60,7 @@ class Figures:
         if amount < 0:
             raise ValueError(f"{metric.name} is a counter: it only goes up (got {amount})")
         if amount:
-            self.values[(metric.name, _labels(metric, labels))] += amount
+            self._add((metric.name, _labels(metric, labels)), amount)
 
     def observe(self, metric: Metric, seconds: float, **labels: str) -> None:
         self.observe_many(metric, [seconds], **labels)
@@ -74,12 +73,16 @@ class Figures:
         for seconds in observations:
             seconds = max(0.0, float(seconds))  # clocks of two machines: a change cannot arrive early
             le = next(bound for bound in bounds if seconds <= bound)
-            self.values[(metric.name + "_bucket", tuple(sorted((*base, ("le", bucket_label(le))))))] += 1
-            self.values[(metric.name + "_sum", base)] += seconds
-            self.values[(metric.name + "_count", base)] += 1
+            self._add((metric.name + "_bucket", tuple(sorted((*base, ("le", bucket_label(le)))))), 1)
+            self._add((metric.name + "_sum", base), seconds)
+            self._add((metric.name + "_count", base), 1)
+
+    def _add(self, key: tuple[str, Labels], amount: float) -> None:
+        self.values[key] = self.values.get(key, 0) + amount
 
     def add(self, other: Figures) -> None:
-        self.values.update(other.values)
+        for key, amount in other.values.items():
+            self._add(key, amount)
 
     def get(self, metric: Metric, **labels: str) -> float:
         """A counter's recorded increment (0 when none): for tests and reports."""
