@@ -75,10 +75,20 @@ def record_run(engine: sa.Engine, run: FinishedRun) -> bool:
                 records_failed=run.records_failed,
                 error=run.error,
             )
-            .on_conflict_do_nothing(index_elements=[sync_runs.c.run_id])
-            .returning(sync_runs.c.run_id)
+            # Recorded before: only what failed may be added (the run's process knew it failed, the
+            # run-failure sensor knows why); nothing is counted twice.
+            .on_conflict_do_update(
+                index_elements=[sync_runs.c.run_id],
+                set_={"error": sa.literal_column("excluded.error")},
+                where=sa.and_(
+                    sync_runs.c.outcome == "failed",
+                    sync_runs.c.error.is_(None),
+                    sa.literal_column("excluded.error").is_not(None),
+                ),
+            )
+            .returning(sa.literal_column("xmax = 0").label("inserted"))
         ).first()
-        if inserted is None:
+        if inserted is None or not inserted.inserted:
             return False
         figures = Figures()
         figures.count(SYNC_RUNS, job=run.job, outcome=run.outcome)
