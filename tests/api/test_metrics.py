@@ -54,7 +54,7 @@ def test_metrics_without_a_configured_token_refuses_every_scrape(client: TestCli
     os.environ.pop("METRICS_TOKEN", None)
     get_settings.cache_clear()
     response = client.get("/metrics", headers={"Authorization": "Bearer anything-at-all-long"})
-    assert response.status_code == 503
+    assert response.status_code == 404
     assert "METRICS_TOKEN" in response.json()["error"]["message"]
 
 

@@ -26,11 +26,12 @@ _metrics_bearer = HTTPBearer(
 def _check_metrics_token(credentials: HTTPAuthorizationCredentials | None) -> None:
     token = get_settings().metrics_token
     if token is None:
+        # Off until configured (404: there is nothing here to scrape; a 5xx would say the API is broken).
         raise ApiError(
-            503,
+            404,
             "metrics_not_configured",
-            "GET /metrics spans every workspace, so it needs its own token: set METRICS_TOKEN (at least 16 "
-            "characters) for the API and give Prometheus the same value as its bearer token.",
+            "GET /metrics spans every workspace, so it is off until it has its own token: set METRICS_TOKEN "
+            "(at least 16 characters) for the API and give Prometheus the same value as its bearer token.",
         )
     given = credentials.credentials if credentials is not None else ""
     if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
