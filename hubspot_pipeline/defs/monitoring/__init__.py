@@ -1,0 +1,1 @@
+"""Dagster glue of monitoring: the alert rules every minute, failed runs recorded (hubspot_pipeline/monitoring)."""
