@@ -86,7 +86,7 @@ def _pairs(result: Any) -> dict[Any, Any]:
 
 def gather(conn: sa.Connection, thresholds: Thresholds, now: datetime) -> Facts:
     since = now - thresholds.window
-    syncing = {uuid.UUID(str(workspace_id)) for workspace_id in syncing_workspaces(conn)}
+    syncing = {workspace.id for workspace in syncing_workspaces(conn)}
     base = conn.execute(WORKSPACES).all()
     ids = [str(row.id) for row in base]
     window = {row[0]: row[1:] for row in conn.execute(RUNS_IN_WINDOW, {"since": since})}

@@ -67,7 +67,7 @@ WINDOW_NAMES = {"general": "10s", "daily": "day"}
 
 
 def read_gauges(conn: sa.Connection) -> GaugeValues:
-    ids = [str(workspace_id) for workspace_id in syncing_workspaces(conn)]
+    ids = [str(workspace.id) for workspace in syncing_workspaces(conn)]
     values = GaugeValues()
     # extract(epoch ...) and sum(count) are numeric: floats here, for the exposition.
     depth, age = conn.execute(WEBHOOK_QUEUE, {"ids": ids}).one()

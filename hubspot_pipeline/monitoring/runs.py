@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -57,7 +58,7 @@ def record_run(engine: sa.Engine, run: FinishedRun) -> bool:
     api_errors = failed_calls(run.client) if run.client is not None else 0
     rate_limited = sum(counts.rate_limited.values()) if counts else 0
     with engine.begin() as conn:
-        inserted = conn.execute(
+        inserted: Any = conn.execute(
             insert(sync_runs)
             .values(
                 run_id=run.run_id,

@@ -11,11 +11,9 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from hubspot_pipeline.defs.monitoring.resources import MonitoringResource
+from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.monitoring.cycle import evaluate_alerts
 from hubspot_pipeline.monitoring.runs import FinishedRun, record_run
-
-WORKSPACE_TAG = "hubspot_pipeline/workspace_id"
-TRIGGER_TAG = "hubspot_pipeline/trigger"
 
 
 @dg.sensor(
@@ -32,14 +30,12 @@ def alerts_sensor(context: dg.SensorEvaluationContext, monitoring: MonitoringRes
     return dg.SkipReason(report.describe())
 
 
-def workspace_of(tags: Mapping[str, str]) -> uuid.UUID | None:
-    """The run's workspace: its tag, or a partition key that is a workspace id."""
-    for value in (tags.get(WORKSPACE_TAG), tags.get("dagster/partition")):
-        try:
-            return uuid.UUID(str(value))
-        except ValueError:
-            continue
-    return None
+def workspace_of(run_tags: Mapping[str, str]) -> uuid.UUID | None:
+    """The run's workspace, from the tag its run request or its start gave it (none: it failed before)."""
+    try:
+        return uuid.UUID(run_tags[tags.WORKSPACE_ID])
+    except (KeyError, ValueError):
+        return None
 
 
 def failure_type(context: dg.RunFailureSensorContext) -> str:
@@ -76,7 +72,7 @@ def run_failures_sensor(context: dg.RunFailureSensorContext, monitoring: Monitor
             job=run.job_name,
             workspace_id=workspace_of(run.tags),
             outcome="failed",
-            trigger=run.tags.get(TRIGGER_TAG),
+            trigger=tags.trigger_of(run.tags),
             started_at=started,
             error=failure_type(context),
         ),
