@@ -21,10 +21,11 @@ from hubspot_pipeline.monitoring.catalogue import (
 from hubspot_pipeline.sync.plan import NEW_LEAD_PREFIX, ROW_TIME, Plan
 from hubspot_pipeline.sync.reads import ChangedContacts, ChangedLeads
 
-if TYPE_CHECKING:  # writes.py calls this module
+if TYPE_CHECKING:  # writes.py and companies.py call this module
     from hubspot_pipeline.sync.writes import PushOutcome
 
 CONTACT = "contact"
+COMPANY = "company"
 
 
 def _seconds_since(times: pd.DataFrame, ids: list[str], now: pd.Timestamp) -> list[float]:
@@ -77,3 +78,15 @@ def contact_sync_figures(
     events = contacts.times.drop(columns=[ROW_TIME], errors="ignore")
     figures.observe_many(LATENCY, _seconds_since(events, pulled_ok, now), path=HUBSPOT_EDIT_TO_LEAD)
     return figures
+
+
+def run_records(counts: Mapping[str, int | float]) -> tuple[int, int, Figures]:
+    """A run's records synced and failed (contact pairs, companies) and its company figures, from its
+    report's counts, companies' under `companies_*` as `run_contact_sync` merges them."""
+    companies = int(counts.get("companies_created", 0)) + int(counts.get("companies_updated", 0))
+    company_errors = int(counts.get("companies_errors", 0))
+    figures = Figures()
+    figures.count(RECORDS_SYNCED, companies, object_type=COMPANY, direction="to_hubspot")
+    figures.count(RECORDS_FAILED, company_errors, object_type=COMPANY, direction="to_hubspot")
+    synced = int(counts.get("synced", 0)) + companies
+    return synced, int(counts.get("failed", 0)) + company_errors, figures

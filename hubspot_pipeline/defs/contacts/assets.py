@@ -146,6 +146,7 @@ def contacts_sync(
         yield stages.done(
             selection.HASHED_DIFFS, {"dry_run": dry_run, **metadata.diffs_metadata(plan, leads)}
         )
+    report, companies = None, None
     if selection.PUSHED_CONTACTS in chosen and not dry_run:
         pushed = sync.push_contacts(job, plan)
         yield stages.done(selection.PUSHED_CONTACTS, metadata.pushed_metadata(pushed))
@@ -159,6 +160,7 @@ def contacts_sync(
     checks = {check_key.name for check_key in context.selected_asset_check_keys}
     if checks:  # a dry-run job selects none: no sample read from HubSpot for nothing
         yield from (result for result in consistency_results(job) if result.check_name in checks)
+    run.finished(report, companies)  # recorded for monitoring when the run ends (resources.py)
 
 
 @dg.definitions

@@ -49,6 +49,7 @@ def sync(
         )
     except HubSpotError as error:
         raise click.ClickException(error.message) from None
+    report = None
     try:
         if not dry_run:
             ensure_hubspot_properties(prepare(engine, client, workspace_id))
@@ -59,6 +60,7 @@ def sync(
         raise click.ClickException(str(error)) from None
     finally:
         client.close()
+        _record(engine, workspace_id, client, report, dry_run=dry_run)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, default=str))
         return
@@ -78,3 +80,28 @@ def sync(
     )
     for sample in report.error_samples:
         click.echo(f"    error: {sample}")
+
+
+def _record(engine, workspace_id: uuid.UUID, client, report, *, dry_run: bool) -> None:
+    """The run's outcome and figures for monitoring, as a Dagster run records them (job `cli`)."""
+    from hubspot_pipeline.monitoring.runs import FinishedRun, record_run
+    from hubspot_pipeline.sync.figures import run_records
+
+    counts = report.counts if report is not None else {}
+    synced, failed, figures = run_records(counts)
+    record_run(
+        engine,
+        FinishedRun(
+            run_id=f"cli-{uuid.uuid4()}",
+            job="cli",
+            workspace_id=workspace_id,
+            outcome="succeeded" if report is not None else "failed",
+            trigger="cli",
+            dry_run=dry_run,
+            client=client.metrics,
+            records_synced=synced,
+            records_failed=failed,
+            counts=counts,
+            figures=figures,
+        ),
+    )

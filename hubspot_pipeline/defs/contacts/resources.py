@@ -10,17 +10,21 @@ Its config is the run's mode, chosen at launch (the jobs set it; the materialize
           full_resync: false  # true: hash every lead and list every HubSpot contact (the nightly reconcile)
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
+from hubspot_pipeline.defs.monitoring.runs import record_workspace_run
 from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
 from hubspot_pipeline.defs.workspaces.runs import start_workspace_run
 from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.settings import get_settings
-from hubspot_pipeline.sync.engine import SyncJob, prepare
+from hubspot_pipeline.sync.companies import CompanyReport
+from hubspot_pipeline.sync.engine import SyncJob, SyncReport, prepare
+from hubspot_pipeline.sync.figures import run_records
 from hubspot_pipeline.sync.workspaces import Workspace
 
 RESOURCE = "contact_sync_run"
@@ -41,7 +45,8 @@ def contacts_run_config(*, dry_run: bool = False, full_resync: bool = False) -> 
 class ContactSyncRun(dg.ConfigurableResource):
     """A contact sync run: its mode (dry_run, full_resync), chosen at launch. When the run starts it finds
     the workspace its partition names, tags the run, and builds what every stage shares: the workspace's
-    mappings and settings and one HubSpot client (closed when the run ends)."""
+    mappings and settings and one HubSpot client (closed when the run ends). When the run ends it records
+    its outcome and figures for monitoring (defs/monitoring/runs.py)."""
 
     dry_run: bool = Field(False, description=DRY_RUN)
     full_resync: bool = Field(False, description=FULL_RESYNC)
@@ -49,8 +54,11 @@ class ContactSyncRun(dg.ConfigurableResource):
 
     _workspace: Workspace | None = PrivateAttr(None)
     _job: SyncJob | None = PrivateAttr(None)
+    _started_at: datetime | None = PrivateAttr(None)
+    _finished: tuple[SyncReport | None, CompanyReport | None] | None = PrivateAttr(None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._started_at = datetime.now(UTC)
         engine = self.settings.engine()
         mode = tags.mode_tags(full=self.full_resync, dry_run=self.dry_run)
         self._workspace = start_workspace_run(context, engine, mode)
@@ -69,8 +77,31 @@ class ContactSyncRun(dg.ConfigurableResource):
             raise
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        if self._job is not None and self._job.client is not None:
+        if self._job is None:
+            return
+        if self._job.client is not None:
             self._job.client.close()
+        report, companies = self._finished or (None, None)
+        counts = dict(report.counts) if report else {}
+        counts |= {f"companies_{k}": v for k, v in companies.__dict__.items()} if companies else {}
+        synced, failed, figures = run_records(counts)
+        record_workspace_run(
+            context,
+            self._job.engine,
+            self._job.workspace_id,
+            self._job.client,
+            succeeded=self._finished is not None,
+            dry_run=self.dry_run,
+            started_at=self._started_at or datetime.now(UTC),
+            records_synced=synced,
+            records_failed=failed,
+            counts=counts,
+            figures=figures,
+        )
+
+    def finished(self, report: SyncReport | None, companies: CompanyReport | None) -> None:
+        """Every selected stage is done: the run succeeded, with these results (None: not written)."""
+        self._finished = (report, companies)
 
     @property
     def workspace(self) -> Workspace:
