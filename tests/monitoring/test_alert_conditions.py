@@ -1,7 +1,7 @@
 """Each condition of the issue, induced for real, raises its alert, notifies the local receiver once (a
 second evaluation sends nothing more) and resolves with one resolved message: a revoked refresh token, a
-stopped queue (webhook events and lead changes left waiting), a portal's daily budget at 80%, sandbox faults
-pushing a workspace's error rate up, and a failed Dagster run.
+stopped queue (webhook events and lead changes left waiting), a portal's daily budget at 80%. Sandbox faults
+pushing a workspace's error rate up and a failed run go through Dagster runs: tests/defs/test_monitoring_runs.py.
 
 The alerts table and the receiver are shared with whatever else the session database holds, so each test
 looks only at its own alert keys. `now` is moved forward where the condition ends with time (a window, a day).
@@ -20,7 +20,7 @@ from hubspot_pipeline.sandbox.testing import SandboxHandle
 from hubspot_pipeline.sync.connection import workspace_client
 from hubspot_pipeline.sync.engine import prepare, run_contact_sync
 from hubspot_pipeline.sync.properties import ensure_hubspot_properties
-from tests.monitoring.conftest import Alerting
+from tests.monitoring.alerting import Alerting, fires_once_then_resolves
 
 _hub_ids = iter(range(800_000_000 + uuid.uuid4().int % 1_000_000 * 100, 900_000_000))
 
@@ -41,26 +41,6 @@ def _workspace(engine: sa.Engine, *, hub_id: int | None = None) -> uuid.UUID:
             )
         )
     return workspace_id
-
-
-def _fires_once_then_resolves(
-    alerting: Alerting, keys: list[str], end_condition, resolve_at: dt.datetime | None = None
-) -> None:
-    first = alerting.evaluate()
-    for key in keys:
-        assert key in first.opened, f"{key} did not fire: {first.describe()}"
-        fired = alerting.messages(key)
-        assert len(fired) == 1 and "firing" in fired[0]["title"]
-    alerting.evaluate()  # still firing: no second message
-    assert [len(alerting.messages(key)) for key in keys] == [1] * len(keys)
-    end_condition()
-    later = alerting.evaluate(now=resolve_at)
-    for key in keys:
-        assert key in later.resolved, f"{key} did not resolve: {later.describe()}"
-        messages = alerting.messages(key)
-        assert len(messages) == 2 and "resolved" in messages[1]["title"]
-    alerting.evaluate(now=resolve_at)
-    assert [len(alerting.messages(key)) for key in keys] == [2] * len(keys)
 
 
 def test_a_revoked_refresh_token_raises_auth_failure_until_the_workspace_reconnects(
@@ -98,7 +78,7 @@ def test_a_revoked_refresh_token_raises_auth_failure_until_the_workspace_reconne
         else:
             raise AssertionError("a revoked refresh token must stop the run")
     failed_at = dt.datetime.now(dt.UTC)
-    _fires_once_then_resolves(
+    fires_once_then_resolves(
         alerting,
         [f"auth_failure:{workspace_id}"],
         connect,  # reconnected: the connection works again...
@@ -149,7 +129,7 @@ def test_a_stopped_queue_raises_webhook_and_outbox_delays_until_a_run_drains_the
             report = run_contact_sync(engine, client, workspace_id, search_lag_seconds=-3)
         assert report.counts["push"] == 3
 
-    _fires_once_then_resolves(
+    fires_once_then_resolves(
         alerting, [f"webhook_queue_delay:{workspace_id}", f"outbox_delay:{workspace_id}"], run_the_queue
     )
 
@@ -169,7 +149,7 @@ def test_a_portal_at_80_percent_of_its_daily_budget_raises_daily_budget_until_th
         for _ in range(40):
             client.list_properties("contacts")
     tomorrow = dt.datetime.now(dt.UTC).replace(hour=0, minute=5) + dt.timedelta(days=1)
-    _fires_once_then_resolves(
+    fires_once_then_resolves(
         alerting,
         [f"daily_budget:hub:{hub_id}:{workspace_id}"],
         lambda: None,  # nothing to do but wait for the portal's midnight
