@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from hubspot_pipeline.db.tables import alerts
 from hubspot_pipeline.monitoring.rules import Alert, Thresholds
 
+UPSERT_CHUNK = 1_000
 SHOWN = (
     "id",
     "key",
@@ -51,7 +52,8 @@ class Changes:
 def reconcile(conn: sa.Connection, firing: list[Alert], now: datetime) -> Changes:
     """Write one evaluation's result; the caller holds the evaluation lock (cycle.py)."""
     opened: list[str] = []
-    if firing:
+    # In chunks: one statement's parameters are capped at 65,535 (10,000 workspaces raise more alerts).
+    for start in range(0, len(firing), UPSERT_CHUNK):
         rows = [
             {
                 "key": alert.key,
@@ -64,13 +66,15 @@ def reconcile(conn: sa.Connection, firing: list[Alert], now: datetime) -> Change
                 "first_seen_at": now,
                 "last_seen_at": now,
             }
-            for alert in firing
+            for alert in firing[start : start + UPSERT_CHUNK]
         ]
         statement = insert(alerts).values(rows)
         result = conn.execute(
             statement.on_conflict_do_update(
                 index_elements=[alerts.c.key],
-                index_where=alerts.c.status == "firing",
+                # A literal, as in the partial index: a bound parameter stops matching it once psycopg
+                # prepares the statement (from its fifth execution on a connection).
+                index_where=sa.text("status = 'firing'"),
                 set_={
                     "last_seen_at": statement.excluded.last_seen_at,
                     "summary": statement.excluded.summary,
@@ -79,13 +83,15 @@ def reconcile(conn: sa.Connection, firing: list[Alert], now: datetime) -> Change
                 },
             ).returning(alerts.c.key, alerts.c.first_seen_at)
         )
-        opened = sorted(key for key, first_seen in result if first_seen == now)
+        opened += [key for key, first_seen in result if first_seen == now]
+    still = sa.cast(sa.bindparam("firing_keys", [alert.key for alert in firing]), ARRAY(sa.Text))
     resolved = conn.execute(
         sa.update(alerts)
-        .where(alerts.c.status == "firing", alerts.c.key.not_in([alert.key for alert in firing]))
+        .where(alerts.c.status == "firing", alerts.c.key != sa.func.all(still))
         .values(status="resolved", resolved_at=now)
         .returning(alerts.c.key)
     ).scalars()
+    opened.sort()
     return Changes(opened, sorted(resolved), len(firing))
 
 
@@ -129,18 +135,22 @@ def due(
     return new, reminders, resolved
 
 
+def _ids(ids: list[int]) -> sa.ColumnElement:
+    return alerts.c.id == sa.func.any(sa.cast(sa.bindparam("alert_ids", ids), ARRAY(sa.BigInteger)))
+
+
 def mark_notified(conn: sa.Connection, ids: list[int], now: datetime) -> None:
     if ids:
         conn.execute(
             sa.update(alerts)
-            .where(alerts.c.id.in_(ids))
+            .where(_ids(ids))
             .values(notifications=alerts.c.notifications + 1, notified_at=now)
         )
 
 
 def mark_resolved_notified(conn: sa.Connection, ids: list[int], now: datetime) -> None:
     if ids:
-        conn.execute(sa.update(alerts).where(alerts.c.id.in_(ids)).values(resolved_notified_at=now))
+        conn.execute(sa.update(alerts).where(_ids(ids)).values(resolved_notified_at=now))
 
 
 def workspace_alerts(

@@ -117,18 +117,22 @@ def _deliver(
             outcome = "sent" if delivered else "failed"
             (report.notified if delivered else report.failed)[kind] = len(rows)
             figures.count(NOTIFICATIONS, len(rows), kind=kind, outcome=outcome)
-            for row in rows:
-                audit.record(
-                    conn,
-                    workspace_id=row["workspace_id"],
-                    actor=ACTOR,
-                    action="alert.notify",
-                    target=row["key"],
-                    details={
-                        "rule": row["rule"],
-                        "severity": row["severity"],
-                        "kind": kind,
-                        "outcome": outcome,
-                    },
-                )
+            audit.record_many(
+                conn,
+                [
+                    {
+                        "workspace_id": row["workspace_id"],
+                        "actor": ACTOR,
+                        "action": "alert.notify",
+                        "target": row["key"],
+                        "details": {
+                            "rule": row["rule"],
+                            "severity": row["severity"],
+                            "kind": kind,
+                            "outcome": outcome,
+                        },
+                    }
+                    for row in rows
+                ],
+            )
         record(conn, figures)
