@@ -14,7 +14,14 @@ import uuid
 
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import hubspot_integrations, lead_changes, leads, webhook_events, workspaces
+from hubspot_pipeline.db.tables import (
+    hubspot_integrations,
+    hubspot_sync_config,
+    lead_changes,
+    leads,
+    webhook_events,
+    workspaces,
+)
 from hubspot_pipeline.hubspot import HubSpotAuthError, OAuthApp, TokenCipher, TokenSet, TokenStore
 from hubspot_pipeline.sandbox.testing import SandboxHandle
 from hubspot_pipeline.sync.connection import workspace_client
@@ -155,3 +162,35 @@ def test_a_portal_at_80_percent_of_its_daily_budget_raises_daily_budget_until_th
         lambda: None,  # nothing to do but wait for the portal's midnight
         tomorrow,
     )
+
+
+def test_a_still_firing_alert_is_reminded_every_renotify_interval_up_to_the_limit(
+    alerting: Alerting, engine: sa.Engine
+) -> None:
+    workspace_id = _workspace(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(hubspot_sync_config).values(
+                workspace_id=workspace_id, connection_status="needs_reconnect"
+            )
+        )
+    key = f"auth_failure:{workspace_id}"
+    start = dt.datetime.now(dt.UTC)
+    step = dt.timedelta(minutes=alerting.thresholds.renotify_minutes)
+    assert key in alerting.evaluate(now=start).opened
+    alerting.evaluate(now=start + step / 2)  # not due yet
+    assert len(alerting.messages(key)) == 1
+    for number in (2, 3):  # ALERT_MAX_NOTIFICATIONS = 3 messages in all
+        alerting.evaluate(now=start + step * (number - 1))
+        messages = alerting.messages(key)
+        assert len(messages) == number and "still firing" in messages[-1]["title"]
+    alerting.evaluate(now=start + step * 5)
+    assert len(alerting.messages(key)) == 3
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(hubspot_sync_config)
+            .where(hubspot_sync_config.c.workspace_id == workspace_id)
+            .values(connection_status="connected")
+        )
+    assert key in alerting.evaluate(now=start + step * 6).resolved
+    assert "resolved" in alerting.messages(key)[-1]["title"] and len(alerting.messages(key)) == 4
