@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
-from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_config
+from hubspot_pipeline.db.tables import audit_log, hubspot_integrations, hubspot_sync_config
 from hubspot_pipeline.hubspot.cli import rotate_keys
 from hubspot_pipeline.hubspot.errors import HubSpotAuthError
 from hubspot_pipeline.hubspot.oauth import TokenSet
@@ -75,6 +75,36 @@ def test_rotate_keys_re_encrypts_every_row_and_old_ciphertext_reads_until_then(
     assert after != before
     # Only the new key is needed now.
     assert TokenStore(engine, TokenCipher([new])).load(workspace_id).refresh_token == tokens.refresh_token
+    # The operation is audited with its counts; no token or key in it.
+    with engine.connect() as conn:
+        entry = conn.execute(
+            sa.select(audit_log.c.actor, audit_log.c.details)
+            .where(audit_log.c.action == "tokens.rotate_keys")
+            .order_by(audit_log.c.id.desc())
+            .limit(1)
+        ).one()
+    assert entry.actor == "cli" and entry.details["rotated"] >= 1
+    assert not {old, new, tokens.access_token, tokens.refresh_token} & set(map(str, entry.details.values()))
+
+
+def _audit(engine: sa.Engine, workspace_id: uuid.UUID) -> list[tuple[str, dict]]:
+    with engine.connect() as conn:
+        return [
+            (row.action, row.details)
+            for row in conn.execute(
+                sa.select(audit_log.c.action, audit_log.c.details)
+                .where(audit_log.c.workspace_id == workspace_id)
+                .order_by(audit_log.c.id)
+            )
+        ]
+
+
+def test_a_refresh_is_audited(engine: sa.Engine, workspace_id: uuid.UUID) -> None:
+    store = TokenStore(engine, TokenCipher([Fernet.generate_key().decode()]))
+    store.save(workspace_id, _tokens("d"))
+    fresh = _tokens("e")
+    store.locked_refresh(workspace_id, lambda t: True, lambda refresh_token: fresh)
+    assert _audit(engine, workspace_id) == [("hubspot.token_refresh", {"hub_id": "4242"})]
 
 
 def test_a_refused_refresh_marks_the_integration_and_raises(
@@ -95,3 +125,11 @@ def test_a_refused_refresh_marks_the_integration_and_raises(
             )
         ).one()
     assert status == "needs_reconnect" and "revoked" in error
+    # The failure and the reconnect it calls for are audited: the error's type and status, not its text.
+    assert _audit(engine, workspace_id) == [
+        (
+            "hubspot.token_refresh_failed",
+            {"hub_id": "4242", "error_type": "auth", "status": 400, "category": "invalid_grant"},
+        ),
+        ("hubspot.needs_reconnect", {"reason": "HubSpot refused the refresh (revoked)"}),
+    ]
