@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from hubspot_pipeline.activities.core.days import day_window
-from hubspot_pipeline.db.tables import hubspot_event_templates
+from hubspot_pipeline.db.tables import hubspot_event_templates, metric_counters, sync_runs
 from hubspot_pipeline.defs.activities.assets import activity_batches
 from hubspot_pipeline.defs.activities.jobs import activity_batches_job
 from hubspot_pipeline.defs.activities.partitions import activity_key
@@ -81,6 +81,31 @@ def _checks(result: dg.ExecuteInProcessResult) -> dict[str, tuple[bool, dict]]:
     }
 
 
+def _activity_figures(engine: sa.Engine) -> dict[str, float]:
+    with engine.connect() as conn:
+        rows = dict(
+            conn.execute(
+                sa.select(metric_counters.c.series, metric_counters.c.value).where(
+                    sa.or_(
+                        sa.and_(
+                            metric_counters.c.series == "hubspot_pipeline_records_synced",
+                            metric_counters.c.labels
+                            == {"object_type": "activity", "direction": "to_hubspot"},
+                        ),
+                        sa.and_(
+                            metric_counters.c.series == "hubspot_pipeline_latency_seconds_count",
+                            metric_counters.c.labels == {"path": "email_event_to_hubspot"},
+                        ),
+                    )
+                )
+            ).all()
+        )
+    return {
+        "records": rows.get("hubspot_pipeline_records_synced", 0.0),
+        "latencies": rows.get("hubspot_pipeline_latency_seconds_count", 0.0),
+    }
+
+
 def _client(engine: sa.Engine, workspace_id: uuid.UUID, sandbox: SandboxHandle):
     from hubspot_pipeline.sync.connection import workspace_client
 
@@ -98,10 +123,21 @@ def test_a_days_run_logs_that_days_events_tags_itself_and_logs_nothing_the_secon
     )
     with _client(engine, workspace_id, hubspot_sandbox) as client:
         sync_contacts(engine, client, workspace_id)
+    before = _activity_figures(engine)
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("workspace", [slug])
         first = _run(activity_defs, instance, TODAY, slug)
         assert first.success
+        # Monitoring: the run and its six events, with their event -> HubSpot latencies.
+        after = _activity_figures(engine)
+        assert after["records"] - before["records"] == 6 and after["latencies"] - before["latencies"] == 6
+        with engine.connect() as conn:
+            recorded = conn.execute(
+                sa.select(
+                    sync_runs.c.job, sync_runs.c.outcome, sync_runs.c.records_synced, sync_runs.c.api_calls
+                ).where(sync_runs.c.run_id == first.run_id)
+            ).one()
+        assert tuple(recorded[:3]) == ("activity_batches_job", "succeeded", 6) and recorded.api_calls > 0
         metadata = _metadata(first)
         assert metadata["logged"] == 6 and metadata["emails"] == 2 and metadata["timeline_events"] == 4
         assert (

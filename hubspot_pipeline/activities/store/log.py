@@ -17,8 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hubspot_pipeline import monitoring
 from hubspot_pipeline.activities.store.events import any_of
 from hubspot_pipeline.db.tables import hubspot_activity_log
+from hubspot_pipeline.monitoring.catalogue import EMAIL_EVENT_TO_HUBSPOT, LATENCY, RECORDS_SYNCED
 
 IN_FLIGHT, LOGGED, SKIPPED = "in_flight", "logged", "skipped"
 
@@ -90,18 +92,29 @@ def claim_in_flight(
 def record_logged(
     conn: sa.Connection, workspace_id: uuid.UUID, rows: Sequence[LogRow], run_id: str | None
 ) -> None:
-    """Logged (or skipped) rows: new ones inserted, in-flight ones completed; a logged row never changes."""
+    """Logged (or skipped) rows: new ones inserted, in-flight ones completed; a logged row never changes.
+    The events that reached HubSpot by this call are counted for monitoring in the same transaction."""
     if not rows:
         return
-    conn.execute(
+    written = conn.execute(
         sa.text(
             _INSERT + " ON CONFLICT (email_event_id) DO UPDATE SET status = excluded.status, "
             "hubspot_object_type = excluded.hubspot_object_type, hubspot_object_id = excluded.hubspot_object_id, "
             "activity_data = excluded.activity_data, run_id = excluded.run_id, synced_at = excluded.synced_at "
-            "WHERE hubspot_activity_log.status = 'in_flight'"
+            "WHERE hubspot_activity_log.status = 'in_flight' "
+            "RETURNING status, extract(epoch FROM synced_at - occurred_at)"
         ),
         _arrays(workspace_id, rows, run_id),
-    )
+    ).all()
+    monitoring.record(conn, activity_figures([float(s) for status, s in written if status == LOGGED]))
+
+
+def activity_figures(seconds_to_hubspot: Sequence[float]) -> monitoring.Figures:
+    """Email events logged to HubSpot, and how long each took from its occurrence (email_event_to_hubspot)."""
+    figures = monitoring.Figures()
+    figures.count(RECORDS_SYNCED, len(seconds_to_hubspot), object_type="activity", direction="to_hubspot")
+    figures.observe_many(LATENCY, seconds_to_hubspot, path=EMAIL_EVENT_TO_HUBSPOT)
+    return figures
 
 
 def release_in_flight(conn: sa.Connection, event_ids: Sequence[str]) -> None:

@@ -81,6 +81,7 @@ def activity_batches(
     )
     selected = {check_key.name for check_key in context.selected_asset_check_keys}
     yield from activity_results(settings.engine(), run.workspace.id, run.window, selected)
+    run.finished(report)  # recorded for monitoring when the run ends (resources.py)
 
 
 @dg.definitions

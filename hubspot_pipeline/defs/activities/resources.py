@@ -8,7 +8,7 @@ closed when the run ends. Its config (the launchpad shows it):
           event_types: null   # or e.g. [opened, clicked]: only these (of those the workspace logs)
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import dagster as dg
@@ -16,11 +16,15 @@ from pydantic import Field, PrivateAttr
 
 from hubspot_pipeline.activities.core.days import day_window
 from hubspot_pipeline.activities.core.events import EVENT_TYPES
+from hubspot_pipeline.activities.engine import ActivityReport
 from hubspot_pipeline.defs.activities.partitions import DAY
+from hubspot_pipeline.defs.monitoring.runs import record_workspace_run
 from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
 from hubspot_pipeline.defs.workspaces.runs import start_workspace_run
 from hubspot_pipeline.hubspot import HubSpotClient
+from hubspot_pipeline.monitoring import Figures
+from hubspot_pipeline.monitoring.catalogue import RECORDS_FAILED
 from hubspot_pipeline.settings import get_settings
 from hubspot_pipeline.sync.workspaces import Workspace
 
@@ -44,7 +48,7 @@ def day_of(run_tags: dict[str, str]) -> date | None:
 
 class ActivityBatchRun(dg.ConfigurableResource):
     """The run's workspace and UTC day (named by the partition key), the event types it logs, and one HubSpot
-    client for the run."""
+    client for the run. When the run ends it records its outcome and figures for monitoring."""
 
     event_types: list[str] | None = Field(None, description=EVENT_TYPES_HELP)
     settings: dg.ResourceDependency[SyncSettingsResource]
@@ -52,8 +56,11 @@ class ActivityBatchRun(dg.ConfigurableResource):
     _workspace: Workspace | None = PrivateAttr(None)
     _day: date | None = PrivateAttr(None)
     _client: HubSpotClient | None = PrivateAttr(None)
+    _started_at: datetime | None = PrivateAttr(None)
+    _report: ActivityReport | None = PrivateAttr(None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._started_at = datetime.now(UTC)
         unknown = sorted(set(self.event_types or ()) - set(EVENT_TYPES))
         if unknown:
             raise dg.Failure(
@@ -73,6 +80,29 @@ class ActivityBatchRun(dg.ConfigurableResource):
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._client is not None:
             self._client.close()
+        if self._workspace is None:
+            return
+        report = self._report
+        failed = report.counts["failed"] if report is not None else 0
+        figures = Figures()  # logged events are counted as they are recorded (activities/store/log.py)
+        figures.count(RECORDS_FAILED, failed, object_type="activity", direction="to_hubspot")
+        record_workspace_run(
+            context,
+            self.settings.engine(),
+            self._workspace.id,
+            self._client,
+            succeeded=report is not None,
+            dry_run=False,
+            started_at=self._started_at or datetime.now(UTC),
+            records_synced=report.counts["logged"] if report is not None else 0,
+            records_failed=failed,
+            counts=dict(report.counts) if report is not None else {},
+            figures=figures,
+        )
+
+    def finished(self, report: ActivityReport) -> None:
+        """The batch is done: the run succeeded with this report."""
+        self._report = report
 
     @property
     def workspace(self) -> Workspace:
