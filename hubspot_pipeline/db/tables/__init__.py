@@ -3,6 +3,7 @@
 
 from hubspot_pipeline.db.tables.base import metadata
 from hubspot_pipeline.db.tables.coldcopy import campaigns, email_events, email_messages, leads, workspaces
+from hubspot_pipeline.db.tables.engagement import engagement_events, lead_engagement
 from hubspot_pipeline.db.tables.monitoring import alerts, metric_counters, sync_runs
 from hubspot_pipeline.db.tables.platform import (
     audit_log,
@@ -35,6 +36,7 @@ __all__ = [
     "campaigns",
     "email_events",
     "email_messages",
+    "engagement_events",
     "hubspot_activity_log",
     "hubspot_event_templates",
     "hubspot_field_mappings",
@@ -46,6 +48,7 @@ __all__ = [
     "hubspot_workflow_triggers",
     "lead_changes",
     "lead_digests",
+    "lead_engagement",
     "leads",
     "metadata",
     "metric_counters",

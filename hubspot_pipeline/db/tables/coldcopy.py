@@ -8,6 +8,15 @@ from hubspot_pipeline.db.tables.base import NOW, metadata, uuid_pk, workspace_fk
 LEAD_STATUSES = ("new", "contacted", "replied", "interested", "not_interested", "unsubscribed", "bounced")
 EMAIL_EVENT_TYPES = ("sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed")
 MESSAGE_DIRECTIONS = ("sent", "received")
+REPLY_INTENTS = (
+    "interested",
+    "not_interested",
+    "out_of_office",
+    "unsubscribe_request",
+    "referral",
+    "neutral",
+)
+INTENT_SOURCES = ("coldcopy", "classifier")
 
 workspaces = sa.Table(
     "workspaces",
@@ -81,11 +90,23 @@ email_messages = sa.Table(
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("intent", sa.Text),
     sa.Column("intent_classified_at", sa.DateTime(timezone=True)),
+    # Set with the intent when the reply is stored (0007): how sure, who decided (ColdCopy's own judgement or
+    # the classifier), and the rule that decided (scoring.intent.Reason).
+    sa.Column("intent_confidence", sa.Float(precision=53)),
+    sa.Column("intent_source", sa.Text),
+    sa.Column("intent_reason", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
     sa.CheckConstraint(f"direction IN {MESSAGE_DIRECTIONS!r}", name="email_messages_direction_check"),
     sa.CheckConstraint("campaign_step >= 1", name="email_messages_step_check"),
     sa.CheckConstraint("message_id_header <> ''", name="email_messages_message_id_not_empty"),
     sa.CheckConstraint("intent IS NULL OR direction = 'received'", name="email_messages_intent_on_replies"),
+    sa.CheckConstraint(f"intent IN {REPLY_INTENTS!r}", name="email_messages_intent_check"),
+    sa.CheckConstraint("intent_confidence BETWEEN 0 AND 1", name="email_messages_intent_confidence_check"),
+    sa.CheckConstraint(f"intent_source IN {INTENT_SOURCES!r}", name="email_messages_intent_source_check"),
+    sa.CheckConstraint(
+        "(intent IS NULL) = (intent_confidence IS NULL) AND (intent IS NULL) = (intent_source IS NULL)",
+        name="email_messages_intent_complete",
+    ),
 )
 sa.Index(
     "email_messages_message_id_key",

@@ -44,6 +44,18 @@ hubspot_sync_config = sa.Table(
     sa.Column("activity_content", sa.Text, nullable=False, server_default="full"),
     sa.Column("activity_timeline_fallback", sa.Text, nullable=False, server_default="notes"),
     sa.Column("activities_since", sa.DateTime(timezone=True)),
+    # Engagement scoring (0007): points per kind of event, the decay's half-life, and the high-engagement
+    # threshold used when no enabled workflow trigger names one. Validated by PUT /config.
+    sa.Column(
+        "engagement_weights",
+        JSONB,
+        nullable=False,
+        server_default=sa.text(
+            """'{"open": 2, "click": 5, "reply": 15, "positive_reply": 40, "bounce": -20, "unsubscribe": -60}'::jsonb"""
+        ),
+    ),
+    sa.Column("engagement_half_life_days", sa.Float(precision=53), nullable=False, server_default="14"),
+    sa.Column("engagement_high_threshold", sa.Integer, nullable=False, server_default="60"),
     sa.CheckConstraint(f"conflict_policy IN {CONFLICT_POLICIES!r}", name="hubspot_sync_config_policy_check"),
     sa.CheckConstraint(
         f"on_hubspot_archive IN {ARCHIVED_CONTACT_ACTIONS!r}", name="hubspot_sync_config_archive_check"
@@ -61,6 +73,10 @@ hubspot_sync_config = sa.Table(
     sa.CheckConstraint(
         f"activity_timeline_fallback IN {TIMELINE_FALLBACKS!r}",
         name="hubspot_sync_config_timeline_fallback_check",
+    ),
+    sa.CheckConstraint("engagement_half_life_days > 0", name="hubspot_sync_config_half_life_check"),
+    sa.CheckConstraint(
+        "engagement_high_threshold BETWEEN 1 AND 100", name="hubspot_sync_config_high_threshold_check"
     ),
 )
 
