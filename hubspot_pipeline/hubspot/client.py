@@ -10,6 +10,7 @@
 
 Methods (each in its own module): get/create/update/archive/list_pages (objects.py); batch_upsert,
 batch_create, batch_update, batch_read, batch_archive (batch.py); search, search_modified_since (search.py);
+read_all (full_read.py: every record through the list and the search budgets at once);
 list_properties, get_property, create_property, list_property_groups, create_property_group (properties.py);
 associate_default, batch_associate_default, batch_associate, batch_read_associations,
 batch_archive_associations, associated_ids (associations.py); create_engagements, create_timeline_events,
@@ -22,7 +23,10 @@ Errors: every method raises a subclass of `HubSpotError`; batch methods report r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hubspot_pipeline.hubspot.activities import ActivityOps
+from hubspot_pipeline.hubspot.full_read import LIST_PAGE_SIZE, SEARCH_PAGE_SIZE, FullRead
 from hubspot_pipeline.hubspot.properties import PropertyOps
 from hubspot_pipeline.hubspot.search import SearchOps
 
@@ -33,3 +37,16 @@ class HubSpotClient(ActivityOps, SearchOps, PropertyOps):
 
     def __enter__(self) -> HubSpotClient:
         return self
+
+    def read_all(
+        self,
+        object_type: str,
+        properties: Sequence[str] = (),
+        *,
+        list_page_size: int = LIST_PAGE_SIZE,
+        search_page_size: int = SEARCH_PAGE_SIZE,
+    ) -> FullRead:
+        """Every live record, each once, through the list and the search budgets at once (full_read.py)."""
+        return FullRead(
+            self, object_type, properties, list_page_size=list_page_size, search_page_size=search_page_size
+        )

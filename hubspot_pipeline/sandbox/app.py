@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from email.utils import formatdate
 from typing import Any
 
 from starlette.requests import Request
@@ -169,6 +170,8 @@ class SandboxApp:
         else:
             payload = dumps(reply.body)
         headers: list[tuple[bytes, bytes]] = [(b"x-hubspot-correlation-id", correlation_id().encode())]
+        # HubSpot's clock is the sandbox's (advanced by tests): clients take search horizons from Date.
+        headers.append((b"date", formatdate(self.sandbox.clock.now_ms() / 1000, usegmt=True).encode()))
         if reply.status != 204 and (payload or reply.raw is not None):
             headers.append((b"content-type", reply.media_type.encode()))
         headers.append((b"content-length", str(len(payload)).encode()))

@@ -124,4 +124,4 @@ def command(
     click.echo(f"HubSpot sandbox on http://{host}:{port}  hub {hub_id}  token {private_app_token}")
     for portal in list(app.sandbox.portals.values())[1:]:
         click.echo(f"  also hub {portal.hub_id}  token {next(iter(portal.private_app_tokens))}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, date_header=False)

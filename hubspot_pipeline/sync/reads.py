@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot import SearchCursor
 from hubspot_pipeline.sync import store
+from hubspot_pipeline.sync.contact_scan import scan_contacts, seen_ids
 from hubspot_pipeline.sync.hashing import hash_values
 from hubspot_pipeline.sync.job import SyncJob
 from hubspot_pipeline.sync.mapping import EMAIL, canonical_contacts, canonical_leads
@@ -111,12 +112,18 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
     records: dict[str, dict[str, Any]] = {}
     archived: set[str] = set()
     cursor_json = saved
+    cursor = SearchCursor.from_json(saved)
+    scan = None
     if job.full:
-        for listed, _ in client.list_pages("contacts", properties):
-            records.update({str(r["id"]): r for r in listed})
+        # Every contact through both budgets at once, compared with its pair as it arrives (contact_scan.py).
+        scan = scan_contacts(job, properties)
+        records.update(scan.records)
         for listed, _ in client.list_pages("contacts", ["email"], archived=True):
             archived.update(str(r["id"]) for r in listed)
-    cursor = SearchCursor.from_json(saved)
+        # Everything modified before the read began (less the index lag) was read: search from there on.
+        floor = SearchCursor(scan.started_ms - int(max(job.search_lag_seconds, 0.0) * 1000), 0)
+        if (cursor.modified_ms, cursor.object_id) < (floor.modified_ms, floor.object_id):
+            cursor, cursor_json = floor, floor.to_json()
     for page in client.search_modified_since(
         "contacts", cursor, properties, lag_seconds=job.search_lag_seconds
     ):
@@ -177,6 +184,8 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
             if loser.strip() and loser.strip() != str(record["id"]):
                 merges[loser.strip()] = str(record["id"])
     archived -= set(records)
+    if scan is not None:
+        archived -= seen_ids(scan, archived)  # read live (archived while reading, or restored)
     # Leads the contacts belong to that the lead side did not bring: linked ones, and unlinked by email.
     contact_ids = set(records) | archived | set(merges)
     with job.engine.connect() as conn:

@@ -180,26 +180,42 @@ async def restore(context: RequestContext) -> Reply:
 
 
 async def bulk_create(context: RequestContext) -> Reply:
-    """Creates `count` records at one identical timestamp (as HubSpot's bulk jobs stamp them), fast."""
+    """Creates records fast, without the API's budget: `count` records from one template ("{i}" in a value
+    becomes the index) stamped with one identical timestamp (as HubSpot's bulk jobs stamp them), or the given
+    `records` ({"properties": {...}, "timestampMs": optional}, in order; their ids are returned in order):
+    a benchmark loads a portal of a million contacts this way instead of 10,000 batch calls."""
     portal = _portal(context)
     object_type = resolve_object_type(context.params["objectType"])
     body = await context.json_object()
-    count = int(body.get("count", 0))
     template: dict[str, str] = body.get("properties") or {}
     at = int(body.get("timestampMs") or context.sandbox.clock.now_ms())
     source = WriteSource(str(body.get("changeSource", "IMPORT")))
     prefix = body.get("emailPrefix", "bulk")
-    first = None
-    for index in range(count):
-        values = {name: str(value).replace("{i}", str(index)) for name, value in template.items()}
+    given = body.get("records")
+    if given is not None and not isinstance(given, list):
+        raise validation_error("records must be an array of {properties, timestampMs}")
+    inputs = (
+        [(item.get("properties") or {}, int(item.get("timestampMs") or at)) for item in given]
+        if given is not None
+        else [
+            ({name: str(value).replace("{i}", str(index)) for name, value in template.items()}, at)
+            for index in range(int(body.get("count", 0)))
+        ]
+    )
+    ids = []
+    for values, stamp in inputs:
+        values = {name: str(value) for name, value in values.items()}
         if object_type.name == "contacts" and "email" not in values:
             values["email"] = f"{prefix}-{portal.next_id()}@example.com"
         changes, invalid = check_properties(portal, object_type, values, None)
         if invalid:
             raise ApiError(400, invalid_property_error(invalid, portal.hub_id))
-        record = create_record(portal, object_type, changes, at, None, source)
-        first = first or record.id
-    return Reply(201, {"created": count, "firstId": first, "timestampMs": at})
+        ids.append(create_record(portal, object_type, changes, stamp, None, source).id)
+    first = ids[0] if ids else None
+    reply: dict = {"created": len(ids), "firstId": first, "timestampMs": at}
+    if given is not None:
+        reply["ids"] = [str(i) for i in ids]
+    return Reply(201, reply)
 
 
 async def touch(context: RequestContext) -> Reply:
