@@ -91,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import sqlalchemy as sa
-    from sync_resync_1m import _server
+    from sync_resync import _server
 
     from hubspot_pipeline.activities.core.events import EVENT_TYPES
     from hubspot_pipeline.activities.core.targets import TIMELINE_TYPES

@@ -77,6 +77,8 @@ def run_contact_sync(
     lap("read_leads")
     contacts = read_changed_contacts(job, changed)
     lap("read_contacts")
+    if contacts.compare_seconds:
+        stages["read_contacts_compare"] = contacts.compare_seconds  # of read_contacts: ColdCopy's part
     plan = plan_sync(job, changed, contacts)
     lap("plan")
     if dry_run:

@@ -99,6 +99,9 @@ class ChangedContacts:
     webhook_ids: list[int]
     extra_leads: pd.DataFrame
     extra_state: pd.DataFrame
+    compare_seconds: float = (
+        0.0  # full resync: comparing the contacts read with their pairs (contact_scan.py)
+    )
 
 
 def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContacts:
@@ -211,6 +214,7 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
         [int(e["id"]) for e in events],
         extra_leads,
         extra_state,
+        scan.compare_seconds if scan is not None else 0.0,
     )
 
 
