@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot import SearchCursor
 from hubspot_pipeline.sync import store
-from hubspot_pipeline.sync.contact_scan import scan_contacts, seen_ids
+from hubspot_pipeline.sync.contact_scan import scan_contacts
 from hubspot_pipeline.sync.hashing import hash_values
 from hubspot_pipeline.sync.job import SyncJob
 from hubspot_pipeline.sync.mapping import EMAIL, canonical_contacts, canonical_leads
@@ -117,6 +117,7 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
     cursor_json = saved
     cursor = SearchCursor.from_json(saved)
     scan = None
+    later: set[str] = set()  # contacts read after the archived listing
     if job.full:
         # Every contact through both budgets at once, compared with its pair as it arrives (contact_scan.py).
         scan = scan_contacts(job, properties)
@@ -131,6 +132,7 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
         "contacts", cursor, properties, lag_seconds=job.search_lag_seconds
     ):
         records.update({str(r["id"]): r for r in page.results})
+        later.update(str(r["id"]) for r in page.results)
         cursor_json = page.cursor.to_json()
     # Webhooks: property changes carry their own time (the `latest` policy uses it); deletions and merges
     # never show up in search.
@@ -167,6 +169,7 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
     if wanted:
         result = client.batch_read("contacts", sorted(wanted), properties)
         records.update({str(r["id"]): r for r in result.results})
+        later.update(str(r["id"]) for r in result.results)
         # A linked contact HubSpot no longer has was deleted or merged away; merges are learnt below.
         archived |= {
             e.key for e in result.errors if e.category == "OBJECT_NOT_FOUND" and e.key in set(retry_ids)
@@ -182,13 +185,17 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
     if emails:
         result = client.batch_read("contacts", emails, properties, id_property="email")
         records.update({str(r["id"]): r for r in result.results})
+        later.update(str(r["id"]) for r in result.results)
+    if scan is not None:
+        # Archived after the full read read it (or shown by a lagging search index): the archived listing
+        # came later, so it wins; what was read after the listing (search, re-reads) wins over it.
+        for hubspot_id in (archived & set(scan.records)) - later:
+            del records[hubspot_id]
     for record in records.values():
         for loser in str((record.get("properties") or {}).get(MERGED_IDS) or "").split(";"):
             if loser.strip() and loser.strip() != str(record["id"]):
                 merges[loser.strip()] = str(record["id"])
     archived -= set(records)
-    if scan is not None:
-        archived -= seen_ids(scan, archived)  # read live (archived while reading, or restored)
     # Leads the contacts belong to that the lead side did not bring: linked ones, and unlinked by email.
     contact_ids = set(records) | archived | set(merges)
     with job.engine.connect() as conn:

@@ -5,10 +5,14 @@ began; a contact the search index did not show yet is not lost."""
 from __future__ import annotations
 
 import math
+import uuid
 
+import httpx
 import sqlalchemy as sa
 
 from hubspot_pipeline.db.tables import leads
+from hubspot_pipeline.hubspot import HubSpotClient, PostgresRateLimiter, PrivateAppToken
+from hubspot_pipeline.sandbox.testing import SandboxHandle
 from hubspot_pipeline.sync.engine import prepare, run_contact_sync
 from hubspot_pipeline.sync.properties import ensure_hubspot_properties
 
@@ -110,3 +114,47 @@ def test_quiet_full_resyncs_keep_the_search_cursor_moving(
         second = store.get_cursor(conn, workspace_id, store.SEARCH_STREAM)
     assert second["modified_ms"] > first["modified_ms"]
     assert SEARCH_LAG < 0  # these tests' horizon is ahead of HubSpot's clock; the floor never is
+
+
+class _ArchivingTransport(httpx.HTTPTransport):
+    """The real sandbox; right after the full read's first list page, a person archives contacts that page
+    held (one changed in HubSpot, which the read keeps, and one unchanged, which it drops)."""
+
+    def __init__(self, sandbox: SandboxHandle, ids: list[str]) -> None:
+        super().__init__()
+        self.sandbox, self.ids, self.done = sandbox, ids, False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        listing = request.method == "GET" and request.url.path == "/crm/v3/objects/contacts"
+        if listing and request.url.params.get("archived") == "false" and not self.done:
+            self.done = True
+            with httpx.Client(base_url=self.sandbox.base_url, headers=self.sandbox.auth_headers()) as http:
+                for hubspot_id in self.ids:
+                    http.delete(f"/crm/v3/objects/contacts/{hubspot_id}")
+        return response
+
+
+def test_a_contact_archived_during_the_full_read_is_archived_not_kept(
+    engine, workspace_id, hubspot_client, hubspot_sandbox
+):
+    from .test_engine_sandbox import set_config
+
+    set_config(engine, workspace_id, on_hubspot_archive="delete_lead")
+    add_leads(engine, workspace_id, [{"email": f"a{i}@example.com"} for i in range(300)])
+    assert sync(engine, hubspot_client, workspace_id, full=True).errors == 0
+    ids = {email: c["id"] for email, c in contacts(hubspot_client).items()}
+    hubspot_sandbox.admin.ui_edit(ids["a0@example.com"], {"jobtitle": "Edited before the read"})
+    victims = [ids["a0@example.com"], ids["a1@example.com"]]  # the lowest ids: the list's first page
+    limiter = PostgresRateLimiter(engine, f"test-hub:{uuid.uuid4()}")
+    with HubSpotClient(
+        hubspot_sandbox.base_url,
+        PrivateAppToken(hubspot_sandbox.private_app_token),
+        limiter=limiter,
+        transport=_ArchivingTransport(hubspot_sandbox, victims),
+    ) as client:
+        report = sync(engine, client, workspace_id, full=True)
+    assert report.counts["lead_deletes"] == 2 and report.counts["push_new"] == 0
+    rows = lead_rows(engine, workspace_id)
+    assert "a0@example.com" not in rows and "a1@example.com" not in rows and len(rows) == 298
+    assert len(contacts(hubspot_client)) == 298  # neither re-created
