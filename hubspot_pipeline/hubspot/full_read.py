@@ -146,37 +146,32 @@ class FullRead:
     def _list_walk(self) -> None:
         b = self._boundary
         pages = self.client.list_pages(self.object_type, self.properties, page_size=self.list_page_size)
-        try:
-            for records, after in pages:
-                if self._stop.is_set():
-                    return
-                ids = [int(r["id"]) for r in records]
-                with self._lock:
-                    self.stats.list_calls += 1
-                    if self.stats.ordered and (ids != sorted(ids) or (ids and ids[0] <= b.list_high)):
-                        self.stats.ordered = False  # from now on: read everything search has not returned
-                    if self.stats.ordered:
-                        ceiling = b.search_low
-                        kept = [
-                            r for r, i in zip(records, ids, strict=True) if ceiling is None or i < ceiling
-                        ]
-                        crossed = len(kept) < len(records)
-                    else:
-                        kept = [r for r, i in zip(records, ids, strict=True) if i not in b.search_ids]
-                        crossed = False
-                    if ids:
-                        b.list_high = max(b.list_high, max(ids))
-                    self.stats.list_records += len(kept)
-                    self.stats.overlap_dropped += len(records) - len(kept)
-                    if crossed or not after:
-                        b.list_done = True
-                self._put(kept)
-                if b.list_done:
-                    return
+        for records, after in pages:
+            if self._stop.is_set():
+                return
+            ids = [int(r["id"]) for r in records]
             with self._lock:
-                b.list_done = True
-        finally:
-            pages.close()
+                self.stats.list_calls += 1
+                if self.stats.ordered and (ids != sorted(ids) or (ids and ids[0] <= b.list_high)):
+                    self.stats.ordered = False  # from now on: read everything search has not returned
+                if self.stats.ordered:
+                    ceiling = b.search_low
+                    kept = [r for r, i in zip(records, ids, strict=True) if ceiling is None or i < ceiling]
+                    crossed = len(kept) < len(records)
+                else:
+                    kept = [r for r, i in zip(records, ids, strict=True) if i not in b.search_ids]
+                    crossed = False
+                if ids:
+                    b.list_high = max(b.list_high, max(ids))
+                self.stats.list_records += len(kept)
+                self.stats.overlap_dropped += len(records) - len(kept)
+                if crossed or not after:
+                    b.list_done = True
+            self._put(kept)
+            if b.list_done:
+                return
+        with self._lock:
+            b.list_done = True
 
     # -- the search walk: ids downward, search budget ---------------------------------------------------
     def _search_walk(self) -> None:
