@@ -25,6 +25,7 @@ COMMANDS = {
     "rotate-keys": "hubspot_pipeline.hubspot.cli:rotate_keys",
     "sync": "hubspot_pipeline.defs.contacts.cli:sync",
     "activities": "hubspot_pipeline.activities.cli:activities",
+    "engagement": "hubspot_pipeline.scoring.cli:engagement",
 }
 VERBOSE = "--verbose"
 

@@ -72,10 +72,21 @@ def key(stage: str) -> dg.AssetKey:
     return dg.AssetKey([GROUP, stage])
 
 
+# Leads carry their published engagement (score, last reply's intent, ...) as fields mappings may name: the
+# `engagement` code location's `engagement/lead_engagement` feeds them (a change enters the lead outbox).
+ENGAGEMENT = dg.AssetKey(["engagement", "lead_engagement"])
+
+
+def _deps(stage: str) -> list[dg.AssetKey]:
+    return [key(upstream) for upstream in selection.READS[stage]] + (
+        [ENGAGEMENT] if stage == selection.LEADS else []
+    )
+
+
 SPECS = [
     dg.AssetSpec(
         key(stage),
-        deps=[key(upstream) for upstream in selection.READS[stage]],
+        deps=_deps(stage),
         description=DESCRIPTIONS[stage],
         group_name=GROUP,
         kinds=KINDS,

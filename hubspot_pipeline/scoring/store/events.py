@@ -53,9 +53,14 @@ def threshold_crossed(
 ) -> EngagementEvent:
     direction: Direction = "up" if new >= threshold else "down"
     return EngagementEvent(
-        workspace_id, lead_id, "threshold_crossed", old_score=old, new_score=new, threshold=threshold,
+        workspace_id,
+        lead_id,
+        "threshold_crossed",
+        old_score=old,
+        new_score=new,
+        threshold=threshold,
         direction=direction,
-    )  # fmt: skip
+    )
 
 
 def intent_decided(

@@ -1,0 +1,143 @@
+-- Each lead's engagement at the reference day: event counts by type over 7, 30 and 90 days, when it last
+-- engaged (open, click or reply), its last reply's intent, and its score (docs/architecture.md, "Engagement
+-- score"): every event is worth its workspace's weight for its kind, halved every half-life days of age at
+-- the reference time (UTC midnight of the reference day), summed, rounded, and kept within 0..100.
+--
+-- Incremental: a build on the day of the previous one recomputes only the leads with events recorded since
+-- (seq above the high-water mark) or replies whose intent was decided since; the first build of a new day
+-- recomputes every lead of the scope, since decay and windows moved. An event whose transaction commits
+-- behind the high-water mark is counted by the next day's build at the latest.
+{{ config(
+    unique_key='lead_id',
+    post_hook=[
+        "delete from {{ this }} as t where {{ in_workspace_scope('t.workspace_id') }}
+           and not exists (select 1 from {{ ref('stg_leads') }} as l where l.lead_id = t.lead_id)"
+    ],
+) }}
+{% set counted = {'sent': 'sends', 'opened': 'opens', 'clicked': 'clicks', 'replied': 'replies',
+                  'bounced': 'bounces', 'unsubscribed': 'unsubscribes'} %}
+{% set kinds = ['open', 'click', 'reply', 'positive_reply', 'bounce', 'unsubscribe'] %}
+
+with reference as (
+    select {{ reference_date() }} as reference_date, {{ reference_time() }} as reference_time
+),
+
+{% if is_incremental() %}
+previous as (
+    select
+        coalesce(max(max_event_seq), 0) as max_seq,
+        min(reference_date) as oldest_reference,
+        max(built_at) as last_built_at
+    from {{ this }}
+    where {{ in_workspace_scope('workspace_id') }}
+),
+
+changed_leads as (
+    select e.lead_id
+    from {{ ref('stg_email_events') }} as e
+    where e.seq > (select max_seq from previous)
+    union
+    select m.lead_id
+    from {{ ref('stg_email_messages') }} as m
+    where m.intent_classified_at > (select last_built_at from previous)
+),
+{% endif %}
+
+scope as (
+    select l.lead_id, l.workspace_id
+    from {{ ref('stg_leads') }} as l
+    {% if is_incremental() %}
+    where (select oldest_reference from previous) is null
+        or (select oldest_reference from previous) < (select reference_date from reference)
+        or l.lead_id in (select lead_id from changed_leads)
+    {% endif %}
+),
+
+events as (
+    select
+        e.lead_id,
+        e.workspace_id,
+        e.event_type,
+        e.occurred_at,
+        e.seq,
+        case e.event_type
+            when 'opened' then 'open'
+            when 'clicked' then 'click'
+            when 'bounced' then 'bounce'
+            when 'unsubscribed' then 'unsubscribe'
+            when 'replied' then
+                case m.intent
+                    when 'interested' then 'positive_reply'
+                    when 'unsubscribe_request' then 'unsubscribe'
+                    else 'reply'
+                end
+        end as scoring_kind,
+        greatest(0, extract(epoch from (r.reference_time - e.occurred_at)) / 86400.0) as age_days,
+        r.reference_time
+    from {{ ref('stg_email_events') }} as e
+    inner join scope as s on s.lead_id = e.lead_id
+    cross join reference as r
+    left join {{ ref('stg_email_messages') }} as m on m.message_id = e.message_id
+),
+
+scored as (
+    select
+        ev.*,
+        case ev.scoring_kind
+            {% for kind in kinds %}
+            when '{{ kind }}' then w.weight_{{ kind }}
+            {% endfor %}
+            else 0
+        end * power(0.5, ev.age_days / w.half_life_days) as points
+    from events as ev
+    inner join {{ ref('stg_workspace_scoring') }} as w on w.workspace_id = ev.workspace_id
+),
+
+per_lead as (
+    select
+        lead_id,
+        workspace_id,
+        sum(points) as raw_points,
+        max(occurred_at) filter (where event_type in ('opened', 'clicked', 'replied')) as last_engaged_at,
+        max(seq) as max_event_seq,
+        {% for event_type, name in counted.items() %}
+        {% for days in [7, 30, 90] %}
+        count(*) filter (
+            where event_type = '{{ event_type }}' and occurred_at >= reference_time - interval '{{ days }} days'
+        )::integer as {{ name }}_{{ days }}d,
+        {% endfor %}
+        {% endfor %}
+        count(*)::integer as events_total
+    from scored
+    group by lead_id, workspace_id
+),
+
+last_reply as (
+    select distinct on (m.lead_id) m.lead_id, m.intent, m.intent_confidence, m.sent_at
+    from {{ ref('stg_email_messages') }} as m
+    inner join scope as s on s.lead_id = m.lead_id
+    where m.intent is not null
+    order by m.lead_id, m.sent_at desc, m.message_id
+)
+
+select
+    p.lead_id,
+    p.workspace_id,
+    least(100, greatest(0, round(p.raw_points)))::integer as score,
+    round(p.raw_points::numeric, 3) as raw_points,
+    p.last_engaged_at,
+    lr.intent as last_reply_intent,
+    lr.intent_confidence as last_reply_intent_confidence,
+    lr.sent_at as last_replied_at,
+    {% for name in counted.values() %}
+    {% for days in [7, 30, 90] %}
+    p.{{ name }}_{{ days }}d,
+    {% endfor %}
+    {% endfor %}
+    p.events_total,
+    r.reference_date,
+    p.max_event_seq,
+    now() as built_at
+from per_lead as p
+cross join reference as r
+left join last_reply as lr on lr.lead_id = p.lead_id

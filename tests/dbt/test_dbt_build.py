@@ -1,0 +1,158 @@
+"""The dbt project on the test database (embedded, or DATABASE_URL's server): `dbt build` runs every model
+and every dbt test (unique, not_null, accepted_values, relationships, ranges); the score equals the formula
+computed in Python (scoring.weights) for the workspace's own weights; a second build the same day changes
+nothing; a new event changes only its lead, incrementally; the next day decays every score.
+
+Each test builds one workspace of its own (the `workspace_id` var), at a fixed reference day."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hubspot_pipeline.db.tables import hubspot_sync_config
+from hubspot_pipeline.scoring.store import dbt_build
+from hubspot_pipeline.scoring.store.replies import decide_all_pending_intents
+from hubspot_pipeline.scoring.weights import DEFAULT_HALF_LIFE_DAYS, DEFAULT_WEIGHTS, decayed, score
+from tests.activities.builders import add_event, add_lead, add_message
+
+REFERENCE = date(2026, 6, 15)
+MIDNIGHT = datetime(2026, 6, 15, tzinfo=UTC)
+
+
+@pytest.fixture
+def build(database_url: str, workspace_id: uuid.UUID, tmp_path: Path):
+    def run(reference: date = REFERENCE) -> str:
+        return dbt_build.build(
+            database_url=database_url,
+            workspace_id=workspace_id,
+            reference_date=reference,
+            target_path=tmp_path,
+        )
+
+    return run
+
+
+def _scores(engine: sa.Engine, workspace_id: uuid.UUID) -> dict[uuid.UUID, sa.RowMapping]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT * FROM engagement.lead_engagement_scores WHERE workspace_id = :w"),
+            {"w": workspace_id},
+        ).mappings()
+        return {row["lead_id"]: row for row in rows}
+
+
+def _lead_with_reply(engine, workspace_id, text: str, at: datetime) -> uuid.UUID:
+    email = f"lead-{uuid.uuid4().hex[:8]}@example.com"
+    lead = add_lead(engine, workspace_id, email)
+    sent, _ = add_message(engine, workspace_id, lead, email, sent_at=at - timedelta(hours=2))
+    reply, _ = add_message(
+        engine, workspace_id, lead, email, direction="received", sent_at=at, text=text, html=None
+    )
+    add_event(engine, workspace_id, lead, "sent", at - timedelta(hours=2), message_id=sent)
+    add_event(engine, workspace_id, lead, "opened", at - timedelta(hours=1), message_id=sent)
+    add_event(engine, workspace_id, lead, "replied", at, message_id=reply)
+    return lead
+
+
+def test_dbt_build_passes_its_tests_and_the_score_is_the_formula(
+    engine: sa.Engine, workspace_id: uuid.UUID, build
+) -> None:
+    with engine.begin() as conn:  # the workspace's own weights win; unset ones are the defaults
+        conn.execute(
+            sa.insert(hubspot_sync_config).values(
+                workspace_id=workspace_id,
+                engagement_weights={"open": 4, "positive_reply": 50},
+                engagement_half_life_days=7,
+            )
+        )
+    keen = _lead_with_reply(
+        engine, workspace_id, "Yes, I'm interested! Let's talk Tuesday.", MIDNIGHT - timedelta(days=3)
+    )
+    cold = _lead_with_reply(engine, workspace_id, "Not interested, thanks.", MIDNIGHT - timedelta(days=20))
+    bounced = add_lead(engine, workspace_id, f"gone-{uuid.uuid4().hex[:6]}@example.com")
+    add_event(engine, workspace_id, bounced, "bounced", MIDNIGHT - timedelta(days=1))
+    assert decide_all_pending_intents(engine, workspace_id=workspace_id) == 2
+
+    output = build()
+    assert "Completed successfully" in output and " PASS=" in output and "ERROR=0" in output
+
+    scores = _scores(engine, workspace_id)
+    days = 3 + 1 / 24  # the open, an hour before the reply, at the reference time (UTC midnight)
+    expected_keen = score(decayed(4, days, 7) + decayed(50, 3, 7))
+    assert scores[keen]["score"] == expected_keen > 0
+    assert scores[keen]["last_reply_intent"] == "interested"
+    assert (scores[keen]["opens_7d"], scores[keen]["replies_7d"], scores[keen]["sends_30d"]) == (1, 1, 1)
+    assert scores[keen]["last_engaged_at"] == MIDNIGHT - timedelta(days=3)
+    expected_cold = score(decayed(4, 20 + 1 / 24, 7) + decayed(DEFAULT_WEIGHTS["reply"], 20, 7))
+    assert scores[cold]["score"] == expected_cold
+    assert scores[cold]["last_reply_intent"] == "not_interested"
+    assert (scores[cold]["replies_7d"], scores[cold]["replies_30d"]) == (0, 1)
+    assert scores[bounced]["score"] == 0  # negative points stop at 0
+    assert scores[bounced]["last_engaged_at"] is None and scores[bounced]["bounces_7d"] == 1
+
+    with engine.connect() as conn:
+        daily = conn.execute(
+            sa.text(
+                "SELECT day, opens, replies, interested_replies, leads_engaged FROM engagement.workspace_daily_engagement"
+                " WHERE workspace_id = :w ORDER BY day"
+            ),
+            {"w": workspace_id},
+        ).all()
+    assert daily[-3:] == [  # the open at 23:00 the day before the reply; then the reply; then the bounce
+        ((MIDNIGHT - timedelta(days=4)).date(), 1, 0, 0, 1),
+        ((MIDNIGHT - timedelta(days=3)).date(), 0, 1, 1, 1),
+        ((MIDNIGHT - timedelta(days=1)).date(), 0, 0, 0, 0),
+    ]
+
+
+def test_a_second_build_the_same_day_changes_nothing_and_a_new_event_changes_only_its_lead(
+    engine: sa.Engine, workspace_id: uuid.UUID, build
+) -> None:
+    first = _lead_with_reply(engine, workspace_id, "Sounds good, send details.", MIDNIGHT - timedelta(days=2))
+    second = _lead_with_reply(engine, workspace_id, "Sure, interested.", MIDNIGHT - timedelta(days=5))
+    decide_all_pending_intents(engine, workspace_id=workspace_id)
+    build()
+    before = _scores(engine, workspace_id)
+
+    build()  # same day, nothing new: not one row rewritten
+    assert _scores(engine, workspace_id) == before
+
+    add_event(engine, workspace_id, second, "clicked", MIDNIGHT - timedelta(hours=1))
+    build()
+    after = _scores(engine, workspace_id)
+    assert after[first] == before[first]  # untouched, built_at included
+    assert after[second]["clicks_7d"] == 1
+    assert after[second]["score"] == min(100, before[second]["score"] + DEFAULT_WEIGHTS["click"]) or after[
+        second
+    ]["score"] == score(
+        float(before[second]["raw_points"])
+        + decayed(DEFAULT_WEIGHTS["click"], 1 / 24, DEFAULT_HALF_LIFE_DAYS)
+    )
+    assert after[second]["built_at"] > before[second]["built_at"]
+
+
+def test_the_next_days_build_decays_every_lead(engine: sa.Engine, workspace_id: uuid.UUID, build) -> None:
+    lead = _lead_with_reply(engine, workspace_id, "Yes please, interested.", MIDNIGHT - timedelta(days=1))
+    decide_all_pending_intents(engine, workspace_id=workspace_id)
+    build()
+    today = _scores(engine, workspace_id)[lead]
+    build(REFERENCE + timedelta(days=30))
+    later = _scores(engine, workspace_id)[lead]
+    assert later["reference_date"] == REFERENCE + timedelta(days=30)
+    assert later["score"] < today["score"]
+    assert (later["replies_7d"], later["replies_30d"], later["replies_90d"]) == (0, 0, 1)
+
+
+def test_a_deleted_lead_leaves_the_model(engine: sa.Engine, workspace_id: uuid.UUID, build) -> None:
+    lead = _lead_with_reply(engine, workspace_id, "Interested.", MIDNIGHT - timedelta(days=1))
+    build()
+    assert lead in _scores(engine, workspace_id)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE leads SET deleted_at = now() WHERE id = :id"), {"id": lead})
+    build()
+    assert lead not in _scores(engine, workspace_id)
