@@ -42,8 +42,11 @@ def run_search(
     sort: tuple[str, bool] | None,
     definitions: dict[str, PropertyDef],
     default_sort: str | None,
+    needed: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, str] | None]]:
-    """(positions of the matches in sort order, ids, docs) of the index snapshot."""
+    """(positions of the matches in sort order, ids, docs) of the index snapshot. With `needed`, only the
+    first `needed` positions are guaranteed in order (the rest follow in any order): a page by id over a
+    million records is a partition, not a sort."""
     ids, docs, alive = index.snapshot()
     if groups:
         mask = np.zeros(len(ids), dtype=bool)
@@ -60,6 +63,14 @@ def run_search(
     selected = np.nonzero(mask)[0]
     name, descending = sort if sort is not None else (default_sort or "hs_object_id", False)
     definition = definitions.get(name)
+    if name == "hs_object_id" and needed is not None and needed < len(selected):
+        # Ids are unique and never missing: the first `needed` by id, then the others unordered.
+        keys = -ids[selected] if descending else ids[selected]
+        first = np.argpartition(keys, needed - 1)[:needed]
+        first = first[np.argsort(keys[first])]
+        rest = np.ones(len(selected), dtype=bool)
+        rest[first] = False
+        return np.concatenate([selected[first], selected[rest]]), ids, docs
     if name == "hs_object_id" or (definition is not None and definition.type in NUMERIC_TYPES):
         values = index.column(name, lambda text: _number(definition, text))[selected]
         missing = np.isnan(values)

@@ -90,3 +90,22 @@ def test_masks_and_predicates_select_the_same_records() -> None:
 
         keys = [(number(i) is None, number(i) or 0.0, i) for i in got]
         assert keys == sorted(keys)
+
+
+def test_a_page_by_id_is_the_full_sort_s_page_whichever_direction() -> None:
+    rng = random.Random(9)
+    index = SearchIndex()
+    record_ids = rng.sample(range(10_000), 2_000)  # inserted out of order, as merges and restores leave them
+    for record_id in record_ids:
+        index.put(record_id, {"hs_object_id": str(record_id)}, None)
+    for record_id in record_ids[:300]:
+        index.remove(record_id, None)
+    live = sorted(record_ids[300:])
+    for descending in (False, True):
+        expected = live[::-1] if descending else live
+        for after, limit in ((0, 200), (200, 200), (1_500, 200), (0, 1_700), (1_690, 200)):
+            ordered, ids, _ = run_search(
+                index, [], [], (), ("hs_object_id", descending), DEFINITIONS, None, needed=after + limit
+            )
+            assert len(ordered) == len(live)
+            assert [int(ids[p]) for p in ordered[after : after + limit]] == expected[after : after + limit]

@@ -88,6 +88,7 @@ async def search(context: RequestContext) -> Reply:
         sort,
         definitions,
         object_type.created_property if terms else None,
+        needed=after + limit,
     )
     requested = body.get("properties") or None
     null = context.sandbox.options.empty_properties == "null"
