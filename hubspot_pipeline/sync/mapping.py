@@ -23,6 +23,16 @@ OBJECT_TYPES = ("contact", "company")
 # Columns of `leads` a mapping may name; custom fields are `custom_fields.<key>`.
 LEAD_FIELDS = ("email", "first_name", "last_name", "company", "title", "phone", "website", "status")
 CUSTOM_PREFIX = "custom_fields."
+# A lead's published engagement (table `lead_engagement`, written by the scoring): mappings may push these to
+# HubSpot (to_hubspot only: the scoring computes them); a change enters the lead outbox like any lead edit.
+ENGAGEMENT_FIELDS = (
+    "engagement.score",
+    "engagement.last_engaged_at",
+    "engagement.last_reply_intent",
+    "engagement.opens_30d",
+    "engagement.clicks_30d",
+    "engagement.replies_30d",
+)
 EMAIL = "email"
 
 
@@ -76,6 +86,13 @@ DEFAULT_CONTACT_MAPPINGS: tuple[FieldMapping, ...] = (
     FieldMapping("phone", "phone", "bidirectional", "trim"),
     FieldMapping("website", "website", "bidirectional", "trim"),
     FieldMapping("status", "coldcopy_lead_status", "to_hubspot"),
+    # The engagement scoring's results, as properties the sync creates (issue 15).
+    FieldMapping("engagement.score", "coldcopy_engagement_score", "to_hubspot", "number"),
+    FieldMapping("engagement.last_engaged_at", "coldcopy_last_engaged_at", "to_hubspot"),
+    FieldMapping("engagement.last_reply_intent", "coldcopy_last_reply_intent", "to_hubspot"),
+    FieldMapping("engagement.opens_30d", "coldcopy_opens_30d", "to_hubspot", "number"),
+    FieldMapping("engagement.clicks_30d", "coldcopy_clicks_30d", "to_hubspot", "number"),
+    FieldMapping("engagement.replies_30d", "coldcopy_replies_30d", "to_hubspot", "number"),
 )
 
 
@@ -157,6 +174,8 @@ def lead_field_values(leads: pd.DataFrame, field: str) -> pd.Series:
             .map(lambda d: _text(d.get(key)) if isinstance(d, dict) else "")
             .astype(object)
         )
+    if field in ENGAGEMENT_FIELDS and field not in leads.columns:  # a lead still to create has none
+        return pd.Series([""] * len(leads), index=leads.index, dtype=object)
     column = leads[field]
     if column.dtype == object and not column.hasnans:
         return column
@@ -248,7 +267,7 @@ TEXT_TYPES = frozenset({"string", "phone_number", "enumeration"})
 
 
 def _is_lead_field(name: str) -> bool:
-    if name in LEAD_FIELDS:
+    if name in LEAD_FIELDS or name in ENGAGEMENT_FIELDS:
         return True
     key = name[len(CUSTOM_PREFIX) :] if name.startswith(CUSTOM_PREFIX) else ""
     return bool(key) and all(c.isalnum() or c in "_-" for c in key)
@@ -283,8 +302,10 @@ def _mapping_problems(
     if bad_sources:
         problems.append(
             f"ColdCopy field {', '.join(map(repr, bad_sources))} does not exist; use one of "
-            f"{', '.join(LEAD_FIELDS)} or custom_fields.<key>"
+            f"{', '.join(LEAD_FIELDS)}, custom_fields.<key> or {', '.join(ENGAGEMENT_FIELDS)}"
         )
+    if m.pulls and any(source in ENGAGEMENT_FIELDS for source in m.sources):
+        problems.append("engagement fields are computed by the scoring: set direction to to_hubspot")
     if len(m.sources) > 1 and (
         pipeline is None or not pipeline.steps or pipeline.steps[0].name != "join_name"
     ):

@@ -26,7 +26,7 @@ from hubspot_pipeline.db.tables import (
     sync_cursors,
     webhook_events,
 )
-from hubspot_pipeline.sync.mapping import CUSTOM_PREFIX, LEAD_FIELDS, MappingSet
+from hubspot_pipeline.sync.mapping import CUSTOM_PREFIX, ENGAGEMENT_FIELDS, LEAD_FIELDS, MappingSet
 from hubspot_pipeline.sync.plan import ROW_TIME, STATE_COLUMNS, TOMBSTONE
 
 ENTITY = "contact"
@@ -78,10 +78,27 @@ def custom_keys(mapping_set: MappingSet) -> list[str]:
     return sorted(keys)
 
 
-def _lead_columns(keys: Sequence[str]) -> str:
+def engagement_fields(mapping_set: MappingSet) -> list[str]:
+    """The engagement fields (`engagement.<field>`) the mappings read."""
+    return sorted({s for m in mapping_set.mappings for s in m.mapping.sources if s in ENGAGEMENT_FIELDS})
+
+
+def engagement_sql(field: str) -> str:
+    """A lead's (alias `l`) published engagement field as text, NULL when it has none: times in ISO 8601 UTC."""
+    column = field.removeprefix("engagement.")
+    value = (
+        f"to_char(le.{column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        if column == "last_engaged_at"
+        else f"le.{column}::text"
+    )
+    return f"(SELECT {value} FROM lead_engagement le WHERE le.lead_id = l.id)"
+
+
+def _lead_columns(keys: Sequence[str], engagement: Sequence[str] = ()) -> str:
     customs = ", ".join(f"l.custom_fields->>{_literal(k)} AS {_ident(CUSTOM_PREFIX + k)}" for k in keys)
+    customs += "".join(f", {engagement_sql(f)} AS {_ident(f)}" for f in engagement)
     base = "l.id::text AS id, " + ", ".join(f"l.{name}" for name in LEAD_FIELDS)
-    return base + (", " + customs if customs else "") + ", l.deleted_at IS NOT NULL AS deleted"
+    return base + (", " + customs.lstrip(", ") if customs else "") + ", l.deleted_at IS NOT NULL AS deleted"
 
 
 def _literal(text: str) -> str:
@@ -105,6 +122,8 @@ def digest_sql(mapping_set: MappingSet) -> str:
     parts = [
         f"coalesce(l.custom_fields->>{_literal(f[len(CUSTOM_PREFIX) :])}, '')"
         if f.startswith(CUSTOM_PREFIX)
+        else f"coalesce({engagement_sql(f)}, '')"
+        if f in ENGAGEMENT_FIELDS
         else f"coalesce(l.{f}, '')"
         for f in fields
     ]
@@ -122,7 +141,7 @@ def read_leads(
     """Leads by id or (lowercased) email, deleted ones included (column `deleted`)."""
     id_list, email_list = sorted(set(ids)), sorted({e.lower() for e in emails if e})
     sql = (
-        f"SELECT {_lead_columns(custom_keys(mapping_set))} FROM leads l WHERE l.workspace_id = :ws "
+        f"SELECT {_lead_columns(custom_keys(mapping_set), engagement_fields(mapping_set))} FROM leads l WHERE l.workspace_id = :ws "
         "AND (l.id = ANY(CAST(:ids AS uuid[])) OR lower(l.email) = ANY(CAST(:emails AS text[])))"
     )
     result = conn.execute(sa.text(sql), {"ws": workspace_id, "ids": id_list, "emails": email_list})
@@ -131,7 +150,13 @@ def read_leads(
 
 
 def _tidy_leads(frame: pd.DataFrame, mapping_set: MappingSet) -> pd.DataFrame:
-    columns = ["id", *LEAD_FIELDS, *(CUSTOM_PREFIX + k for k in custom_keys(mapping_set)), "deleted"]
+    columns = [
+        "id",
+        *LEAD_FIELDS,
+        *(CUSTOM_PREFIX + k for k in custom_keys(mapping_set)),
+        *engagement_fields(mapping_set),
+        "deleted",
+    ]
     if frame.empty:
         empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
         empty["deleted"] = empty["deleted"].astype(bool)
@@ -149,7 +174,8 @@ def scan_leads(
     64-bit integer, 0 when none; tombstoned), streamed with COPY in chunks: the full resync reads a million
     leads this way in bounded memory."""
     select = (
-        f"SELECT {_lead_columns(custom_keys(mapping_set))}, s.status AS pair_status, "
+        f"SELECT {_lead_columns(custom_keys(mapping_set), engagement_fields(mapping_set))}, "
+        "s.status AS pair_status, "
         "coalesce(('x' || s.sync_hash)::bit(64)::bigint, 0) AS pair_hash64, "
         f"coalesce(s.agreed ? '{TOMBSTONE}', false) AS tombstoned FROM leads l LEFT JOIN hubspot_sync_status s "
         f"ON s.workspace_id = l.workspace_id AND s.entity_type = '{ENTITY}' AND s.entity_id = l.id "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter
@@ -15,6 +15,7 @@ from hubspot_pipeline.activities.core.events import DEFAULT_EVENT_TYPES, EVENT_T
 from hubspot_pipeline.api import audit
 from hubspot_pipeline.api.deps import CallerDep, EngineDep
 from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_config
+from hubspot_pipeline.scoring import weights
 
 router = APIRouter(tags=["configuration"])
 
@@ -33,6 +34,9 @@ SETTINGS = (
     "activity_event_types",
     "activity_content",
     "activity_timeline_fallback",
+    "engagement_weights",
+    "engagement_half_life_days",
+    "engagement_high_threshold",
 )
 # The table's server defaults, for a workspace that has never saved its configuration.
 DEFAULTS = {
@@ -45,6 +49,9 @@ DEFAULTS = {
     "activity_event_types": list(DEFAULT_EVENT_TYPES),
     "activity_content": "full",
     "activity_timeline_fallback": "notes",
+    "engagement_weights": dict(weights.DEFAULT_WEIGHTS),
+    "engagement_half_life_days": weights.DEFAULT_HALF_LIFE_DAYS,
+    "engagement_high_threshold": weights.DEFAULT_HIGH_THRESHOLD,
 }
 
 
@@ -68,6 +75,9 @@ class SyncConfig(BaseModel):
     activity_event_types: list[EventType]
     activity_content: ActivityContent
     activity_timeline_fallback: TimelineFallback
+    engagement_weights: dict[str, float]
+    engagement_half_life_days: float
+    engagement_high_threshold: int
     updated_at: datetime | None
     connection: Connection
 
@@ -104,6 +114,52 @@ class SyncConfigUpdate(BaseModel):
         "refuses them: notes on the contact, or nothing (the events are recorded as skipped).",
     )
 
+    engagement_weights: dict[str, Any] | None = Field(
+        None,
+        description="Points of the engagement score per kind of event before decay: open, click, reply, "
+        "positive_reply (a reply whose intent is interested), bounce, unsubscribe; -1000..1000 each. Kinds not "
+        "given keep their current weight. Score = the decayed points summed, rounded, within 0..100.",
+    )
+    engagement_half_life_days: float | None = Field(
+        None, description="Days after which an event is worth half its points (above 0, at most 3650)."
+    )
+    engagement_high_threshold: int | None = Field(
+        None,
+        description="The score (1..100) a high-engagement crossing is judged against when no enabled "
+        "high_engagement workflow trigger names one.",
+    )
+
+    @field_validator("engagement_weights")
+    @classmethod
+    def _weights(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        try:
+            weights.validated_weights(value)
+        except weights.WeightsError as error:
+            raise ValueError(str(error)) from None
+        return {kind: float(weight) for kind, weight in value.items()}
+
+    @field_validator("engagement_half_life_days", mode="before")
+    @classmethod
+    def _half_life(cls, value: object) -> object:
+        if value is None:
+            return None
+        try:
+            return weights.validated_half_life(value)
+        except weights.WeightsError as error:
+            raise ValueError(str(error)) from None
+
+    @field_validator("engagement_high_threshold", mode="before")
+    @classmethod
+    def _threshold(cls, value: object) -> object:
+        if value is None:
+            return None
+        try:
+            return weights.validated_threshold(value)
+        except weights.WeightsError as error:
+            raise ValueError(str(error)) from None
+
     @field_validator("activity_event_types")
     @classmethod
     def _event_types(cls, value: list[str] | None) -> list[str] | None:
@@ -127,6 +183,8 @@ def read_config(conn: sa.Connection, workspace_id: uuid.UUID) -> SyncConfig:
         ).where(hubspot_integrations.c.workspace_id == workspace_id)
     ).first()
     values = {name: getattr(row, name) for name in SETTINGS} if row else dict(DEFAULTS)
+    # Stored weights may predate a kind: complete them as the dbt models do.
+    values["engagement_weights"] = weights.validated_weights(values["engagement_weights"] or {})
     connected = bool(integration and integration.has_tokens)
     status = row.connection_status if row else ("connected" if connected else "disconnected")
     connection = Connection(
@@ -152,6 +210,9 @@ def get_config(caller: CallerDep, engine: EngineDep) -> SyncConfig:
 def put_config(update: SyncConfigUpdate, caller: CallerDep, engine: EngineDep) -> SyncConfig:
     changes = update.model_dump(exclude_none=True)
     with engine.begin() as conn:
+        if "engagement_weights" in changes:  # kinds not named keep their current weight
+            current = read_config(conn, caller.workspace_id).engagement_weights
+            changes["engagement_weights"] = {**current, **changes["engagement_weights"]}
         if changes:
             statement = insert(hubspot_sync_config).values(workspace_id=caller.workspace_id, **changes)
             conn.execute(
