@@ -32,8 +32,10 @@ def apply_lead_updates(
         custom = {k[len(CUSTOM_PREFIX) :]: v for k, v in fields.items() if k.startswith(CUSTOM_PREFIX)}
         values: dict[str, Any] = dict(columns)
         if custom:
+            # Bound as JSONB (encoded once by the driver): a string cast here was encoded twice and turned
+            # the column into an array.
             values["custom_fields"] = leads.c.custom_fields.op("||")(
-                sa.cast(json.dumps(custom), leads.c.custom_fields.type)
+                sa.bindparam(None, custom, type_=leads.c.custom_fields.type)
             )
         if "email" in values and not values["email"]:
             del values["email"]  # a lead keeps its email: HubSpot clearing it is not followed
