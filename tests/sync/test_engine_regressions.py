@@ -11,11 +11,11 @@ import uuid
 
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import hubspot_field_mappings, leads
+from hubspot_pipeline.db.tables import hubspot_field_mappings, hubspot_sync_status, leads, webhook_events
 from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.sandbox.testing import SandboxHandle
 from hubspot_pipeline.sync.mapping import DEFAULT_CONTACT_MAPPINGS
-from tests.sync.test_engine_sandbox import add_leads, contacts, sync, write_calls
+from tests.sync.test_engine_sandbox import add_leads, contacts, sync, update_lead, write_calls
 
 
 def use_mappings(engine: sa.Engine, workspace_id: uuid.UUID, *extra: dict[str, str]) -> None:
@@ -36,6 +36,39 @@ def use_mappings(engine: sa.Engine, workspace_id: uuid.UUID, *extra: dict[str, s
     ]
     with engine.begin() as conn:
         conn.execute(sa.insert(hubspot_field_mappings), rows)
+
+
+def queue_webhook(
+    engine: sa.Engine,
+    workspace_id: uuid.UUID,
+    object_id: str,
+    subscription_type: str,
+    payload: dict | None = None,
+) -> None:
+    """An event as the API's webhook endpoint stores it for the next run."""
+    with engine.begin() as conn:
+        event_id = conn.execute(sa.select(sa.func.count()).select_from(webhook_events)).scalar_one() + 1
+        conn.execute(
+            sa.insert(webhook_events).values(
+                portal_id=1,
+                workspace_id=workspace_id,
+                subscription_id=1,
+                event_id=event_id,
+                object_id=int(object_id),
+                occurred_at=event_id,
+                subscription_type=subscription_type,
+                payload=payload or {},
+            )
+        )
+
+
+def pair_state(engine: sa.Engine, workspace_id: uuid.UUID, email: str) -> sa.Row:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(hubspot_sync_status)
+            .join(leads, leads.c.id == hubspot_sync_status.c.entity_id)
+            .where(hubspot_sync_status.c.workspace_id == workspace_id, leads.c.email == email)
+        ).one()
 
 
 def custom_fields(engine: sa.Engine, workspace_id: uuid.UUID, email: str) -> object:
@@ -82,3 +115,25 @@ def test_a_custom_field_pulled_from_hubspot_keeps_custom_fields_an_object(
     assert write_calls(hubspot_sandbox) == before
     [record] = hubspot_client.batch_read("contacts", [contact_id], ["industry_cc"]).results
     assert record["properties"]["industry_cc"] == "Publishing"
+
+
+def test_an_ended_pair_stays_ended_and_later_runs_that_read_its_lead_succeed(
+    engine, workspace_id, hubspot_client: HubSpotClient, hubspot_sandbox: SandboxHandle
+):
+    # Regression #9.2: the tombstone was stored in `agreed` double-encoded (a JSON string); build_plan no
+    # longer saw the pair as ended and every run that read the lead crashed until a full resync.
+    add_leads(engine, workspace_id, [{"email": "archived@example.com", "title": "CTO"}])
+    sync(engine, hubspot_client, workspace_id)
+    contact_id = contacts(hubspot_client)["archived@example.com"]["id"]
+    hubspot_client.archive("contacts", contact_id)
+    queue_webhook(engine, workspace_id, contact_id, "contact.deletion")
+    assert sync(engine, hubspot_client, workspace_id).counts["tombstones"] == 1
+
+    agreed = pair_state(engine, workspace_id, "archived@example.com").agreed
+    assert isinstance(agreed, dict) and agreed["_tombstone"] == "hubspot_archived"
+    assert agreed["jobtitle"] == "CTO"  # the last agreed values are kept next to the tombstone
+    update_lead(engine, workspace_id, "archived@example.com", title="CEO")  # the run reads this lead again
+    for _ in range(2):
+        report = sync(engine, hubspot_client, workspace_id)
+        assert report.errors == 0 and report.counts["push"] == 0 and report.counts["tombstones"] == 0
+    assert "archived@example.com" not in contacts(hubspot_client)  # not re-created
