@@ -193,8 +193,10 @@ def record_tombstones(conn: sa.Connection, workspace_id: uuid.UUID, rows: list[d
                 s.c.entity_id == uuid.UUID(r["lead_id"]),
             )
             .values(
-                agreed=sa.func.coalesce(s.c.agreed, sa.cast("{}", s.c.agreed.type)).op("||")(
-                    sa.cast(json.dumps({TOMBSTONE: r["reason"]}), s.c.agreed.type)
+                # JSONB bind parameters, encoded once: a json.dumps string cast to jsonb was encoded twice,
+                # and the pair no longer read as ended.
+                agreed=sa.func.coalesce(s.c.agreed, sa.bindparam(None, {}, type_=s.c.agreed.type)).op("||")(
+                    sa.bindparam(None, {TOMBSTONE: r["reason"]}, type_=s.c.agreed.type)
                 ),
                 hubspot_id=r.get("hubspot_id"),
                 status="synced",
