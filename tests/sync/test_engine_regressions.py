@@ -15,7 +15,7 @@ from hubspot_pipeline.db.tables import hubspot_field_mappings, hubspot_sync_stat
 from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.sandbox.testing import SandboxHandle
 from hubspot_pipeline.sync.mapping import DEFAULT_CONTACT_MAPPINGS
-from tests.sync.test_engine_sandbox import add_leads, contacts, sync, update_lead, write_calls
+from tests.sync.test_engine_sandbox import add_leads, contacts, lead_rows, sync, update_lead, write_calls
 
 
 def use_mappings(engine: sa.Engine, workspace_id: uuid.UUID, *extra: dict[str, str]) -> None:
@@ -137,3 +137,63 @@ def test_an_ended_pair_stays_ended_and_later_runs_that_read_its_lead_succeed(
         report = sync(engine, hubspot_client, workspace_id)
         assert report.errors == 0 and report.counts["push"] == 0 and report.counts["tombstones"] == 0
     assert "archived@example.com" not in contacts(hubspot_client)  # not re-created
+
+
+def merge_contacts(client: HubSpotClient, primary: str, other: str) -> str:
+    """A person merges two contacts in HubSpot; returns the survivor's id (a new one, as HubSpot does)."""
+    path = "/crm/v3/objects/contacts/merge"
+    body = {"primaryObjectId": primary, "objectIdToMerge": other}
+    return str(client.call("POST", path, json=body, endpoint=f"POST {path}").body["id"])
+
+
+def test_a_merge_of_two_linked_contacts_keeps_the_lead_whose_email_the_survivor_holds(
+    engine, workspace_id, hubspot_client: HubSpotClient, hubspot_sandbox: SandboxHandle
+):
+    # Regression #9.3: the lead kept on the survivor was whichever state row came first; when that was the
+    # merged-away contact's lead, it took the survivor's email, which the other lead has, and failed every
+    # run ("another lead of this workspace already has that email"). Both orders are merged here, so one
+    # of the two merges meets the state rows in the unlucky order whatever order PostgreSQL returns.
+    add_leads(
+        engine,
+        workspace_id,
+        [
+            {"email": "first1@example.com", "title": "CTO"},
+            {"email": "second1@example.com", "title": "CEO"},
+            {"email": "first2@example.com", "title": "CFO"},
+            {"email": "second2@example.com", "title": "COO"},
+        ],
+    )
+    sync(engine, hubspot_client, workspace_id)
+    ids = {email: c["id"] for email, c in contacts(hubspot_client).items()}
+    survivors = {
+        "second1@example.com": merge_contacts(
+            hubspot_client, ids["second1@example.com"], ids["first1@example.com"]
+        ),
+        "first2@example.com": merge_contacts(
+            hubspot_client, ids["first2@example.com"], ids["second2@example.com"]
+        ),
+    }
+    losers = {"second1@example.com": "first1@example.com", "first2@example.com": "second2@example.com"}
+
+    for _ in range(2):
+        report = sync(engine, hubspot_client, workspace_id)
+        assert report.errors == 0, report.error_samples
+    for kept, survivor in survivors.items():
+        state = pair_state(engine, workspace_id, kept)
+        assert (state.hubspot_id, state.status) == (survivor, "synced")
+        assert "_tombstone" not in state.agreed
+        ended = pair_state(engine, workspace_id, losers[kept])
+        assert ended.status == "synced" and ended.agreed["_tombstone"] == "merged"
+    assert set(lead_rows(engine, workspace_id)) == {
+        *survivors,
+        *losers.values(),
+    }  # every lead keeps its email
+    in_hubspot = contacts(hubspot_client)
+    assert set(in_hubspot) == set(survivors)  # the merged-away contacts are not re-created
+    assert {in_hubspot[e]["id"] for e in survivors} == set(survivors.values())
+    update_lead(engine, workspace_id, "second1@example.com", title="Chair")  # the kept lead still syncs
+    assert sync(engine, hubspot_client, workspace_id).errors == 0
+    assert contacts(hubspot_client)["second1@example.com"]["jobtitle"] == "Chair"
+    before = write_calls(hubspot_sandbox)
+    sync(engine, hubspot_client, workspace_id)
+    assert write_calls(hubspot_sandbox) == before
