@@ -156,21 +156,14 @@ def build_plan(
     tombstones: list[dict] = []
     lead_deletes: list[str] = []
     unlinks: list[str] = []
-    relinks: dict[str, str] = {}
 
-    # Merges: follow each link to the surviving contact. Two leads on one survivor: the one not holding
-    # the survivor's own id stops syncing (re-pushing it would re-create the contact HubSpot merged away).
+    # Merges: follow each link to the surviving contact; of the leads on one survivor one keeps it, the
+    # others stop syncing (re-pushing them would re-create the contacts HubSpot merged away).
     live = state[state["tombstone"].isna() & state["hubspot_id"].notna()]
-    survivors = {
-        lead_id: _follow(merges, str(h)) for lead_id, h in live["hubspot_id"].items() if str(h) in merges
-    }
-    direct_holders = set(live["hubspot_id"].astype(str))
-    for lead_id, survivor in survivors.items():
-        if survivor in direct_holders or survivor in relinks.values():
-            tombstones.append({"lead_id": lead_id, "hubspot_id": survivor, "reason": "merged"})
-        else:
-            relinks[lead_id] = survivor
-            state.loc[lead_id, "hubspot_id"] = survivor
+    relinks, merged_away = merge_keepers(live["hubspot_id"], merges, leads[EMAIL], contacts[EMAIL])
+    for lead_id, survivor in relinks.items():
+        state.loc[lead_id, "hubspot_id"] = survivor
+    tombstones += [{"lead_id": i, "hubspot_id": s, "reason": "merged"} for i, s in merged_away.items()]
     ended = {t["lead_id"] for t in tombstones}
 
     # Archived in HubSpot: per the workspace's choice.
@@ -348,6 +341,34 @@ def build_plan(
         unchanged=unchanged,
         skipped_contacts=skipped,
     )
+
+
+def merge_keepers(
+    links: pd.Series, merges: Mapping[str, str], lead_emails: pd.Series, contact_emails: pd.Series
+) -> tuple[dict[str, str], dict[str, str]]:
+    """After HubSpot merges contacts: which lead keeps each surviving contact, which leads' pairs end.
+
+    links: the live pairs' HubSpot ids by lead id; lead_emails / contact_emails: canonical emails of the
+    leads and contacts read. The survivor stays with the lead whose email it holds (HubSpot keeps the
+    primary's email); when it was not read or holds none of theirs, with the lead already linked to its id,
+    else the first. Returns (lead id -> survivor to relink, lead id -> survivor of pairs to end).
+    """
+    claims: dict[str, list[str]] = {}
+    for lead_id, hubspot_id in links.items():
+        claims.setdefault(_follow(merges, str(hubspot_id)), []).append(str(lead_id))
+    relinks: dict[str, str] = {}
+    ended: dict[str, str] = {}
+    for survivor, claimants in claims.items():
+        if not any(str(links[i]) in merges for i in claimants):
+            continue  # no merge on this contact
+        email = contact_emails.get(survivor, "")
+        by_email = [i for i in claimants if email and lead_emails.get(i) == email]
+        holder = [i for i in claimants if str(links[i]) == survivor]
+        keeper = (by_email or holder or claimants)[0]
+        if str(links[keeper]) != survivor:
+            relinks[keeper] = survivor
+        ended.update({i: survivor for i in claimants if i != keeper})
+    return relinks, ended
 
 
 CONFLICT_COLUMNS = [
