@@ -7,11 +7,18 @@ one named history each.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import hubspot_field_mappings, hubspot_sync_status, leads, webhook_events
+from hubspot_pipeline.db.tables import (
+    hubspot_field_mappings,
+    hubspot_sync_status,
+    leads,
+    sync_conflicts,
+    webhook_events,
+)
 from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.sandbox.testing import SandboxHandle
 from hubspot_pipeline.sync.mapping import DEFAULT_CONTACT_MAPPINGS
@@ -197,3 +204,86 @@ def test_a_merge_of_two_linked_contacts_keeps_the_lead_whose_email_the_survivor_
     before = write_calls(hubspot_sandbox)
     sync(engine, hubspot_client, workspace_id)
     assert write_calls(hubspot_sandbox) == before
+
+
+def conflicts_of(engine: sa.Engine, workspace_id: uuid.UUID) -> dict[str, sa.Row]:
+    """The recorded conflicts by HubSpot id (one field in conflict per contact here)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(sync_conflicts).where(sync_conflicts.c.workspace_id == workspace_id)
+        ).all()
+    return {row.hubspot_id: row for row in rows}
+
+
+def test_latest_compares_each_field_s_own_change_times_not_the_record_s(
+    engine, workspace_id, hubspot_client: HubSpotClient, hubspot_sandbox: SandboxHandle
+):
+    # Regression #9.4: without a webhook every HubSpot field was dated by the record's lastmodifieddate, so
+    # an old HubSpot jobtitle beat a newer ColdCopy title as soon as HubSpot edited any other field. Sixty
+    # conflicts: their history is read in batches of at most 50, as HubSpot requires.
+    emails = [f"t{i}@example.com" for i in range(60)]
+    add_leads(engine, workspace_id, [{"email": e, "title": "CTO"} for e in emails])
+    sync(engine, hubspot_client, workspace_id)
+    ids = {email: c["id"] for email, c in contacts(hubspot_client).items()}
+    coldcopy_newer, hubspot_newer = emails[:30], emails[30:]
+
+    hubspot_client.batch_update("contacts", {ids[e]: {"jobtitle": "Chair"} for e in coldcopy_newer})  # t0
+    time.sleep(0.5)
+    with engine.begin() as conn:  # t1
+        conn.execute(
+            sa.update(leads)
+            .where(leads.c.workspace_id == workspace_id, leads.c.email.in_(emails))
+            .values(title="Founder")
+        )
+    time.sleep(0.5)
+    hubspot_client.batch_update(  # t2: another field on the first group, jobtitle on the second
+        "contacts",
+        {ids[e]: {"firstname": "Pat"} for e in coldcopy_newer}
+        | {ids[e]: {"jobtitle": "Owner"} for e in hubspot_newer},
+    )
+    hubspot_sandbox.admin.reset_counters()
+
+    assert sync(engine, hubspot_client, workspace_id).errors == 0
+    in_hubspot, in_coldcopy = contacts(hubspot_client), lead_rows(engine, workspace_id)
+    for email in coldcopy_newer:
+        assert in_hubspot[email]["jobtitle"] == in_coldcopy[email]["title"] == "Founder", email
+        assert in_coldcopy[email]["first_name"] == "Pat"  # HubSpot's own edit still flows
+    for email in hubspot_newer:
+        assert in_hubspot[email]["jobtitle"] == in_coldcopy[email]["title"] == "Owner", email
+    recorded = conflicts_of(engine, workspace_id)
+    for email in emails:
+        conflict = recorded[ids[email]]
+        assert conflict.field == "jobtitle" and conflict.policy == "latest"
+        newer = "coldcopy" if email in coldcopy_newer else "hubspot"
+        assert conflict.winner == newer, email
+        assert (conflict.coldcopy_changed_at > conflict.hubspot_changed_at) == (newer == "coldcopy"), email
+    assert hubspot_sandbox.admin.calls("POST /crm/v3/objects/contacts/batch/read", 400) == 0
+    before = write_calls(hubspot_sandbox)
+    sync(engine, hubspot_client, workspace_id)
+    assert write_calls(hubspot_sandbox) == before
+
+
+def test_latest_dates_a_retried_pair_s_lead_fields_by_its_newest_outbox_rows(
+    engine, workspace_id, hubspot_client: HubSpotClient, hubspot_sandbox: SandboxHandle
+):
+    # Regression #9.4: a pair that failed is retried after its outbox rows were read; its lead fields had no
+    # change time any more, so any HubSpot edit beat the ColdCopy edit that was still waiting to go out.
+    add_leads(engine, workspace_id, [{"email": "retry@example.com", "title": "CTO"}])
+    sync(engine, hubspot_client, workspace_id)
+    contact_id = contacts(hubspot_client)["retry@example.com"]["id"]
+
+    hubspot_sandbox.admin.ui_edit(contact_id, {"jobtitle": "Chair"})  # t0
+    time.sleep(0.5)
+    update_lead(engine, workspace_id, "retry@example.com", title="Founder", email="retry@example")  # t1
+    failed = sync(engine, hubspot_client, workspace_id)  # HubSpot refuses the email: the pair is retried
+    assert failed.errors == 1
+    time.sleep(0.5)
+    hubspot_sandbox.admin.ui_edit(contact_id, {"firstname": "Pat"})  # t2, after the ColdCopy title
+    update_lead(engine, workspace_id, "retry@example", email="retry@example.com")  # only the email changes
+
+    assert sync(engine, hubspot_client, workspace_id).errors == 0
+    [record] = hubspot_client.batch_read("contacts", [contact_id], ["jobtitle", "firstname"]).results
+    lead = lead_rows(engine, workspace_id)["retry@example.com"]
+    assert record["properties"]["jobtitle"] == lead["title"] == "Founder"
+    assert record["properties"]["firstname"] == lead["first_name"] == "Pat"
+    assert pair_state(engine, workspace_id, "retry@example.com").status == "synced"
