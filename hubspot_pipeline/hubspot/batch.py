@@ -28,6 +28,7 @@ from hubspot_pipeline.hubspot.errors import HubSpotError, HubSpotSyncError, HubS
 from hubspot_pipeline.hubspot.transport import Transport
 
 BATCH_SIZE = 100
+HISTORY_BATCH_SIZE = 50  # HubSpot refuses more inputs per batch read that asks for property history
 EXISTING_ID = re.compile(r"Existing ID:\s*(\d+)")
 
 
@@ -86,9 +87,11 @@ Send = Callable[[list[tuple[str, dict[str, Any]]]], BatchResult]
 
 
 class BatchOps(Transport):
-    def _fan_out(self, items: list[tuple[str, dict[str, Any]]], send: Send) -> BatchResult:
+    def _fan_out(
+        self, items: list[tuple[str, dict[str, Any]]], send: Send, size: int = BATCH_SIZE
+    ) -> BatchResult:
         result = BatchResult()
-        batches = [list(batch) for batch in chunks(items)]
+        batches = [list(batch) for batch in chunks(items, size)]
         if len(batches) <= 1 or self.max_concurrency <= 1:
             for batch in batches:
                 result.merge(self._isolating(batch, send))
@@ -266,8 +269,11 @@ class BatchOps(Transport):
         properties: Sequence[str] = (),
         *,
         id_property: str | None = None,
+        properties_with_history: Sequence[str] = (),
     ) -> BatchResult:
-        """Read records by id (or by a unique property); missing ones come back as `RowError`s."""
+        """Read records by id (or by a unique property); missing ones come back as `RowError`s. With
+        `properties_with_history` each record also holds `propertiesWithHistory` (newest change first), and
+        batches hold at most 50 records, HubSpot's limit when history is asked for."""
         path = self.objects_path(object_type) + "/batch/read"
         unique = list(dict.fromkeys(normalise_key(i, id_property or "id") for i in ids))
 
@@ -276,12 +282,15 @@ class BatchOps(Transport):
                 "inputs": [{"id": key} for key, _ in batch],
                 "properties": list(properties),
             }
+            if properties_with_history:
+                payload["propertiesWithHistory"] = list(properties_with_history)
             if id_property:
                 payload["idProperty"] = id_property
             response = self.call("POST", path, json=payload, endpoint=f"POST {path}")
             return self._parse(response.body, batch, id_property)
 
-        return self._fan_out([(key, {}) for key in unique], send)
+        size = HISTORY_BATCH_SIZE if properties_with_history else BATCH_SIZE
+        return self._fan_out([(key, {}) for key in unique], send, size)
 
     def batch_archive(self, object_type: str, ids: Sequence[str]) -> BatchResult:
         path = self.objects_path(object_type) + "/batch/archive"

@@ -16,7 +16,7 @@ from hubspot_pipeline.sync.contact_scan import scan_contacts
 from hubspot_pipeline.sync.hashing import hash_values
 from hubspot_pipeline.sync.job import SyncJob
 from hubspot_pipeline.sync.mapping import EMAIL, canonical_contacts, canonical_leads
-from hubspot_pipeline.sync.plan import ROW_TIME, STATE_COLUMNS, Plan, build_plan
+from hubspot_pipeline.sync.plan import NEW_LEAD_PREFIX, ROW_TIME, STATE_COLUMNS, Plan, build_plan
 
 MERGED_IDS = "hs_merged_object_ids"
 SCAN_CHUNK_ROWS = 100_000
@@ -242,7 +242,10 @@ def _contact_times(
 
 
 def plan_sync(job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts) -> Plan:
-    """The 3-way plan for everything read (pure once the inputs are in memory)."""
+    """The 3-way plan for everything read. Pure once the inputs are in memory, except that conflicts under
+    `latest` are decided by each field's own change times: when the first plan has such conflicts, the
+    times of just those fields are read (ColdCopy's outbox, HubSpot's property history) and it is planned
+    again with them."""
     all_leads = pd.concat([changed.leads, contacts.extra_leads], ignore_index=True).drop_duplicates("id")
     all_leads["deleted"] = all_leads["deleted"].astype(bool)
     state = pd.concat([changed.state, contacts.extra_state])
@@ -254,15 +257,47 @@ def plan_sync(job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts) ->
     if frame.empty:
         frame = pd.DataFrame({"id": pd.Series([], dtype=object), EMAIL: pd.Series([], dtype=object)})
     contact_frame = canonical_contacts(frame, job.mapping_set)
-    return build_plan(
-        canonical,
-        contact_frame,
-        state[STATE_COLUMNS],
-        job.mapping_set,
-        lead_times=changed.times,
-        contact_times=contacts.times,
-        deleted_leads=deleted,
-        archived_contacts=contacts.archived,
-        merges=contacts.merges,
-        on_hubspot_archive=job.settings.on_hubspot_archive,
-    )
+
+    def plan(lead_times: pd.DataFrame, contact_times: pd.DataFrame) -> Plan:
+        return build_plan(
+            canonical,
+            contact_frame,
+            state[STATE_COLUMNS],
+            job.mapping_set,
+            lead_times=lead_times,
+            contact_times=contact_times,
+            deleted_leads=deleted,
+            archived_contacts=contacts.archived,
+            merges=contacts.merges,
+            on_hubspot_archive=job.settings.on_hubspot_archive,
+        )
+
+    first = plan(changed.times, contacts.times)
+    latest = first.conflicts[first.conflicts["policy"] == "latest"] if len(first.conflicts) else None
+    if latest is None or latest.empty:
+        return first
+    lead_times, contact_times = conflict_times(job, latest)
+    return plan(lead_times.combine_first(changed.times), contact_times.combine_first(contacts.times))
+
+
+def conflict_times(job: SyncJob, conflicts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each side's own change time of each field in conflict: ColdCopy's from the leads' outbox rows (all of
+    them: a retried pair's edits were read by an earlier run), HubSpot's from the contacts' property history
+    (a batch read of at most 50 contacts a call, only those fields). Frames indexed by lead id and by
+    HubSpot id, canonical columns, NaT where a side holds no time."""
+    lead_ids = sorted({str(i) for i in conflicts["lead_id"] if not str(i).startswith(NEW_LEAD_PREFIX)})
+    with job.engine.connect() as conn:
+        raw = store.newest_field_times(conn, job.workspace_id, lead_ids)
+    lead_times = store.field_times_to_columns(raw, job.mapping_set)
+    hubspot_ids = sorted({str(h) for h in conflicts["hubspot_id"] if isinstance(h, str) and h})
+    fields = sorted(set(conflicts["field"]))
+    contact_times: dict[str, dict[str, pd.Timestamp]] = {}
+    if hubspot_ids and job.client is not None:
+        result = job.client.batch_read("contacts", hubspot_ids, [], properties_with_history=fields)
+        for record in result.results:
+            for name, changes in (record.get("propertiesWithHistory") or {}).items():
+                stamps = [c.get("timestamp") for c in changes if c.get("timestamp")]
+                if stamps:
+                    newest = max(pd.to_datetime(stamps, utc=True))
+                    contact_times.setdefault(str(record["id"]), {})[name] = newest
+    return lead_times, pd.DataFrame.from_dict(contact_times, orient="index")

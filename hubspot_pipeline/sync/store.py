@@ -291,6 +291,25 @@ def read_outbox(
     return OutboxBatch(sorted(last.index), deleted, times, int(frame["id"].max()))
 
 
+def newest_field_times(conn: sa.Connection, workspace_id: uuid.UUID, lead_ids: Sequence[str]) -> pd.DataFrame:
+    """When each field of these leads last changed, from all their outbox rows, the ones before the cursor
+    too: a retried pair's ColdCopy edits keep their times after the run that read them. Index lead id,
+    columns lead fields (and ROW_TIME for inserts), like OutboxBatch.times."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT lead_id::text, field, max(changed_at) FROM lead_changes, "
+            f"unnest(coalesce(changed_fields, ARRAY['{ROW_TIME}'])) AS field "
+            "WHERE workspace_id = :ws AND lead_id = ANY(CAST(:ids AS uuid[])) GROUP BY lead_id, field"
+        ),
+        {"ws": workspace_id, "ids": sorted(set(lead_ids))},
+    ).all()
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame.from_records(rows, columns=["lead_id", "field", "changed_at"])
+    frame["changed_at"] = pd.to_datetime(frame["changed_at"], utc=True)
+    return frame.pivot(index="lead_id", columns="field", values="changed_at")
+
+
 def field_times_to_columns(times: pd.DataFrame, mapping_set: MappingSet) -> pd.DataFrame:
     """Per-lead-field change times turned into per-canonical-column times (latest of a column's sources)."""
     if times.empty:
