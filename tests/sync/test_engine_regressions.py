@@ -22,7 +22,15 @@ from hubspot_pipeline.db.tables import (
 from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.sandbox.testing import SandboxHandle
 from hubspot_pipeline.sync.mapping import DEFAULT_CONTACT_MAPPINGS
-from tests.sync.test_engine_sandbox import add_leads, contacts, lead_rows, sync, update_lead, write_calls
+from tests.sync.test_engine_sandbox import (
+    add_leads,
+    contacts,
+    lead_rows,
+    set_config,
+    sync,
+    update_lead,
+    write_calls,
+)
 
 
 def use_mappings(engine: sa.Engine, workspace_id: uuid.UUID, *extra: dict[str, str]) -> None:
@@ -287,3 +295,38 @@ def test_latest_dates_a_retried_pair_s_lead_fields_by_its_newest_outbox_rows(
     assert record["properties"]["jobtitle"] == lead["title"] == "Founder"
     assert record["properties"]["firstname"] == lead["first_name"] == "Pat"
     assert pair_state(engine, workspace_id, "retry@example.com").status == "synced"
+
+
+def test_a_company_deletion_with_a_linked_contact_s_id_leaves_the_contact_pair_alone(
+    engine, workspace_id, hubspot_client: HubSpotClient, hubspot_sandbox: SandboxHandle
+):
+    # Regression #9.6: webhook events were not filtered by object type; a company.deletion whose objectId
+    # equals a linked contact's id archived the contact's pair, and deleted its lead under delete_lead.
+    set_config(engine, workspace_id, on_hubspot_archive="delete_lead")
+    add_leads(engine, workspace_id, [{"email": "kept@example.com", "title": "CTO"}])
+    sync(engine, hubspot_client, workspace_id)
+    sync(
+        engine, hubspot_client, workspace_id
+    )  # search has read the contact's last write: it is not read again
+    contact_id = contacts(hubspot_client)["kept@example.com"]["id"]
+    queue_webhook(engine, workspace_id, contact_id, "company.deletion")
+    queue_webhook(engine, workspace_id, contact_id, "object.deletion", {"objectTypeId": "0-2"})
+    report = sync(engine, hubspot_client, workspace_id)
+    assert report.errors == 0 and report.counts["tombstones"] == report.counts["lead_deletes"] == 0
+    company_merge = {"newObjectId": 987654321, "mergedObjectIds": [int(contact_id)]}  # a company merged away
+    queue_webhook(engine, workspace_id, "987654321", "company.merge", company_merge)
+    report = sync(engine, hubspot_client, workspace_id)
+    assert report.errors == 0 and report.counts["relinks"] == report.counts["tombstones"] == 0
+
+    state = pair_state(engine, workspace_id, "kept@example.com")
+    assert (state.hubspot_id, state.status) == (contact_id, "synced") and "_tombstone" not in state.agreed
+    with engine.connect() as conn:  # read and set aside, so the queue does not grow
+        pending = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(webhook_events)
+            .where(webhook_events.c.workspace_id == workspace_id, webhook_events.c.processed_at.is_(None))
+        ).scalar_one()
+    assert pending == 0
+    update_lead(engine, workspace_id, "kept@example.com", title="CEO")  # the pair still syncs
+    assert sync(engine, hubspot_client, workspace_id).errors == 0
+    assert contacts(hubspot_client)["kept@example.com"]["jobtitle"] == "CEO"
