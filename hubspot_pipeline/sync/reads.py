@@ -3,6 +3,7 @@ changed HubSpot contacts (search cursor, webhook queue, re-reads, list scans), a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from hubspot_pipeline.sync.mapping import EMAIL, canonical_contacts, canonical_l
 from hubspot_pipeline.sync.plan import NEW_LEAD_PREFIX, ROW_TIME, STATE_COLUMNS, Plan, build_plan
 
 MERGED_IDS = "hs_merged_object_ids"
+CONTACT_TYPE_ID = "0-1"
 SCAN_CHUNK_ROWS = 100_000
 
 
@@ -140,6 +142,8 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
     merges: dict[str, str] = {}
     wanted: set[str] = set()
     for event in events:
+        if not is_contact_event(event):
+            continue  # a company's (or any other object's) id may equal a contact's: set aside, processed
         object_id, kind = str(event["object_id"]), str(event["subscription_type"])
         if kind.endswith(".deletion") or kind.endswith(".privacyDeletion"):
             archived.add(object_id)
@@ -223,6 +227,16 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
         extra_state,
         scan.compare_seconds if scan is not None else 0.0,
     )
+
+
+def is_contact_event(event: Mapping[str, Any]) -> bool:
+    """A webhook event about a contact: `contact.*`, or the generic `object.*` with objectTypeId 0-1. Every
+    other object type numbers its records on its own, so its ids say nothing about contacts."""
+    family = str(event.get("subscription_type") or "").split(".", 1)[0]
+    if family == "contact":
+        return True
+    payload = event.get("payload") or {}
+    return family == "object" and str(payload.get("objectTypeId") or "") == CONTACT_TYPE_ID
 
 
 def _contact_times(
