@@ -210,6 +210,19 @@ def test_a_failed_row_stays_in_the_retry_index_until_it_succeeds(engine, workspa
     assert "fixed@example.com" in contacts(hubspot_client)
 
 
+def test_a_never_synced_failed_lead_read_with_a_synced_pair_does_not_fail_the_run(
+    engine, workspace_id, hubspot_client
+):
+    # Regression (found with #9.5): pandas inferred a string column for `agreed`, so the NULL of a pair
+    # that never succeeded became NaN next to a synced pair's value, and decoding it failed the whole run.
+    add_leads(engine, workspace_id, [{"email": "fine@example.com"}, {"email": "never@example"}])
+    assert sync(engine, hubspot_client, workspace_id).errors == 1
+    update_lead(engine, workspace_id, "fine@example.com", title="CEO")  # read with the retried lead
+    report = sync(engine, hubspot_client, workspace_id)
+    assert report.errors == 1 and report.counts["push"] == 2  # the edit, and the retry HubSpot refuses again
+    assert contacts(hubspot_client)["fine@example.com"]["jobtitle"] == "CEO"
+
+
 def test_deleted_and_archived_records_are_not_recreated(
     engine, workspace_id, hubspot_client, hubspot_sandbox
 ):
