@@ -236,8 +236,9 @@ def read_state(
             ),
         )
         rows.extend(conn.execute(query).all())
-    frame = pd.DataFrame.from_records(rows, columns=["lead_id", *STATE_COLUMNS, "attempts"])
-    frame = frame.astype(object)
+    # dtype=object keeps None as None: an inferred string column turns a NULL agreed (a pair that never
+    # succeeded) into NaN as soon as another row has one, and decoding it failed the run.
+    frame = pd.DataFrame(rows, columns=["lead_id", *STATE_COLUMNS, "attempts"], dtype=object)
     frame["agreed"] = [orjson.loads(a) if a is not None else None for a in frame["agreed"]]
     frame = frame.drop_duplicates("lead_id")
     return frame.set_index("lead_id")
