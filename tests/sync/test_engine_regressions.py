@@ -297,6 +297,36 @@ def test_latest_dates_a_retried_pair_s_lead_fields_by_its_newest_outbox_rows(
     assert pair_state(engine, workspace_id, "retry@example.com").status == "synced"
 
 
+def test_a_failed_lead_that_is_then_hard_deleted_leaves_the_retry_index(
+    engine, workspace_id, hubspot_client: HubSpotClient, hubspot_sandbox: SandboxHandle
+):
+    # Regression #9.5: pair state was read only for leads that still exist, so a failed lead deleted from
+    # `leads` was never ended: it was retried every run and counted as a sync error forever.
+    add_leads(engine, workspace_id, [{"email": "linked@example.com"}, {"email": "never@example"}])
+    sync(engine, hubspot_client, workspace_id)
+    contact_id = contacts(hubspot_client)["linked@example.com"]["id"]
+    update_lead(engine, workspace_id, "linked@example.com", email="linked@example")  # refused by HubSpot
+    assert sync(engine, hubspot_client, workspace_id).errors == 2
+    with engine.begin() as conn:
+        conn.execute(sa.delete(leads).where(leads.c.workspace_id == workspace_id))
+
+    report = sync(engine, hubspot_client, workspace_id)
+    assert report.errors == 0 and report.counts["tombstones"] == 2
+    with engine.connect() as conn:
+        states = conn.execute(
+            sa.select(hubspot_sync_status).where(
+                hubspot_sync_status.c.workspace_id == workspace_id,
+                hubspot_sync_status.c.entity_type == "contact",
+            )
+        ).all()
+    assert sorted((s.status, s.agreed["_tombstone"]) for s in states) == [("synced", "lead_deleted")] * 2
+    assert [s.hubspot_id for s in states if s.hubspot_id] == [contact_id]  # the link is kept
+    hubspot_sandbox.admin.ui_edit(contact_id, {"firstname": "Still here"})
+    again = sync(engine, hubspot_client, workspace_id)
+    assert again.errors == 0 and again.counts["pull_new"] == 0  # the contact is not pulled back as a lead
+    assert lead_rows(engine, workspace_id) == {}
+
+
 def test_a_company_deletion_with_a_linked_contact_s_id_leaves_the_contact_pair_alone(
     engine, workspace_id, hubspot_client: HubSpotClient, hubspot_sandbox: SandboxHandle
 ):
