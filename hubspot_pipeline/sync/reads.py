@@ -62,9 +62,12 @@ def read_changed_leads(job: SyncJob) -> ChangedLeads:
             )
             scanned, unchanged = len(candidates), 0
         candidates = candidates.drop_duplicates("id")
-        state = store.read_state(conn, job.workspace_id, lead_ids=candidates["id"].tolist())
+        # Leads the outbox or the retry index name that are no longer in `leads` were deleted outright:
+        # their state is read too, so their pairs end instead of being retried forever.
+        gone = (set(outbox.lead_ids) | set(retry)) - set(candidates["id"])
+        state = store.read_state(conn, job.workspace_id, lead_ids=[*candidates["id"], *gone])
     candidates["deleted"] = candidates["deleted"].astype(bool)
-    deleted = sorted(set(outbox.deleted) | set(candidates.loc[candidates["deleted"], "id"]))
+    deleted = sorted(set(outbox.deleted) | set(candidates.loc[candidates["deleted"], "id"]) | gone)
     times = store.field_times_to_columns(outbox.times, job.mapping_set)
     return ChangedLeads(candidates, times, deleted, state, outbox.up_to_id, scanned, unchanged)
 

@@ -9,7 +9,7 @@ import uuid
 import dagster as dg
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import hubspot_sync_status, workspaces
+from hubspot_pipeline.db.tables import hubspot_sync_status, leads, workspaces
 from hubspot_pipeline.defs.contacts.assets import contacts_sync
 from hubspot_pipeline.defs.contacts.resources import contacts_run_config
 from hubspot_pipeline.defs.workspaces import tags
@@ -117,12 +117,17 @@ def test_a_key_no_workspace_has_is_refused_naming_the_workspaces(contact_defs, e
 
 
 def _stuck_pair(engine: sa.Engine, workspace_id: uuid.UUID) -> None:
+    # A lead HubSpot refuses (no top-level domain) that failed 4 runs already: the run fails it a 5th time.
+    # It must exist: the pair of a lead deleted outright is ended, not retried (#9.5).
     with engine.begin() as conn:
+        lead_id = conn.execute(
+            sa.insert(leads).values(workspace_id=workspace_id, email="stuck@example").returning(leads.c.id)
+        ).scalar_one()
         conn.execute(
             sa.insert(hubspot_sync_status).values(
                 workspace_id=workspace_id,
                 entity_type="contact",
-                entity_id=uuid.uuid4(),
+                entity_id=lead_id,
                 status="error",
                 error_message="HubSpot rejected the request: Property values were not valid",
                 attempts=4,
