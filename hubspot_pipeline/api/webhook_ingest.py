@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from hubspot_pipeline.api import audit
 from hubspot_pipeline.api.json_input import UnstorableNumber, finite_float, json_problem
@@ -28,7 +29,7 @@ WEBHOOK_INSERT_LOCK = 0x48505745  # "HPWE"
 PROBE_TYPE = "hubspot_pipeline.verify"
 MAX_EVENTS_PER_REQUEST = 1000
 # HubSpot's events nest three levels (the array, an event, contact.merge's mergedObjectIds); this leaves room
-# for fields HubSpot may add, and keeps every walk and the jsonb cast far from any recursion limit.
+# for fields HubSpot may add, and keeps every walk and jsonb's parsing far from any recursion limit.
 MAX_JSON_DEPTH = 16
 _INT64 = (-(2**63), 2**63 - 1)
 # Epoch milliseconds in ASCII digits: str.isdigit() would also pass "²" and other Unicode digits, which int()
@@ -190,14 +191,14 @@ _INSERT = sa.text(
            (e->>'eventId')::bigint, (e->>'objectId')::bigint, (e->>'occurredAt')::bigint,
            COALESCE(e->>'subscriptionType', e->>'eventType'), e->>'propertyName', e->>'propertyValue',
            e->>'changeSource', e
-    FROM jsonb_array_elements(CAST(:events AS jsonb)) WITH ORDINALITY AS t(e, n)
+    FROM jsonb_array_elements(:events) WITH ORDINALITY AS t(e, n)
     LEFT JOIN unnest(CAST(:portals AS bigint[]), CAST(:workspaces AS uuid[])) AS m(portal_id, workspace_id)
            ON m.portal_id = (e->>'portalId')::bigint
     ORDER BY n
     ON CONFLICT ON CONSTRAINT webhook_events_dedup_key DO NOTHING
     RETURNING id
     """
-)
+).bindparams(sa.bindparam("events", type_=JSONB))  # bound as JSONB: encoded once, by the driver
 
 
 def portal_workspaces(conn: sa.Connection, portal_ids: set[int]) -> dict[int, uuid.UUID]:
@@ -221,7 +222,7 @@ def store_events(engine: sa.Engine, events: list[dict[str, Any]], *, signature_v
         stored = conn.execute(
             _INSERT,
             {
-                "events": json.dumps(events),
+                "events": events,
                 "portals": list(workspaces),
                 "workspaces": list(workspaces.values()),
             },

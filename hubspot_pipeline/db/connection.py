@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from hubspot_pipeline.db import jsonb
 from hubspot_pipeline.settings import export_settings, get_settings
 
 DAGSTER_SCHEMA = "dagster"
@@ -63,6 +64,7 @@ def _engine_for(url: str) -> Engine:
         pool_size=5,
         max_overflow=10,
         connect_args={"options": "-c timezone=UTC"},
+        json_serializer=jsonb.dumps,  # the one encoding of every JSONB value (db/jsonb.py)
     )
 
 

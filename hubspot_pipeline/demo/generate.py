@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import psycopg
 
+from hubspot_pipeline.db import jsonb
 from hubspot_pipeline.db.connection import BULK_LOAD_WRITER, WRITER_SETTING
 from hubspot_pipeline.db.tables.coldcopy import LEAD_STATUSES
 from hubspot_pipeline.demo import messages as texts
@@ -97,7 +97,8 @@ def lead_rows(seed: int, workspace_ids: list[str], total: int, start: int, stop:
         company = f"{stems[i]} {suffixes[i]}"
         domain = f"{stems[i].lower()}{suffixes[i].lower()}{n % 997}.example.com"
         email = f"{first[i].lower()}.{last[i].lower().replace(' ', '')}{n}@{domain}"
-        custom = json.dumps({"industry": industries[i], "employees": int(employees[i])})
+        # COPY's text for a jsonb column: encoded once, by the one encoder (db/jsonb.py).
+        custom = jsonb.dumps({"industry": industries[i], "employees": int(employees[i])}).decode()
         yield (
             ids[i],
             workspace_ids[n % len(workspace_ids)],
@@ -257,7 +258,7 @@ def _event(
     reason: str | None = None,
 ) -> tuple:
     workspace_id, lead_id, campaign_id, step = base
-    meta = json.dumps({"step": step})
+    meta = jsonb.dumps({"step": step}).decode()
     return (next(ids), workspace_id, lead_id, campaign_id, kind, at.isoformat(), meta, message, url, reason)
 
 

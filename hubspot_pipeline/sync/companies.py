@@ -10,7 +10,6 @@ company was pushed, are associated with their company (HubSpot's default contact
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections import Counter
@@ -186,16 +185,16 @@ def _record(
             conn.execute(
                 sa.text(
                     "INSERT INTO hubspot_sync_status (workspace_id, entity_type, entity_id, hubspot_id, agreed, sync_hash, "
-                    "status, last_synced_at) VALUES (:ws, 'company', :id, :hid, CAST(:agreed AS jsonb), :hash, 'synced', "
+                    "status, last_synced_at) VALUES (:ws, 'company', :id, :hid, :agreed, :hash, 'synced', "
                     "now() AT TIME ZONE 'UTC') ON CONFLICT (workspace_id, entity_type, entity_id) DO UPDATE SET "
                     "hubspot_id = excluded.hubspot_id, agreed = excluded.agreed, sync_hash = excluded.sync_hash, "
                     "status = 'synced', error_message = NULL, last_synced_at = excluded.last_synced_at, updated_at = now()"
-                ),
+                ).bindparams(sa.bindparam("agreed", type_=hubspot_sync_status.c.agreed.type)),
                 {
                     "ws": job.workspace_id,
                     "id": ids[domain],
                     "hid": hubspot_id,
-                    "agreed": json.dumps(agreed),
+                    "agreed": agreed,
                     "hash": sync_hash,
                 },
             )

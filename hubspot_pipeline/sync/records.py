@@ -4,13 +4,14 @@ tombstones and conflicts."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
+from sqlalchemy.dialects.postgresql import insert
 
 from hubspot_pipeline.db.tables import (
     hubspot_sync_status,
@@ -67,19 +68,17 @@ def insert_leads(
         if not columns.get("email"):
             continue
         row = conn.execute(
-            sa.text(
-                "INSERT INTO leads (workspace_id, email, first_name, last_name, company, title, phone, website, "
-                "custom_fields) VALUES (:ws, :email, :first_name, :last_name, :company, :title, :phone, :website, "
-                "CAST(:custom AS jsonb)) ON CONFLICT DO NOTHING RETURNING id::text"
-            ),
-            {
-                "ws": workspace_id,
-                "custom": json.dumps(custom),
+            insert(leads)
+            .values(
+                workspace_id=workspace_id,
+                custom_fields=custom,
                 **{
                     name: columns.get(name)
                     for name in ("email", "first_name", "last_name", "company", "title", "phone", "website")
                 },
-            },
+            )
+            .on_conflict_do_nothing()
+            .returning(sa.cast(leads.c.id, sa.Text))
         ).scalar_one_or_none()
         if row is not None:
             created[placeholder] = row
@@ -115,8 +114,9 @@ def record_synced(
         raw.cursor() as cursor,
         cursor.copy("COPY sync_state_in (entity_id, hubspot_id, sync_hash, agreed) FROM STDIN") as copy,
     ):
+        # Jsonb: encoded once by the connection's JSON dumps, the engine's (db/jsonb.py), as every JSONB bind.
         for r in rows:
-            copy.write_row((r["lead_id"], r["hubspot_id"], r["sync_hash"], json.dumps(r["agreed"])))
+            copy.write_row((r["lead_id"], r["hubspot_id"], r["sync_hash"], Jsonb(r["agreed"])))
     conn.execute(
         sa.text(
             "INSERT INTO hubspot_sync_status (workspace_id, entity_type, entity_id, hubspot_id, sync_hash, agreed, "
@@ -144,8 +144,6 @@ def record_failed(conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[
     MAX_ATTEMPTS failures in a row."""
     if not rows:
         return
-    from sqlalchemy.dialects.postgresql import insert
-
     conn.execute(
         sa.text("DELETE FROM lead_digests WHERE lead_id = ANY(CAST(:ids AS uuid[]))"),
         {"ids": [r["lead_id"] for r in rows]},

@@ -8,7 +8,6 @@ marker, and the template of a timeline event).
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from hubspot_pipeline import monitoring
 from hubspot_pipeline.activities.store.events import any_of
@@ -49,13 +49,17 @@ class InFlight:
 _INSERT = """
 INSERT INTO hubspot_activity_log (workspace_id, email_event_id, lead_id, hubspot_contact_id, activity_type,
   activity_data, status, hubspot_object_type, hubspot_object_id, occurred_at, run_id, synced_at)
-SELECT :workspace_id, r.event_id, r.lead_id, r.contact_id, r.activity_type, r.data::jsonb, r.status, r.object_type,
+SELECT :workspace_id, r.event_id, r.lead_id, r.contact_id, r.activity_type, r.data, r.status, r.object_type,
   r.object_id, r.occurred_at, :run_id, now()
 FROM unnest(CAST(:event_ids AS uuid[]), CAST(:lead_ids AS uuid[]), CAST(:contact_ids AS text[]),
-  CAST(:activity_types AS text[]), CAST(:data AS text[]), CAST(:statuses AS text[]), CAST(:object_types AS text[]),
+  CAST(:activity_types AS text[]), :data, CAST(:statuses AS text[]), CAST(:object_types AS text[]),
   CAST(:object_ids AS text[]), CAST(:occurred_at AS timestamptz[]))
   AS r(event_id, lead_id, contact_id, activity_type, data, status, object_type, object_id, occurred_at)
 """
+
+
+def _statement(conflict_clause: str) -> sa.TextClause:
+    return sa.text(_INSERT + conflict_clause).bindparams(sa.bindparam("data", type_=ARRAY(JSONB)))
 
 
 def _arrays(workspace_id: uuid.UUID, rows: Sequence[LogRow], run_id: str | None) -> dict[str, Any]:
@@ -68,7 +72,7 @@ def _arrays(workspace_id: uuid.UUID, rows: Sequence[LogRow], run_id: str | None)
         "lead_ids": [uuid.UUID(r.lead_id) for r in rows],
         "contact_ids": [r.contact_id for r in rows],
         "activity_types": [r.activity_type for r in rows],
-        "data": [json.dumps(r.data or {}) for r in rows],
+        "data": [r.data or {} for r in rows],  # a jsonb[] parameter (_statement): encoded once, by the driver
         "statuses": [r.status for r in rows],
         "object_types": [r.object_type for r in rows],
         "object_ids": [r.object_id for r in rows],
@@ -83,7 +87,7 @@ def claim_in_flight(
     if not rows:
         return set()
     claimed = conn.execute(
-        sa.text(_INSERT + " ON CONFLICT (email_event_id) DO NOTHING RETURNING email_event_id"),
+        _statement(" ON CONFLICT (email_event_id) DO NOTHING RETURNING email_event_id"),
         _arrays(workspace_id, rows, run_id),
     ).scalars()
     return {str(event_id) for event_id in claimed}
@@ -97,8 +101,8 @@ def record_logged(
     if not rows:
         return
     written = conn.execute(
-        sa.text(
-            _INSERT + " ON CONFLICT (email_event_id) DO UPDATE SET status = excluded.status, "
+        _statement(
+            " ON CONFLICT (email_event_id) DO UPDATE SET status = excluded.status, "
             "hubspot_object_type = excluded.hubspot_object_type, hubspot_object_id = excluded.hubspot_object_id, "
             "activity_data = excluded.activity_data, run_id = excluded.run_id, synced_at = excluded.synced_at "
             "WHERE hubspot_activity_log.status = 'in_flight' "
