@@ -3,6 +3,8 @@ upsert by unique properties only, and that batch work is counted as one call."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import httpx
 
 from hubspot_pipeline.sandbox.testing import SandboxHandle
@@ -69,6 +71,14 @@ def test_batch_read_by_email_and_with_history(api: httpx.Client) -> None:
     ).json()
     history = body["results"][0]["propertiesWithHistory"]["firstname"]
     assert [h["value"] for h in history] == ["Two", "One"]  # newest first
+    # Each change carries its time, as HubSpot's ValueWithTimestamp: the `latest` policy compares by it.
+    stamps = [datetime.fromisoformat(h["timestamp"].replace("Z", "+00:00")) for h in history]
+    assert stamps[0] >= stamps[1] and all(h["sourceType"] for h in history)
+    fifty = api.post(
+        f"{BATCH}/read",
+        json={"inputs": [{"id": str(i)} for i in range(50)], "propertiesWithHistory": ["firstname"]},
+    )
+    assert fifty.status_code in (200, 207)  # 50 is allowed; the ids do not exist, so 207 names them
     too_many = api.post(
         f"{BATCH}/read",
         json={"inputs": [{"id": str(i)} for i in range(51)], "propertiesWithHistory": ["firstname"]},
