@@ -1,12 +1,12 @@
 """One of the processes of test_shared_budget.py: spends a portal's budget as fast as its limiter allows,
-general calls or searches (`--mode`) on three threads, for `--seconds`; prints its call counts as JSON."""
+general calls or searches (`--mode`) on three threads, until it has made `--calls` calls; prints its call counts
+as JSON. A count, not a duration: on a loaded machine the run takes longer, it does not do less."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import threading
-import time
 
 from hubspot_pipeline.db.connection import get_engine
 from hubspot_pipeline.hubspot import HubSpotClient, PostgresRateLimiter, PrivateAppToken
@@ -19,7 +19,7 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--portal-key", required=True)
     parser.add_argument("--per-ten-seconds", type=int, default=100)
-    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--calls", type=int, required=True)
     parser.add_argument("--mode", choices=["general", "search"], default="general")
     args = parser.parse_args()
 
@@ -27,14 +27,21 @@ def main() -> None:
         get_engine(args.database_url), args.portal_key, per_ten_seconds=args.per_ten_seconds
     )
     client = HubSpotClient(args.base_url, PrivateAppToken(args.token), limiter=limiter, max_concurrency=4)
-    deadline = time.monotonic() + args.seconds
+    remaining = args.calls
+    lock = threading.Lock()
+
+    def take() -> bool:
+        nonlocal remaining
+        with lock:
+            remaining -= 1
+            return remaining >= 0
 
     def general() -> None:
-        while time.monotonic() < deadline:
+        while take():
             next(client.list_pages("contacts", page_size=1))
 
     def search() -> None:
-        while time.monotonic() < deadline:
+        while take():
             client.search("contacts", {"limit": 1, "after": "0"})
 
     target = general if args.mode == "general" else search
