@@ -1,6 +1,7 @@
 """`hubspot-pipeline demo` end to end, as `make demo` runs it: demo data, OAuth against the sandbox, HubSpot
 seeded with overlapping contacts, the Dagster reconcile job, then the incremental job with nothing to do; then
-the email activity logged, and logged again with nothing left. The console shows what each stage did in a
+the email activity logged, and logged again with nothing left; then engagement scores (reply intents, dbt
+build, publication) pushed to the contacts, and again with nothing written. The console shows what each stage did in a
 screenful; Dagster's run log goes to a file in the data folder."""
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: 
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
-    assert len(out.splitlines()) <= 60, out
+    assert len(out.splitlines()) <= 75, out
     assert "DEBUG" not in out and "STEP_START" not in out
     assert "connected 2 workspaces through OAuth" in out
     contacts, activity = out.split("run 3:")
+    activity, engagement = activity.split("run 5:")
     first, second = contacts.split("run 2:")
     rows = re.findall(ROW, first)
     assert len(rows) == 2
@@ -59,3 +61,22 @@ def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: 
         row for row in re.findall(ACTIVITY_ROW, again) if set(row) == {"0"}
     ] and "logged: nothing" in again
     assert len(re.findall(ACTIVITY_ROW, again)) == 2
+    scored, rescored = engagement.split("run 6:")
+    published = re.search(
+        r"reply intents decided: (\d+); dbt build passed .*scores published: (\d+) leads", scored
+    )
+    assert published and int(published.group(1)) > 0 and int(published.group(2)) > 0, scored
+    pushed = re.search(
+        r"contact sync: (\d+) contacts pushed; HubSpot API calls: \d+ \((\d+) writes\)", scored
+    )
+    assert pushed and int(pushed.group(1)) > 0 and int(pushed.group(2)) > 0, scored
+    top = re.findall(r"^\s+(\d+)\s+(interested|not_interested|out_of_office|unsubscribe_request|referral|neutral|-)\s",
+                     scored, flags=re.M)  # fmt: skip
+    assert top and int(top[0][0]) > 0, scored
+    on_hubspot = re.search(r"on HubSpot: contact \d+: coldcopy_engagement_score=(\d+)", scored)
+    assert on_hubspot and int(on_hubspot.group(1)) == int(top[0][0]), scored
+    # The second run: nothing decided, nothing published, nothing written.
+    assert re.search(r"reply intents decided: 0; .*scores published: 0 leads", rescored), rescored
+    assert re.search(r"contact sync: 0 contacts pushed; HubSpot API calls: \d+ \(0 writes\)", rescored), (
+        rescored
+    )

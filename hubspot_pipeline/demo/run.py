@@ -261,3 +261,7 @@ def run_demo(
                 ).all()
             )
         log_demo_activity(engine, by_id, sandbox)
+
+        from hubspot_pipeline.demo.engagement import score_demo_engagement
+
+        score_demo_engagement(engine, by_id, sandbox)

@@ -9,7 +9,13 @@ import sqlalchemy as sa
 from hubspot_pipeline.db.tables import lead_engagement, leads
 
 
-def top_engaged(engine: sa.Engine, workspace_id: uuid.UUID | None, limit: int = 10) -> list[str]:
+def top_engaged(
+    engine: sa.Engine,
+    workspace_id: uuid.UUID | None,
+    limit: int = 10,
+    *,
+    among: list[uuid.UUID] | None = None,
+) -> list[str]:
     """One line per lead, highest score first: score, last reply's intent, 30-day counts, last engaged time."""
     e, lead = lead_engagement, leads
     query = (
@@ -28,6 +34,8 @@ def top_engaged(engine: sa.Engine, workspace_id: uuid.UUID | None, limit: int = 
     )
     if workspace_id is not None:
         query = query.where(e.c.workspace_id == workspace_id)
+    if among is not None:
+        query = query.where(e.c.workspace_id.in_(among))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return [

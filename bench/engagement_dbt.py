@@ -1,0 +1,178 @@
+"""Benchmark: the engagement dbt project over N leads and their email events: a full build, then an
+incremental build after 10,000 new events, each against a plain SQL aggregate over the same rows.
+
+    .venv/bin/python bench/engagement_dbt.py --leads 100000
+    .venv/bin/python bench/engagement_dbt.py --leads 1000000        # the issue's size (about 7M events)
+
+Setup (not timed): a scratch database (on DATABASE_URL's server, embedded when unset), migrated, with the demo
+generator's leads, messages and events in 10 workspaces (about 7 events and 0.3 replies a lead), loaded by
+COPY; the replies' intents decided by the classifier (timed apart: that is the work done when replies arrive).
+Timed:
+- full: `dbt build --full-refresh` (4 staging views, the 2 incremental models built whole, 48 dbt tests), and
+  `dbt run --full-refresh` (models only);
+- the plain SQL aggregate: one statement computing the same per-lead counts, last engaged time and decayed
+  score (CREATE TABLE AS), and the daily aggregate, over the same rows;
+- incremental: 10,000 new events for random leads inserted, then `dbt build` (same reference day: only the
+  leads with new events are recomputed), against the plain SQL aggregate over those leads' events;
+- a second `dbt build` with nothing new.
+Results also go to bench/results/engagement_dbt.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+RESULTS = Path(__file__).resolve().parent / "results" / "engagement_dbt.json"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PLAIN_SQL = """
+CREATE TABLE {table} AS
+WITH ref AS (SELECT (now() AT TIME ZONE 'UTC')::date::timestamp AT TIME ZONE 'UTC' AS t)
+SELECT e.lead_id,
+  least(100, greatest(0, round(sum(
+    CASE e.event_type WHEN 'opened' THEN 2 WHEN 'clicked' THEN 5 WHEN 'bounced' THEN -20 WHEN 'unsubscribed' THEN -60
+      WHEN 'replied' THEN CASE m.intent WHEN 'interested' THEN 40 WHEN 'unsubscribe_request' THEN -60 ELSE 15 END
+      ELSE 0 END
+    * power(0.5, greatest(0, extract(epoch FROM (ref.t - e.occurred_at)) / 86400.0) / 14)))))::int AS score,
+  max(e.occurred_at) FILTER (WHERE e.event_type IN ('opened', 'clicked', 'replied')) AS last_engaged_at,
+  {counts}
+  max(e.seq) AS max_event_seq
+FROM email_events e CROSS JOIN ref
+LEFT JOIN email_messages m ON m.id = e.message_id AND m.direction = 'received'
+{where}
+GROUP BY e.lead_id
+"""
+
+
+def _counts() -> str:
+    parts = []
+    for event_type in ("sent", "opened", "clicked", "replied", "bounced", "unsubscribed"):
+        for days in (7, 30, 90):
+            parts.append(
+                f"count(*) FILTER (WHERE e.event_type = '{event_type}' AND e.occurred_at >= ref.t - interval "
+                f"'{days} days') AS {event_type}_{days}d,"
+            )
+    return "\n  ".join(parts)
+
+
+def _timed(label: str, results: dict, fn) -> float:
+    started = time.perf_counter()
+    fn()
+    seconds = round(time.perf_counter() - started, 2)
+    results[label] = seconds
+    print(f"  {label:<44} {seconds:>8.2f} s", flush=True)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--workspaces", type=int, default=10)
+    parser.add_argument("--new-events", type=int, default=10_000)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+
+    from hubspot_pipeline.db import migrate
+    from hubspot_pipeline.db.connection import database_url, get_engine, libpq_url
+    from hubspot_pipeline.db.embedded import create_database, drop_database
+    from hubspot_pipeline.demo.generate import DemoSize, load
+    from hubspot_pipeline.scoring.store import dbt_build
+    from hubspot_pipeline.scoring.store.replies import decide_all_pending_intents
+
+    server = libpq_url(database_url())
+    base, _, query = server.partition("?")
+    admin = base.rsplit("/", 1)[0] + "/postgres" + (f"?{query}" if query else "")
+    name = f"hp_bench_engagement_{uuid.uuid4().hex[:8]}"
+    url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+    create_database(admin, name)
+    engine = get_engine(url)
+    results: dict = {"leads": args.leads, "workspaces": args.workspaces}
+    try:
+        migrate.upgrade(engine=engine)
+        print(f"loading {args.leads:,} leads with their messages and events ...", flush=True)
+        started = time.perf_counter()
+        report = load(url, DemoSize(workspaces=args.workspaces, leads=args.leads, campaigns_per_workspace=2))
+        results.update(events=report.email_events, messages=report.email_messages)
+        print(f"  loaded {report.email_events:,} events, {report.email_messages:,} messages in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+        replies = _timed(
+            "reply intents decided (classifier)", results, lambda: decide_all_pending_intents(engine)
+        )
+        del replies
+
+        target = Path(tempfile.mkdtemp(prefix="engagement_dbt_"))
+
+        def build(*command: str) -> None:
+            dbt_build.run_dbt(list(command), database_url=url, target_path=target)
+            # Where dbt's own time went: its SQL per node (the rest is dbt starting, parsing, connecting).
+            nodes = json.loads((target / "run_results.json").read_text())["results"]
+            sql = {"model": 0.0, "test": 0.0}
+            for node in nodes:
+                sql["test" if node["unique_id"].startswith("test.") else "model"] += node["execution_time"]
+            label = " ".join(command)
+            results[f"{label}: models' SQL"] = round(sql["model"], 2)
+            results[f"{label}: tests' SQL"] = round(sql["test"], 2)
+            print(f"    (models' SQL {sql['model']:.2f} s, tests' SQL {sql['test']:.2f} s)", flush=True)
+
+        print("full build", flush=True)
+        full = _timed(
+            "dbt build --full-refresh (models + tests)", results, lambda: build("build", "--full-refresh")
+        )
+        full_run = _timed(
+            "dbt run --full-refresh (models only)", results, lambda: build("run", "--full-refresh")
+        )
+
+        def plain(table: str, where: str = "") -> None:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+                conn.execute(sa.text(PLAIN_SQL.format(table=table, counts=_counts(), where=where)))
+
+        plain_full = _timed("plain SQL aggregate, every lead", results, lambda: plain("plain_scores"))
+
+        with engine.begin() as conn:
+            before = conn.execute(sa.text("SELECT max(seq) FROM email_events")).scalar_one()
+            conn.execute(
+                sa.text(
+                    "INSERT INTO email_events (workspace_id, lead_id, event_type, occurred_at) "
+                    "SELECT workspace_id, id, (ARRAY['opened','clicked','opened','replied'])[1 + (random() * 3)::int], "
+                    "now() - random() * interval '6 hours' "
+                    "FROM leads, generate_series(1, 1 + :n / (SELECT count(*) FROM leads)) ORDER BY random() LIMIT :n"
+                ),
+                {"n": args.new_events},
+            )
+        print(f"incremental, after {args.new_events:,} new events", flush=True)
+        incremental = _timed("dbt build (incremental, models + tests)", results, lambda: build("build"))
+        plain_incremental = _timed(
+            "plain SQL aggregate, leads with new events",
+            results,
+            lambda: plain(
+                "plain_scores_new",
+                f"WHERE e.lead_id IN (SELECT lead_id FROM email_events WHERE seq > {int(before)})",
+            ),
+        )
+        _timed("dbt build again, nothing new", results, lambda: build("build"))
+        results["ratio_full_build_to_plain_sql"] = round(full / plain_full, 1)
+        results["ratio_full_run_to_plain_sql"] = round(full_run / plain_full, 1)
+        results["ratio_incremental_build_to_plain_sql"] = round(incremental / plain_incremental, 1)
+        print(json.dumps(results, indent=2))
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2))
+    finally:
+        engine.dispose()
+        if not args.keep:
+            drop_database(admin, name)
+
+
+if __name__ == "__main__":
+    main()
