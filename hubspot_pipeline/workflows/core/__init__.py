@@ -1,0 +1,1 @@
+"""Pure rules of workflow triggers: no I/O, no network, no Dagster."""

@@ -1,0 +1,1 @@
+"""What workflow triggers read and record in PostgreSQL."""
