@@ -76,6 +76,21 @@ class Settings(BaseSettings):
     api_host: str = Field(default="127.0.0.1", alias="API_HOST")
     api_port: int = Field(default=8000, ge=1, le=65535, alias="API_PORT")
 
+    # Workflow triggers. Custom actions go to https URLs on public addresses only; this allows private,
+    # loopback and link-local addresses and plain http too (a receiver on the same network, tests, `make dev`).
+    workflow_actions_allow_private_urls: bool = Field(
+        default=False, alias="WORKFLOW_ACTIONS_ALLOW_PRIVATE_URLS"
+    )
+    # How long one custom-action delivery may take (connect and answer), in seconds.
+    workflow_action_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, alias="WORKFLOW_ACTION_TIMEOUT_SECONDS"
+    )
+    # POST /workflows/process runs the actions of the event it stores for at most this long, then answers;
+    # what is left runs in the next trigger run (queued, status pending).
+    workflow_process_budget_seconds: float = Field(
+        default=5.0, ge=0, le=60, alias="WORKFLOW_PROCESS_BUDGET_SECONDS"
+    )
+
     # Monitoring. GET /metrics spans every workspace, so it has its own bearer token (unset: /metrics refuses
     # every scrape, saying so). Apprise URLs (Slack, mailto, json:// webhooks, ...), comma or space separated,
     # where alerts are sent; they hold secrets (webhook tokens, passwords) and are never logged.

@@ -1,9 +1,8 @@
-"""Engagements and app events on record timelines (reference §6), and workflow enrollment (§7.1).
+"""Engagements and app events on record timelines (reference §6). Workflows are in workflows.py.
 
     client.create_engagements("emails", [(key, {"hs_timestamp": ..., "hs_email_direction": "EMAIL"}, "601")],
                               association_type=EMAIL_TO_CONTACT)      # one batch of <= 100, results by key
     client.create_timeline_events([{"eventTemplateId": "1001", "id": "evt-1", "objectId": "601", "tokens": {}}])
-    client.enroll_in_workflow("12345", "a@x.com"); client.unenroll_from_workflow("12345", "a@x.com")
 
 Engagements (emails, notes) have no idempotency key in HubSpot, and a unique custom property would only
 move the problem (it is a portal-wide schema change, and HubSpot's upsert on it is not an engagement's
@@ -15,7 +14,6 @@ and a repeat (a 409, or an overwrite answered like a create) means the event is 
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,26 +114,3 @@ class ActivityOps(BatchOps, ObjectOps, AssociationOps):
                     RowError(key, status, error.get("category"), str(error.get("message", "")), context)
                 )
         return result
-
-    def enroll_in_workflow(self, workflow_id: str, email: str) -> None:
-        path = f"/automation/v2/workflows/{workflow_id}/enrollments/contacts/{urllib.parse.quote(email, safe='')}"
-        self.call("POST", path, endpoint="POST /automation/v2/workflows/{id}/enrollments/contacts/{email}")
-
-    def unenroll_from_workflow(self, workflow_id: str, email: str) -> None:
-        path = f"/automation/v2/workflows/{workflow_id}/enrollments/contacts/{urllib.parse.quote(email, safe='')}"
-        self.call(
-            "DELETE", path, endpoint="DELETE /automation/v2/workflows/{id}/enrollments/contacts/{email}"
-        )
-
-    def list_flows(self) -> list[dict[str, Any]]:
-        flows: list[dict[str, Any]] = []
-        after: str | None = None
-        while True:
-            params: dict[str, Any] = {"limit": 100, **({"after": after} if after else {})}
-            body = self.call(
-                "GET", "/automation/v4/flows", params=params, endpoint="GET /automation/v4/flows"
-            ).body
-            flows.extend((body or {}).get("results", []))
-            after = (((body or {}).get("paging") or {}).get("next") or {}).get("after")
-            if not after:
-                return flows

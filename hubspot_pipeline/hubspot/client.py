@@ -13,8 +13,8 @@ batch_create, batch_update, batch_read, batch_archive (batch.py); search, search
 read_all (full_read.py: every record through the list and the search budgets at once);
 list_properties, get_property, create_property, list_property_groups, create_property_group (properties.py);
 associate_default, batch_associate_default, batch_associate, batch_read_associations,
-batch_archive_associations, associated_ids (associations.py); create_engagements, create_timeline_events,
-enroll_in_workflow, unenroll_from_workflow, list_flows (activities.py). Counters: `client.metrics`.
+batch_archive_associations, associated_ids (associations.py); create_engagements, create_timeline_events
+(activities.py); enroll_contact, enrolled_workflows, list_flows, map_workflow_ids (workflows.py). Counters: `client.metrics`.
 An app's timeline event templates need its developer credentials: `DeveloperClient` (developer.py).
 
 Errors: every method raises a subclass of `HubSpotError`; batch methods report row failures in
@@ -29,9 +29,10 @@ from hubspot_pipeline.hubspot.activities import ActivityOps
 from hubspot_pipeline.hubspot.full_read import LIST_PAGE_SIZE, SEARCH_PAGE_SIZE, FullRead
 from hubspot_pipeline.hubspot.properties import PropertyOps
 from hubspot_pipeline.hubspot.search import SearchOps
+from hubspot_pipeline.hubspot.workflows import WorkflowOps
 
 
-class HubSpotClient(ActivityOps, SearchOps, PropertyOps):
+class HubSpotClient(ActivityOps, WorkflowOps, SearchOps, PropertyOps):
     """HubSpotClient(base_url, auth, *, limiter=None, api_version="v3", max_concurrency=8, timeout=30.0,
     retry=RetryPolicy(), metrics=None, transport=None). See the module docstring."""
 

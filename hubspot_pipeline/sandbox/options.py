@@ -95,6 +95,11 @@ class SandboxOptions(BaseModel):
         description="a timeline event id sent again (HubSpot does not document which): a 409, or the event "
         "overwritten in place and answered like a create; never a second event",
     )
+    enrollment_missing_status: Literal[404, 412] = Field(
+        404,
+        description="v2 enrollment of an unknown workflow or contact (HubSpot documents neither status): 404 "
+        "OBJECT_NOT_FOUND, or 412 as older integrations report",
+    )
     clock_scale: float = Field(1.0, gt=0, description="sandbox seconds per real second")
     seed: int = 0
     faults: FaultOptions = Field(default_factory=FaultOptions)

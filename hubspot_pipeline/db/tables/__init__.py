@@ -20,6 +20,7 @@ from hubspot_pipeline.db.tables.seed import (
     hubspot_integrations,
     hubspot_sync_status,
     hubspot_workflow_executions,
+    hubspot_workflow_trigger_leads,
     hubspot_workflow_triggers,
 )
 from hubspot_pipeline.db.tables.sync import (
@@ -45,6 +46,7 @@ __all__ = [
     "hubspot_sync_config",
     "hubspot_sync_status",
     "hubspot_workflow_executions",
+    "hubspot_workflow_trigger_leads",
     "hubspot_workflow_triggers",
     "lead_changes",
     "lead_digests",

@@ -134,11 +134,13 @@ sa.Index(
     postgresql_where=sa.text("status = 'in_flight'"),
 )
 
+# Beyond the seed (0007): a threshold and a per-lead cooldown; deleting a trigger sets deleted_at (a soft
+# delete, so its execution history still says what fired); a deleted workspace's triggers go with it.
 hubspot_workflow_triggers = sa.Table(
     "hubspot_workflow_triggers",
     metadata,
     uuid_pk(),
-    workspace_fk(),
+    workspace_fk(cascade=True),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("description", sa.Text),
     sa.Column("enabled", sa.Boolean, server_default=sa.text("true")),
@@ -149,26 +151,92 @@ hubspot_workflow_triggers = sa.Table(
     sa.Column("property_updates", JSONB, server_default=sa.text("'[]'::jsonb")),
     sa.Column("created_at", sa.DateTime, server_default=NOW),
     sa.Column("updated_at", sa.DateTime, server_default=NOW),
+    sa.Column("threshold", sa.Integer),
+    sa.Column("cooldown_minutes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("deleted_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("threshold BETWEEN 1 AND 100", name="hubspot_workflow_triggers_threshold_check"),
+    sa.CheckConstraint("cooldown_minutes >= 0", name="hubspot_workflow_triggers_cooldown_check"),
+    sa.CheckConstraint(
+        "event_type IN ('high_engagement', 'positive_reply', 'unsubscribe', 'email_opened', 'email_clicked', "
+        "'email_replied', 'email_bounced', 'score_changed')",
+        name="hubspot_workflow_triggers_event_type_check",
+    ),
+)
+sa.Index(
+    "hubspot_workflow_triggers_live_idx",
+    hubspot_workflow_triggers.c.workspace_id,
+    hubspot_workflow_triggers.c.event_type,
+    postgresql_where=sa.text("deleted_at IS NULL"),
 )
 
+# Beyond the seed (0007): unique per (trigger, event_key); attempts, retry time, a claim that runs out, and
+# per action what HubSpot or the receiver answered. A deleted lead's executions stay (lead_id SET NULL).
 hubspot_workflow_executions = sa.Table(
     "hubspot_workflow_executions",
     metadata,
     uuid_pk(),
-    workspace_fk(),
-    sa.Column("trigger_id", UUID(as_uuid=True), sa.ForeignKey("hubspot_workflow_triggers.id")),
+    workspace_fk(cascade=True),
+    sa.Column(
+        "trigger_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("hubspot_workflow_triggers.id", ondelete="SET NULL"),
+    ),
     sa.Column("event_id", sa.String(255), nullable=False),
     sa.Column("event_type", sa.String(50), nullable=False),
-    sa.Column("lead_id", UUID(as_uuid=True), sa.ForeignKey("leads.id")),
+    sa.Column("lead_id", UUID(as_uuid=True), sa.ForeignKey("leads.id", ondelete="SET NULL")),
     sa.Column("hubspot_contact_id", sa.String(255)),
     sa.Column("execution_time", sa.DateTime, server_default=NOW),
-    sa.Column("status", sa.String(50), server_default="pending"),
+    sa.Column("status", sa.String(50), nullable=False, server_default="pending"),
     sa.Column("error_message", sa.Text),
     sa.Column("metadata", JSONB, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("event_key", sa.Text, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True)),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
+    sa.Column("claimed_until", sa.DateTime(timezone=True)),
+    sa.Column("response", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint(
+        "status IN ('pending', 'success', 'failed', 'skipped')", name="hubspot_workflow_executions_status_check"
+    ),
+)
+sa.Index(
+    "hubspot_workflow_executions_event_key",
+    hubspot_workflow_executions.c.trigger_id,
+    hubspot_workflow_executions.c.event_key,
+    unique=True,
+)
+sa.Index(
+    "hubspot_workflow_executions_due_idx",
+    hubspot_workflow_executions.c.workspace_id,
+    hubspot_workflow_executions.c.next_attempt_at,
+    postgresql_where=sa.text("status = 'pending'"),
+)
+sa.Index(
+    "hubspot_workflow_executions_workspace_idx",
+    hubspot_workflow_executions.c.workspace_id,
+    hubspot_workflow_executions.c.created_at,
 )
 # Failed executions of the last minutes, read by the trigger_failed alert rule (0006).
 sa.Index(
     "hubspot_workflow_executions_failed_idx",
     hubspot_workflow_executions.c.execution_time,
     postgresql_where=sa.text("status = 'failed'"),
+)
+
+# Per trigger and lead (0007): is the threshold armed, when did the trigger last fire (its cooldown).
+hubspot_workflow_trigger_leads = sa.Table(
+    "hubspot_workflow_trigger_leads",
+    metadata,
+    sa.Column(
+        "trigger_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("hubspot_workflow_triggers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("lead_id", UUID(as_uuid=True), sa.ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True),
+    workspace_fk(nullable=False, cascade=True),
+    sa.Column("armed", sa.Boolean),
+    sa.Column("last_fired_at", sa.DateTime(timezone=True)),
 )

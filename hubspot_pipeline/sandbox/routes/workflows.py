@@ -1,5 +1,10 @@
-"""Workflows: the v4 flow listing and reading, and the legacy v2 contact enrollment (POST/DELETE → 204),
-the only direct "enroll" API HubSpot has. Flows are created through /_sandbox (HubSpot's UI)."""
+"""Workflows: the v4 flow listing and reading, the flow id <-> workflow id mappings, and the legacy v2 contact
+enrollment (POST/DELETE → 204), the only direct "enroll" API HubSpot has, with the read of a contact's current
+enrollments. Flows are created through /_sandbox (HubSpot's UI).
+
+Undocumented by HubSpot, chosen here (README, "Choices"): an unknown workflow or contact is a 404
+OBJECT_NOT_FOUND (`enrollment_missing_status=412` answers 412 instead, as older integrations report);
+re-enrolling a contact that is still enrolled is a 204 that changes nothing."""
 
 from __future__ import annotations
 
@@ -69,8 +74,9 @@ async def get_flow(context: RequestContext) -> Reply:
 def _workflow_and_contact(context: RequestContext) -> tuple[Flow, Any]:
     raw_id = context.params["workflowId"]
     flow = context.portal.flow_by_workflow_id(int(raw_id)) if raw_id.isdigit() else None
+    missing = context.sandbox.options.enrollment_missing_status
     if flow is None:
-        raise ApiError(404, envelope(f"Workflow {raw_id} does not exist.", "OBJECT_NOT_FOUND"))
+        raise ApiError(missing, envelope(f"Workflow {raw_id} does not exist.", "OBJECT_NOT_FOUND"))
     if flow.object_type_id != CONTACTS.type_id:
         raise validation_error(
             f"Workflow {raw_id} is not contact-based; only contacts can be enrolled this way."
@@ -78,7 +84,7 @@ def _workflow_and_contact(context: RequestContext) -> tuple[Flow, Any]:
     email = context.params["email"]
     contact = find_record(context.portal, CONTACTS, email, "email")
     if contact is None:
-        raise ApiError(404, envelope(f"Contact {email} does not exist.", "OBJECT_NOT_FOUND"))
+        raise ApiError(missing, envelope(f"Contact {email} does not exist.", "OBJECT_NOT_FOUND"))
     return flow, contact
 
 
@@ -102,6 +108,22 @@ async def unenroll(context: RequestContext) -> Reply:
         if enrollment.workflow_id == flow.workflow_id and enrollment.contact_id == contact.id:
             enrollment.active = False
     return Reply(204)
+
+
+async def current_enrollments(context: RequestContext) -> Reply:
+    """The workflows a contact (by its id, the legacy `vid`) is enrolled in now."""
+    raw = context.params["vid"]
+    contact = context.portal.store(CONTACTS).get(int(raw)) if raw.isdigit() else None
+    if contact is None:
+        raise ApiError(404, envelope(f"Contact {raw} does not exist.", "OBJECT_NOT_FOUND"))
+    workflows = sorted(
+        {e.workflow_id for e in context.portal.enrollments if e.contact_id == contact.id and e.active}
+    )
+    results = []
+    for workflow_id in workflows:
+        flow = context.portal.flow_by_workflow_id(workflow_id)
+        results.append({"id": workflow_id, "name": flow.name if flow else "", "type": "DRIP_DELAY"})
+    return Reply(200, results)
 
 
 async def map_workflow_ids(context: RequestContext) -> Reply:
@@ -143,3 +165,6 @@ def register(router: Router) -> None:
     enrollment = "/automation/v2/workflows/{workflowId}/enrollments/contacts/{email}"
     router.add("POST", enrollment, enroll, scopes=SCOPES)
     router.add("DELETE", enrollment, unenroll, scopes=SCOPES)
+    router.add(
+        "GET", "/automation/v2/workflows/enrollments/contacts/{vid}", current_enrollments, scopes=SCOPES
+    )
