@@ -42,6 +42,9 @@ SCOPES = (
     "crm.schemas.contacts.write",
     "crm.schemas.companies.read",
     "crm.schemas.companies.write",
+    # Workflow triggers enrol contacts (v2 enrollment) and read flows: workspaces connected before this was
+    # asked keep syncing, and GET /config shows them as needing to reconnect for triggers.
+    "automation",
 )
 PUBLIC_API = "https://api.hubapi.com"
 # `hubspot-pipeline sandbox` (and `make dev`) serve the local HubSpot here; it is what an unset

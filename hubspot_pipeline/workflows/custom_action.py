@@ -170,3 +170,21 @@ class CustomActionSender:
             if attempt < self.attempts:
                 self._sleep(wait)
         return last
+
+
+def workspace_signing_secret(workspace_id: uuid.UUID) -> str:
+    """The secret a workspace's receiver verifies custom actions with (GET /workflows shows it)."""
+    from hubspot_pipeline.hubspot.oauth_state import signing_secret
+
+    return workspace_secret(signing_secret(), workspace_id)
+
+
+def sender_from_settings(**overrides: Any) -> CustomActionSender:
+    from hubspot_pipeline.settings import get_settings
+
+    settings = get_settings()
+    return CustomActionSender(
+        allow_private=settings.workflow_actions_allow_private_urls,
+        timeout=settings.workflow_action_timeout_seconds,
+        **overrides,
+    )

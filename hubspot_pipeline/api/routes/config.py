@@ -15,9 +15,12 @@ from hubspot_pipeline.activities.core.events import DEFAULT_EVENT_TYPES, EVENT_T
 from hubspot_pipeline.api import audit
 from hubspot_pipeline.api.deps import CallerDep, EngineDep
 from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_config
+from hubspot_pipeline.hubspot.oauth import SCOPES
 from hubspot_pipeline.scoring import weights
 
 router = APIRouter(tags=["configuration"])
+# Scopes added after the first release, and the feature each one opens.
+FEATURE_SCOPES = {"automation": "workflow_triggers"}
 
 ConflictPolicy = Literal["latest", "coldcopy_wins", "hubspot_wins"]
 EventType = Literal["sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed"]
@@ -62,6 +65,14 @@ class Connection(BaseModel):
     hub_id: str | None = None
     scopes: list[str] = []
     access_token_expires_at: datetime | None = None
+    missing_scopes: list[str] = Field(
+        [], description="Scopes the app asks for now that this connection has not granted (connected before)."
+    )
+    reconnect_for: list[str] = Field(
+        [],
+        description="Features waiting for a reconnect that grants the missing scopes (e.g. workflow_triggers); "
+        "everything else, the sync included, keeps working.",
+    )
 
 
 class SyncConfig(BaseModel):
@@ -186,6 +197,9 @@ def read_config(conn: sa.Connection, workspace_id: uuid.UUID) -> SyncConfig:
     # Stored weights may predate a kind: complete them as the dbt models do.
     values["engagement_weights"] = weights.validated_weights(values["engagement_weights"] or {})
     connected = bool(integration and integration.has_tokens)
+    granted = list(integration.scopes or []) if integration else []
+    # A private-app connection records no scopes: nothing to say about them.
+    missing = [scope for scope in SCOPES if scope not in granted] if connected and granted else []
     status = row.connection_status if row else ("connected" if connected else "disconnected")
     connection = Connection(
         connected=connected,
@@ -194,6 +208,8 @@ def read_config(conn: sa.Connection, workspace_id: uuid.UUID) -> SyncConfig:
         hub_id=integration.hub_id if integration else None,
         scopes=list(integration.scopes or []) if integration else [],
         access_token_expires_at=integration.expires_at if connected and integration else None,
+        missing_scopes=missing,
+        reconnect_for=sorted({FEATURE_SCOPES[s] for s in missing if s in FEATURE_SCOPES}),
     )
     return SyncConfig(
         workspace_id=workspace_id, updated_at=row.updated_at if row else None, connection=connection, **values

@@ -198,7 +198,8 @@ hubspot_workflow_executions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
     sa.CheckConstraint(
-        "status IN ('pending', 'success', 'failed', 'skipped')", name="hubspot_workflow_executions_status_check"
+        "status IN ('pending', 'success', 'failed', 'skipped')",
+        name="hubspot_workflow_executions_status_check",
     ),
 )
 sa.Index(
