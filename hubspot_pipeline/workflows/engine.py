@@ -335,3 +335,52 @@ def _run_action(
         _note(engine, execution.id, label, state)
         if not delivery.delivered:
             raise ActionFailed(delivery.error or "the receiver refused it", retryable=delivery.retryable)
+
+
+PAGE = 1_000
+
+
+@dataclass
+class EvaluationReport:
+    events: int = 0
+    created: int = 0
+
+
+def evaluate_new_events(engine: sa.Engine, workspace_id: uuid.UUID) -> EvaluationReport:
+    """Evaluate every event recorded since the workspace's cursors, page by page; each page's cursor moves
+    once its executions exist (evaluating a page again creates nothing twice)."""
+    from hubspot_pipeline.workflows.store import cursors
+    from hubspot_pipeline.workflows.store.events import READERS
+
+    report = EvaluationReport()
+    with engine.begin() as conn:
+        positions = cursors.read(conn, workspace_id)
+    for source, reader in READERS.items():
+        position = positions[source]
+        while True:
+            with engine.connect() as conn:
+                events, last = reader(conn, position, PAGE, workspace_id)
+            if last == position:
+                break
+            report.events += len(events)
+            report.created += len(evaluate(engine, workspace_id, events))
+            with engine.begin() as conn:
+                cursors.advance(conn, workspace_id, source, last)
+            position = last
+    return report
+
+
+def actors_for(
+    engine: sa.Engine, workspace_id: uuid.UUID, client_factory: Callable[[], HubSpotClient] | None = None
+) -> Actors:
+    """Actors on the workspace's own connection (or the given client), the settings' custom-action sender
+    and the workspace's signing secret."""
+    from hubspot_pipeline.workflows.custom_action import sender_from_settings, workspace_signing_secret
+
+    if client_factory is None:
+        from hubspot_pipeline.sync.connection import workspace_client
+
+        def client_factory() -> HubSpotClient:
+            return workspace_client(engine, workspace_id)
+
+    return Actors(client_factory, sender_from_settings, workspace_signing_secret(workspace_id))

@@ -92,6 +92,7 @@ def test_the_lineage_reads_stage_to_stage(loaded: dg.Definitions) -> None:
             "sync_state": ["hashed_diffs", "pushed_contacts"],
             "hubspot_companies": ["pushed_contacts"],
             "activity_batches": ["sync_state"],  # a day's events wait for their workspace's contacts
+            "trigger_executions": ["sync_state"],  # enrolments wait for the lead's contact too
             "reply_intents": ["email_events", "email_messages"],
             "email_events": [],
             "email_messages": [],

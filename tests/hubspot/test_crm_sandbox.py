@@ -200,3 +200,33 @@ def test_a_refused_token_gives_an_auth_error_that_does_not_show_it(hubspot_sandb
         client.list_properties("contacts")
     assert caught.value.status == 401 and caught.value.correlation_id
     assert wrong not in str(caught.value) and wrong not in repr(caught.value.context)
+
+
+@pytest.mark.parametrize("missing", [404, 412])
+def test_enrollment_reports_an_unknown_workflow_or_contact_whichever_status_hubspot_answers(
+    hubspot_sandbox: SandboxHandle, missing: int
+) -> None:
+    # HubSpot documents neither status: the client takes both as "not enrolled", with HubSpot's message.
+    hubspot_sandbox.admin.configure(enrollment_missing_status=missing)
+    hubspot_sandbox.admin.add_flow("Nurture", workflow_id=778)
+    token = hubspot_sandbox.admin.issue_oauth_token()["access_token"]
+    with HubSpotClient(hubspot_sandbox.base_url, AccessToken(token)) as client:
+        contact = client.create("contacts", {"email": "known@example.com"})
+        no_contact = client.enroll_contact("778", "nobody@example.com")
+        no_workflow = client.enroll_contact("1", "known@example.com")
+        assert (no_contact.enrolled, no_contact.status) == (False, missing)
+        assert "nobody@example.com does not exist" in no_contact.message
+        assert (no_workflow.enrolled, no_workflow.status) == (False, missing)
+        first, again = (
+            client.enroll_contact("778", "known@example.com"),
+            client.enroll_contact("778", "known@example.com"),
+        )
+        assert (
+            first.enrolled and again.enrolled
+        )  # re-enrolling an enrolled contact: a 204 that changes nothing
+        assert client.enrolled_workflows(contact["id"]) == {778}
+        assert client.enrolled_workflows("999999999") is None
+        assert client.map_workflow_ids(workflow_ids=["778", "5"]) == [
+            (next(f["id"] for f in client.list_flows() if f["name"] == "Nurture"), "778")
+        ]
+    assert len(hubspot_sandbox.admin.enrollments()) == 1

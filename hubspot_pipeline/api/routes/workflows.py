@@ -20,8 +20,8 @@ from hubspot_pipeline.api.workflow_process import ProcessEvent, deadline, due_id
 from hubspot_pipeline.workflows.core.decide import LeadState, decide, plan_actions
 from hubspot_pipeline.workflows.core.events import Event, evaluation_context
 from hubspot_pipeline.workflows.core.model import TriggerDefinition
-from hubspot_pipeline.workflows.custom_action import sender_from_settings, workspace_signing_secret
-from hubspot_pipeline.workflows.engine import Actors, evaluate, run_due
+from hubspot_pipeline.workflows.custom_action import workspace_signing_secret
+from hubspot_pipeline.workflows.engine import actors_for, evaluate, run_due
 from hubspot_pipeline.workflows.store import executions, triggers
 from hubspot_pipeline.workflows.store.leads import lead_by_email, lead_facts
 
@@ -331,16 +331,6 @@ def test_trigger(body: TestRequest, caller: CallerDep, engine: EngineDep) -> Tes
     )
 
 
-def _actors(engine: sa.Engine, workspace_id: uuid.UUID) -> Actors:
-    from hubspot_pipeline.sync.connection import workspace_client
-
-    return Actors(
-        lambda: workspace_client(engine, workspace_id),
-        sender_from_settings,
-        workspace_signing_secret(workspace_id),
-    )
-
-
 @router.post(
     "/workflows/process",
     response_model=ProcessResult,
@@ -372,7 +362,7 @@ def process_event(body: ProcessEvent, caller: CallerDep, engine: EngineDep) -> P
     with engine.connect() as conn:
         due = due_ids(conn, caller.workspace_id, keys)
     if due:
-        actors = _actors(engine, caller.workspace_id)
+        actors = actors_for(engine, caller.workspace_id)
         try:
             run_due(
                 engine,

@@ -46,3 +46,11 @@ def email_events_after(
 
 def last_email_seq(conn: sa.Connection) -> int:
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(email_events.c.seq), 0))).scalar_one())
+
+
+SOURCES = ("email_events",)
+READERS = {"email_events": email_events_after}
+
+
+def last_positions(conn: sa.Connection) -> dict[str, int]:
+    return {"email_events": last_email_seq(conn)}

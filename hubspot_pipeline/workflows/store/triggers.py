@@ -66,6 +66,9 @@ def _trigger(row: Any) -> Trigger:
 
 
 def create(conn: sa.Connection, workspace_id: uuid.UUID, definition: TriggerDefinition) -> Trigger:
+    from hubspot_pipeline.workflows.store import cursors
+
+    cursors.start(conn, workspace_id)  # the first trigger of a workspace: evaluation starts now
     row = conn.execute(
         sa.insert(triggers).values(workspace_id=workspace_id, **_values(definition)).returning(triggers)
     ).one()

@@ -1,0 +1,62 @@
+"""What the trigger sensor looks at: which workspaces have new events (by the global cursors), which have
+live triggers, and which have executions due (retries, contacts now in HubSpot)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from hubspot_pipeline.db.tables import email_events, workspaces
+from hubspot_pipeline.db.tables import hubspot_workflow_executions as executions
+from hubspot_pipeline.db.tables import hubspot_workflow_triggers as triggers
+from hubspot_pipeline.sync.workspaces import Workspace
+
+
+def new_email_events(conn: sa.Connection, after_seq: int, limit: int) -> tuple[dict[uuid.UUID, int], int]:
+    """Per workspace, the last seq of its events after `after_seq` (at most `limit` looked at), and the last
+    seq looked at."""
+    page = (
+        sa.select(email_events.c.workspace_id, email_events.c.seq)
+        .where(email_events.c.seq > after_seq)
+        .order_by(email_events.c.seq)
+        .limit(limit)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(page.c.workspace_id, sa.func.max(page.c.seq)).group_by(page.c.workspace_id)
+    ).all()
+    return {w: int(s) for w, s in rows}, max((int(s) for _, s in rows), default=after_seq)
+
+
+def with_live_triggers(conn: sa.Connection, among: Iterable[uuid.UUID] | None = None) -> list[Workspace]:
+    """Workspaces with at least one enabled, undeleted trigger (among these ids, if given), by slug."""
+    live = (
+        sa.select(triggers.c.workspace_id)
+        .where(triggers.c.deleted_at.is_(None), triggers.c.enabled.is_(True))
+        .distinct()
+    )
+    query = sa.select(workspaces.c.id, workspaces.c.slug, workspaces.c.name).where(workspaces.c.id.in_(live))
+    if among is not None:
+        query = query.where(workspaces.c.id.in_(list(among)))
+    return [Workspace(r.id, r.slug, r.name) for r in conn.execute(query.order_by(workspaces.c.slug))]
+
+
+def with_due_executions(conn: sa.Connection, now: datetime) -> list[uuid.UUID]:
+    e = executions
+    return list(
+        conn.execute(
+            sa.select(e.c.workspace_id)
+            .where(
+                e.c.status == "pending",
+                sa.or_(e.c.next_attempt_at.is_(None), e.c.next_attempt_at <= now),
+                sa.or_(e.c.claimed_until.is_(None), e.c.claimed_until < now),
+            )
+            .distinct()
+        ).scalars()
+    )
+
+
+NEW_EVENTS = {"email_events": new_email_events}
