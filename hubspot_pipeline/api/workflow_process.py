@@ -16,12 +16,14 @@ from sqlalchemy.dialects.postgresql import insert
 
 from hubspot_pipeline.api.errors import ApiError
 from hubspot_pipeline.db.tables import email_events, email_messages, leads
-from hubspot_pipeline.scoring.intent import classify_reply
+from hubspot_pipeline.scoring.intent import Reason, classify_reply
+from hubspot_pipeline.scoring.store.events import append_events, intent_decided
 from hubspot_pipeline.workflows.core.events import Event
 from hubspot_pipeline.workflows.store import executions
 from hubspot_pipeline.workflows.store.events import email_event
 from hubspot_pipeline.workflows.store.leads import lead_by_email
 
+COLDCOPY_REASONS = (Reason.COLDCOPY_EVENT_INTENT, Reason.COLDCOPY_LEAD_STATUS)
 EmailEventType = Literal["sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed"]
 
 
@@ -190,11 +192,29 @@ def store_event(
             "reason": decision.reason.value,
         }
         if row.message_id is not None:
-            conn.execute(
+            # Kept on the reply as the scoring keeps it, with the engagement event its readers (dbt, the
+            # trigger sensor) see; a reply decided before (posted again, or by the scoring) keeps its intent.
+            newly = conn.execute(
                 sa.update(email_messages)
                 .where(email_messages.c.id == row.message_id, email_messages.c.intent.is_(None))
-                .values(intent=decision.intent.value, intent_classified_at=sa.func.now())
-            )
+                .values(
+                    intent=decision.intent.value,
+                    intent_confidence=decision.confidence,
+                    intent_source="coldcopy" if decision.reason in COLDCOPY_REASONS else "classifier",
+                    intent_reason=decision.reason.value,
+                    intent_classified_at=sa.func.now(),
+                )
+                .returning(email_messages.c.id)
+            ).first()
+            if newly is not None:
+                append_events(
+                    conn,
+                    [
+                        intent_decided(
+                            workspace_id, lead_id, row.message_id, decision.intent.value, decision.confidence
+                        )
+                    ],
+                )
         events.append(
             Event(
                 "email",

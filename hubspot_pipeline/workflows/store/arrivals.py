@@ -9,7 +9,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import email_events, workspaces
+from hubspot_pipeline.db.tables import email_events, engagement_events, workspaces
 from hubspot_pipeline.db.tables import hubspot_workflow_executions as executions
 from hubspot_pipeline.db.tables import hubspot_workflow_triggers as triggers
 from hubspot_pipeline.sync.workspaces import Workspace
@@ -59,4 +59,19 @@ def with_due_executions(conn: sa.Connection, now: datetime) -> list[uuid.UUID]:
     )
 
 
-NEW_EVENTS = {"email_events": new_email_events}
+def new_engagement_events(conn: sa.Connection, after_id: int, limit: int) -> tuple[dict[uuid.UUID, int], int]:
+    """As new_email_events, for engagement events by id."""
+    page = (
+        sa.select(engagement_events.c.workspace_id, engagement_events.c.id)
+        .where(engagement_events.c.id > after_id)
+        .order_by(engagement_events.c.id)
+        .limit(limit)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(page.c.workspace_id, sa.func.max(page.c.id)).group_by(page.c.workspace_id)
+    ).all()
+    return {w: int(i) for w, i in rows}, max((int(i) for _, i in rows), default=after_id)
+
+
+NEW_EVENTS = {"email_events": new_email_events, "engagement_events": new_engagement_events}

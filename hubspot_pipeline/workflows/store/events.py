@@ -1,5 +1,6 @@
-"""The events triggers evaluate, read by cursor: ColdCopy's email events (their `seq`) and, once the scoring
-records them, engagement events (their id). Only kinds that can fire a trigger are returned."""
+"""The events triggers evaluate, read by cursor: ColdCopy's email events (their `seq`) and the scoring's
+engagement events (their id). Only kinds that can fire a trigger are returned (threshold_crossed events are
+read past: each high_engagement trigger judges score changes against its own threshold)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import email_events
+from hubspot_pipeline.db.tables import email_events, engagement_events
 from hubspot_pipeline.workflows.core.events import EMAIL_TRIGGER_TYPES, Event
 
 
@@ -48,9 +49,49 @@ def last_email_seq(conn: sa.Connection) -> int:
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(email_events.c.seq), 0))).scalar_one())
 
 
-SOURCES = ("email_events",)
-READERS = {"email_events": email_events_after}
+def engagement_event(row: Any) -> Event:
+    fields = {
+        "type": row.kind,
+        "old_score": row.old_score,
+        "new_score": row.new_score,
+        "threshold": row.threshold,
+        "direction": row.direction,
+        "intent": row.intent,
+        "confidence": row.confidence,
+    }
+    return Event(
+        "engagement",
+        str(row.id),
+        row.kind,
+        row.workspace_id,
+        row.lead_id,
+        row.occurred_at,
+        {k: v for k, v in fields.items() if v is not None},
+        str(row.message_id) if row.message_id else None,
+    )
+
+
+def engagement_events_after(
+    conn: sa.Connection, after_id: int, limit: int, workspace_id: uuid.UUID | None = None
+) -> tuple[list[Event], int]:
+    """Engagement events (score changes, decided intents) recorded after `after_id`, and the last id read.
+    Their ids commit in order (the table's insert lock), so nothing behind the cursor appears later."""
+    e = engagement_events
+    query = sa.select(e).where(e.c.id > after_id).order_by(e.c.id).limit(limit)
+    if workspace_id is not None:
+        query = query.where(e.c.workspace_id == workspace_id)
+    rows = conn.execute(query).all()
+    last = rows[-1].id if rows else after_id
+    return [engagement_event(row) for row in rows if row.kind != "threshold_crossed"], last
+
+
+def last_engagement_id(conn: sa.Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(engagement_events.c.id), 0))).scalar_one())
+
+
+SOURCES = ("email_events", "engagement_events")
+READERS = {"email_events": email_events_after, "engagement_events": engagement_events_after}
 
 
 def last_positions(conn: sa.Connection) -> dict[str, int]:
-    return {"email_events": last_email_seq(conn)}
+    return {"email_events": last_email_seq(conn), "engagement_events": last_engagement_id(conn)}

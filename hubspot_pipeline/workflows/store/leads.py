@@ -9,7 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import email_events, email_messages, hubspot_sync_status, leads
+from hubspot_pipeline.db.tables import (
+    email_events,
+    email_messages,
+    hubspot_sync_status,
+    lead_engagement,
+    leads,
+)
 from hubspot_pipeline.workflows.core.fields import LEAD_FIELDS
 
 CONTACT_ENTITY = "contact"  # the contact sync's pairs: entity_id is the lead, hubspot_id its contact
@@ -63,6 +69,11 @@ def lead_facts(
     )
     for lead_id, intent in conn.execute(last_intent):
         found[lead_id].engagement["last_intent"] = intent
+    published = sa.select(lead_engagement.c.lead_id, lead_engagement.c.score).where(
+        lead_engagement.c.lead_id.in_(list(found))
+    )
+    for lead_id, score in conn.execute(published):
+        found[lead_id].engagement["score"] = score
     s = hubspot_sync_status
     pairs = conn.execute(
         sa.select(s.c.entity_id, s.c.hubspot_id).where(

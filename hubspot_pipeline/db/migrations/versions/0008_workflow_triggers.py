@@ -16,14 +16,14 @@
 - `hubspot_workflow_trigger_leads`: per trigger and lead, whether its threshold is armed and when it last
   fired (cooldowns). A deleted lead's or trigger's rows go with it (CASCADE): state of nothing.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
