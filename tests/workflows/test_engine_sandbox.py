@@ -5,6 +5,7 @@ and given up with its reason; a refusal fails at once; a duplicate event execute
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -219,7 +220,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_given_up_with_its_reaso
     assert (
         execution.error_message == f"gave up after {MAX_ATTEMPTS} attempt(s): the receiver answered HTTP 503"
     )
-    assert all(later > earlier for earlier, later in zip(waits, waits[1:], strict=False))
+    assert all(later > earlier for earlier, later in itertools.pairwise(waits))
     assert {d.headers["Idempotency-Key"] for d in receiver.deliveries} == {f"{execution_id}:0:custom_action"}
     assert len(receiver.deliveries) == MAX_ATTEMPTS * 3  # three tries within each attempt
 
