@@ -1,7 +1,9 @@
 """`hubspot-pipeline demo` end to end, as `make demo` runs it: demo data, OAuth against the sandbox, HubSpot
 seeded with overlapping contacts, the Dagster reconcile job, then the incremental job with nothing to do; then
 the email activity logged, and logged again with nothing left; then engagement scores (reply intents, dbt
-build, publication) pushed to the contacts, and again with nothing written. The console shows what each stage did in a
+build, publication) pushed to the contacts, and again with nothing written; then two workflow triggers per
+workspace executed (an interested reply enrols, a score crossing sets a property), and nothing executed the
+second time. The console shows what each stage did in a
 screenful; Dagster's run log goes to a file in the data folder."""
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 ROW = r"demo-\d+-\d\s+" + r"\s+".join([r"(\d+)"] * 10)
 ACTIVITY_ROW = r"demo-\d+-\d\s+" + r"\s+".join([r"(\d+)"] * 10)
+TRIGGER_ROW = r"(?m)demo-\d+-\d[ ]+" + r"[ ]+".join([r"(\d+)"] * 6) + r"[ ]*$"
 
 
 def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: str, tmp_path: Path) -> None:
@@ -28,10 +31,11 @@ def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: 
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
-    assert len(out.splitlines()) <= 75, out
+    assert len(out.splitlines()) <= 90, out
     assert "DEBUG" not in out and "STEP_START" not in out
     assert "connected 2 workspaces through OAuth" in out
-    contacts, activity = out.split("run 3:")
+    before_triggers, triggers = out.split("run 7:")
+    contacts, activity = before_triggers.split("run 3:")
     activity, engagement = activity.split("run 5:")
     first, second = contacts.split("run 2:")
     rows = re.findall(ROW, first)
@@ -47,7 +51,7 @@ def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: 
     assert len(idle) == 2
     assert re.search(r"HubSpot API calls: \d+ \(0 writes\)", second)
     run_log = (tmp_path / "logs" / "demo-dagster.log").read_text()
-    assert run_log.count("RUN_SUCCESS") == 4 and "STEP_START" in run_log
+    assert run_log.count("RUN_SUCCESS") == 8 and "STEP_START" in run_log
     logged, again = activity.split("run 4:")
     rows = re.findall(ACTIVITY_ROW, logged)
     assert len(rows) == 2
@@ -80,3 +84,12 @@ def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: 
     assert re.search(r"contact sync: 0 contacts pushed; HubSpot API calls: \d+ \(0 writes\)", rescored), (
         rescored
     )
+    executed, idle_triggers = triggers.split("run 8:")
+    rows = re.findall(TRIGGER_ROW, executed)
+    assert len(rows) == 2
+    for row in rows:
+        events, executions, success, failed, retrying, waiting = map(int, row)
+        assert events > 0 and executions == success == 5 and failed == retrying == waiting == 0
+    assert [row for row in re.findall(TRIGGER_ROW, idle_triggers) if set(row) == {"0"}] == [("0",) * 6] * 2
+    assert "positive_reply success 4" in idle_triggers and "high_engagement success 6" in idle_triggers
+    assert "contacts enrolled in HubSpot workflows: 4" in idle_triggers

@@ -265,3 +265,7 @@ def run_demo(
         from hubspot_pipeline.demo.engagement import score_demo_engagement
 
         score_demo_engagement(engine, by_id, sandbox)
+
+        from hubspot_pipeline.demo.workflows import run_demo_triggers
+
+        run_demo_triggers(engine, by_id, sandbox, instance, run_log, verbose)

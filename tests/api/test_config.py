@@ -31,6 +31,8 @@ def test_an_unconnected_workspace_says_so(client: TestClient, engine: sa.Engine)
         "hub_id": None,
         "scopes": [],
         "access_token_expires_at": None,
+        "missing_scopes": [],
+        "reconnect_for": [],
     }
 
 
