@@ -138,7 +138,11 @@ def test_a_score_crossing_enrolls_through_the_sensor_once_and_rearms_below_the_t
         [request] = [r for r in tick.run_requests if r.partition_key == slug]
         assert request.run_key.startswith("events-") and request.tags[tags.TRIGGER] == "events"
         assert request.tags[tags.SYNC_KIND] == "workflows"
+        # Queued without the workspace-id tag, so as not to wait behind the workspace's sync or activity run...
+        assert tags.WORKSPACE_ID not in request.tags
         result = _run(workflow_defs, instance, slug)
+        # ...and tagged with it once started, like every run of a workspace.
+        assert instance.get_run_by_id(result.run_id).tags[tags.WORKSPACE_ID] == str(workspace_id)
         assert _metadata(result)["success"] == 1
         [execution] = _executions(engine, workspace_id)
         assert execution.status == "success" and execution.event_type == "high_engagement"

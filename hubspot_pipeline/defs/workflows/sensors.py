@@ -16,6 +16,7 @@ import dagster as dg
 
 from hubspot_pipeline.defs.workflows.jobs import workflow_triggers_job
 from hubspot_pipeline.defs.workflows.resources import MODE
+from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE, WORKSPACE_PARTITIONS
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
 from hubspot_pipeline.defs.workspaces.runs import request_tags
@@ -28,11 +29,12 @@ DUE_EVERY_SECONDS = 60
 
 
 def _request(workspace: Workspace, key: str, trigger: str) -> dg.RunRequest:
-    return dg.RunRequest(
-        run_key=f"{key}:{workspace.slug}",
-        partition_key=workspace.slug,
-        tags=request_tags(workspace, trigger, MODE),
-    )
+    # Without the workspace-id tag while queued: dagster.yaml runs a workspace's contact and activity runs one
+    # at a time by that tag, and a trigger run (seconds, touching neither's state) should not wait behind an
+    # activity batch the same reply just launched. The run gets the tag when it starts (start_workspace_run).
+    requested = request_tags(workspace, trigger, MODE)
+    requested.pop(tags.WORKSPACE_ID)
+    return dg.RunRequest(run_key=f"{key}:{workspace.slug}", partition_key=workspace.slug, tags=requested)
 
 
 @dg.sensor(
