@@ -1,0 +1,59 @@
+"""The custom-action sender against a real local receiver: the signature verifies over timestamp and body,
+the idempotency key is the same on every try, a receiver that does not answer in time is tried again within
+the delivery and reported retryable, a 429's Retry-After is honoured, and an address check runs before each
+try (a host resolving to loopback is refused unless private targets are allowed)."""
+
+from __future__ import annotations
+
+import time
+
+from hubspot_pipeline.workflows.custom_action import CustomActionSender, url_problem
+from tests.workflows.receiver import run_receiver
+
+SECRET = "s3cret-of-the-workspace"
+
+
+def test_a_delivery_is_signed_over_timestamp_and_body_with_one_key() -> None:
+    with run_receiver() as receiver, CustomActionSender(allow_private=True, timeout=5) as sender:
+        delivery = sender.send(receiver.url, {"a": 1}, idempotency_key="k-1", secret=SECRET)
+    assert delivery.delivered and delivery.status == 200 and delivery.attempts == 1
+    [received] = receiver.deliveries
+    assert received.signed_with(SECRET) and not received.signed_with("another")
+    assert received.headers["Idempotency-Key"] == "k-1" and received.json == {"a": 1}
+    assert abs(int(received.headers["X-ColdCopy-Timestamp"]) - time.time()) < 60
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_tried_again_then_reported_retryable() -> None:
+    waits: list[float] = []
+    with (
+        run_receiver() as receiver,
+        CustomActionSender(allow_private=True, timeout=0.3, sleep=waits.append) as sender,
+    ):
+        receiver.answer = lambda n: (200, 1.0, {})
+        delivery = sender.send(receiver.url, {"a": 1}, idempotency_key="k-2", secret=SECRET)
+    assert not delivery.delivered and delivery.retryable and delivery.attempts == 3
+    assert delivery.error == "the receiver did not answer in time"
+    assert waits == [0.5, 1.0]  # backoff between the tries
+    assert {d.headers["Idempotency-Key"] for d in receiver.deliveries} == {"k-2"}
+
+
+def test_a_429_is_retried_after_its_retry_after() -> None:
+    waits: list[float] = []
+    with (
+        run_receiver() as receiver,
+        CustomActionSender(allow_private=True, timeout=5, sleep=waits.append) as sender,
+    ):
+        receiver.answer = lambda n: (429, 0.0, {"Retry-After": "2"}) if n == 0 else (204, 0.0, {})
+        delivery = sender.send(receiver.url, {}, idempotency_key="k-3", secret=SECRET)
+    assert delivery.delivered and delivery.attempts == 2 and waits == [2.0]
+
+
+def test_the_address_is_checked_after_resolution_before_each_try() -> None:
+    assert "a loopback address" in (url_problem("https://localhost:9/x", allow_private=False) or "")
+    assert url_problem("https://localhost:9/x", allow_private=True) is None
+    with run_receiver() as receiver, CustomActionSender(allow_private=False, timeout=5) as sender:
+        delivery = sender.send(
+            receiver.url.replace("http://", "https://"), {}, idempotency_key="k", secret=SECRET
+        )
+    assert not delivery.delivered and not delivery.retryable and "loopback" in (delivery.error or "")
+    assert receiver.deliveries == []
