@@ -1,7 +1,7 @@
 """Which score thresholds a workspace's crossings are judged against, and when a change crosses one. Pure.
 
-The thresholds are those of the workspace's enabled `high_engagement` workflow triggers: a condition on the
-score (`score`, `engagement.score` or `engagement_score`) with `gte` (at or above v) or `gt` (above v, so
+The thresholds are those of the workspace's enabled `high_engagement` workflow triggers: their `threshold`,
+and a condition on the score (`score`, `engagement.score` or `engagement_score`) with `gte` (at or above v) or `gt` (above v, so
 v + 1). A workspace with none uses its configured default high-engagement threshold.
 """
 
@@ -39,6 +39,10 @@ def workspace_thresholds(triggers: Iterable[Mapping[str, Any]], default: int) ->
     for trigger in triggers:
         if trigger.get("enabled") is not False and trigger.get("event_type") == HIGH_ENGAGEMENT:
             found |= trigger_thresholds(trigger.get("conditions"))
+            # The trigger's own threshold (the workflow-trigger API requires one on high_engagement triggers).
+            own = trigger.get("threshold")
+            if isinstance(own, int) and not isinstance(own, bool) and 1 <= own <= 100:
+                found.add(own)
     return sorted(found) if found else [default]
 
 

@@ -29,6 +29,9 @@ def test_thresholds_come_from_enabled_high_engagement_triggers_else_the_default(
     ]  # fmt: skip
     assert workspace_thresholds(triggers, default=60) == [50, 70]
     assert workspace_thresholds(triggers[2:], default=60) == [60]
+    # A trigger saved through POST /workflows carries its threshold in its own column.
+    saved = {"enabled": True, "event_type": "high_engagement", "conditions": [], "threshold": 65}
+    assert workspace_thresholds([saved, {**saved, "threshold": None}], default=60) == [65]
     # Malformed conditions name no threshold (the trigger API refuses them when saved).
     assert trigger_thresholds([{"field": "score", "op": "gte", "value": "70"}, "x", {"op": "gte"}]) == set()
     assert trigger_thresholds([{"field": "score", "op": "gte", "value": True}]) == set()

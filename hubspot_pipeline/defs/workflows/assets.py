@@ -11,7 +11,6 @@ import dagster as dg
 from hubspot_pipeline.defs.workflows.checks import ASSET, WORKFLOW_CHECKS, workflow_results
 from hubspot_pipeline.defs.workflows.resources import WorkflowTriggerRun
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE_PARTITIONS
-from hubspot_pipeline.workflows.engine import evaluate_new_events, run_due
 
 GROUP = "workflows"
 
@@ -37,6 +36,8 @@ GROUP = "workflows"
 def trigger_executions(
     context: dg.AssetExecutionContext, workflow_trigger_run: WorkflowTriggerRun
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    from hubspot_pipeline.workflows.engine import evaluate_new_events, run_due
+
     run = workflow_trigger_run
     engine = run.settings.engine()
     evaluation = evaluate_new_events(engine, run.workspace.id)

@@ -4,6 +4,7 @@ limiter, built on first use; the custom-action sender), closed when the run ends
 monitoring."""
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pydantic import PrivateAttr
@@ -16,7 +17,11 @@ from hubspot_pipeline.monitoring import Figures
 from hubspot_pipeline.monitoring.catalogue import RECORDS_FAILED
 from hubspot_pipeline.settings import get_settings
 from hubspot_pipeline.sync.workspaces import Workspace
-from hubspot_pipeline.workflows.engine import Actors, EvaluationReport, RunReport, actors_for
+
+if (
+    TYPE_CHECKING
+):  # the engine is imported by trigger runs only, not by every run process of the code location
+    from hubspot_pipeline.workflows.engine import Actors, EvaluationReport, RunReport
 
 RESOURCE = "workflow_trigger_run"
 MODE = {tags.SYNC_KIND: "workflows"}
@@ -29,11 +34,13 @@ class WorkflowTriggerRun(dg.ConfigurableResource):
     settings: dg.ResourceDependency[SyncSettingsResource]
 
     _workspace: Workspace | None = PrivateAttr(None)
-    _actors: Actors | None = PrivateAttr(None)
+    _actors: Any = PrivateAttr(None)  # Actors
     _started_at: datetime | None = PrivateAttr(None)
-    _report: tuple[EvaluationReport, RunReport] | None = PrivateAttr(None)
+    _report: Any = PrivateAttr(None)  # (EvaluationReport, RunReport)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        from hubspot_pipeline.workflows.engine import actors_for
+
         self._started_at = datetime.now(UTC)
         engine = self.settings.engine()
         self._workspace = start_workspace_run(context, engine, MODE)
@@ -67,7 +74,7 @@ class WorkflowTriggerRun(dg.ConfigurableResource):
             figures=figures,
         )
 
-    def finished(self, evaluation: EvaluationReport, report: RunReport) -> None:
+    def finished(self, evaluation: "EvaluationReport", report: "RunReport") -> None:
         self._report = (evaluation, report)
 
     @property
@@ -76,7 +83,7 @@ class WorkflowTriggerRun(dg.ConfigurableResource):
         return self._workspace
 
     @property
-    def actors(self) -> Actors:
+    def actors(self) -> "Actors":
         assert self._actors is not None, "workflow_trigger_run is used inside a run"
         return self._actors
 

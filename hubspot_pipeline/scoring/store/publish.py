@@ -75,8 +75,8 @@ def _thresholds(conn: sa.Connection, workspace_ids: set[uuid.UUID]) -> dict[uuid
     t, c = hubspot_workflow_triggers, hubspot_sync_config
     triggers = defaultdict(list)
     for row in conn.execute(
-        sa.select(t.c.workspace_id, t.c.enabled, t.c.event_type, t.c.conditions).where(
-            t.c.workspace_id.in_(workspace_ids)
+        sa.select(t.c.workspace_id, t.c.enabled, t.c.event_type, t.c.conditions, t.c.threshold).where(
+            t.c.workspace_id.in_(workspace_ids), t.c.deleted_at.is_(None)
         )
     ).mappings():
         triggers[row["workspace_id"]].append(dict(row))
