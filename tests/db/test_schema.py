@@ -40,13 +40,13 @@ def test_migrations_upgrade_and_downgrade_cleanly(database_url: str) -> None:
     engine = get_engine(f"{server}/{name}" + (f"?{query}" if query else ""))
     try:
         migrate.upgrade(engine=engine)
-        assert migrate.current_revision(engine) == "0008"
+        assert migrate.current_revision(engine) == "0009"
         assert {"leads", "hubspot_integrations", "webhook_events", "lead_changes"} <= _table_names(engine)
         migrate.downgrade("base", engine=engine)
         assert migrate.current_revision(engine) is None
         assert _table_names(engine) <= {"hubspot_pipeline_alembic_version"}
         migrate.upgrade(engine=engine)  # and back up again, from nothing
-        assert migrate.current_revision(engine) == "0008"
+        assert migrate.current_revision(engine) == "0009"
     finally:
         engine.dispose()
         drop_database(admin_url, name)

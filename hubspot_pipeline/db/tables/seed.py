@@ -134,7 +134,7 @@ sa.Index(
     postgresql_where=sa.text("status = 'in_flight'"),
 )
 
-# Beyond the seed (0008): a threshold and a per-lead cooldown; deleting a trigger sets deleted_at (a soft
+# Beyond the seed (0009): a threshold and a per-lead cooldown; deleting a trigger sets deleted_at (a soft
 # delete, so its execution history still says what fired); a deleted workspace's triggers go with it.
 hubspot_workflow_triggers = sa.Table(
     "hubspot_workflow_triggers",
@@ -169,7 +169,7 @@ sa.Index(
     postgresql_where=sa.text("deleted_at IS NULL"),
 )
 
-# Beyond the seed (0008): unique per (trigger, event_key); attempts, retry time, a claim that runs out, and
+# Beyond the seed (0009): unique per (trigger, event_key); attempts, retry time, a claim that runs out, and
 # per action what HubSpot or the receiver answered. A deleted lead's executions stay (lead_id SET NULL).
 hubspot_workflow_executions = sa.Table(
     "hubspot_workflow_executions",
@@ -226,7 +226,7 @@ sa.Index(
     postgresql_where=sa.text("status = 'failed'"),
 )
 
-# Per trigger and lead (0008): is the threshold armed, when did the trigger last fire (its cooldown).
+# Per trigger and lead (0009): is the threshold armed, when did the trigger last fire (its cooldown).
 hubspot_workflow_trigger_leads = sa.Table(
     "hubspot_workflow_trigger_leads",
     metadata,

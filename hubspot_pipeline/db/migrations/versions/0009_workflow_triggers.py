@@ -16,14 +16,14 @@
 - `hubspot_workflow_trigger_leads`: per trigger and lead, whether its threshold is armed and when it last
   fired (cooldowns). A deleted lead's or trigger's rows go with it (CASCADE): state of nothing.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
