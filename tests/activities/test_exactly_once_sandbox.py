@@ -131,7 +131,10 @@ def test_a_batch_killed_mid_push_leaves_every_event_exactly_once(
         for n in range(250)
     ]
     sync_contacts(engine, portal.client, workspace)
-    sandbox.admin.configure(faults={"latency_ms": 150})
+    # Each call in flight for a second: the kill below lands while a batch is in flight even when this
+    # process is slow to notice one (at 150 ms, a loaded machine saw the batch finish before the kill).
+    latency_ms = 1000
+    sandbox.admin.configure(faults={"latency_ms": latency_ms})
     command = [sys.executable, "-m", "hubspot_pipeline.cli", "activities", "log", str(workspace)]
     command += ["--hubspot-url", sandbox.base_url, "--max-concurrency", "2"]
     process = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -144,7 +147,8 @@ def test_a_batch_killed_mid_push_leaves_every_event_exactly_once(
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=30) == -signal.SIGKILL
     killed_at = len(log_rows(engine, workspace))
-    time.sleep(1.0)  # requests the process had sent land in HubSpot (what settled_seconds waits for)
+    # Requests the process had sent land in HubSpot (what settled_seconds waits for).
+    time.sleep(latency_ms / 1000 + 1.0)
     sandbox.admin.configure(faults={"latency_ms": 0})
 
     report = log_activities(engine, portal.client, workspace, developer=portal.developer, settled_seconds=0)
