@@ -190,3 +190,32 @@ def test_25000_records_sharing_one_timestamp_page_by_a_compound_cursor(
         seen.update(r["id"] for r in body["results"])
         last_id = body["results"][-1]["id"]
     assert len(seen) == 25_000 and requests == 126
+
+
+def test_the_date_header_is_the_sandbox_clock_so_a_search_horizon_sees_records_stamped_after_an_advance(
+    hubspot_sandbox: SandboxHandle,
+) -> None:
+    # Regression: responses carried uvicorn's real-time Date. A client dates its search horizon by that
+    # header, as with HubSpot, so after `advance` every record stamped by the sandbox's clock lay beyond
+    # the horizon and an incremental read silently skipped it.
+    from email.utils import parsedate_to_datetime
+
+    from hubspot_pipeline.hubspot import HubSpotClient, PrivateAppToken, SearchCursor
+
+    hubspot_sandbox.admin.advance(3600)
+    with HubSpotClient(
+        hubspot_sandbox.base_url, auth=PrivateAppToken(hubspot_sandbox.private_app_token)
+    ) as client:
+        created = client.create("contacts", {"email": "later@example.com"})
+        raw = httpx.get(
+            f"{hubspot_sandbox.base_url}/crm/v3/objects/contacts",
+            headers=hubspot_sandbox.auth_headers(),
+        )
+        [date] = raw.headers.get_list("date")
+        assert abs(parsedate_to_datetime(date).timestamp() * 1000 - hubspot_sandbox.admin.now_ms()) < 2000
+        found = [
+            r["id"]
+            for page in client.search_modified_since("contacts", SearchCursor(), ["email"], lag_seconds=-3)
+            for r in page.results
+        ]
+    assert found == [created["id"]]
