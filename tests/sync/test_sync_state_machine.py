@@ -1,0 +1,467 @@
+"""A model-based test of the real contact sync: random two-sided histories on PostgreSQL and the HubSpot
+sandbox, synced by the stages `contacts_sync_job` runs, checked after every sync against an oracle that
+knows only what people did and when (sync_oracle.py). The world it drives is sync_world.py.
+
+Rules: leads inserted (valid and invalid emails, unicode, padded values), updated (a field, a custom
+field, cleared as NULL or "", the email's case, a new email), soft and hard deleted; contacts created (also
+with a lead's email before the first sync), edited in HubSpot's UI one property at a time, archived,
+restored, merged (linked with linked, linked with unlinked); webhooks delivered, delivered again, and a
+company event whose objectId is a contact's id; syncs, full resyncs, runs meeting 429/5xx/dropped
+connections with few retries, runs killed after K writes. Hypothesis picks the workspace's conflict policy,
+what an archive in HubSpot does, and whether property changes come by webhook.
+
+After every complete sync: one live contact per live linked lead, no email twice in HubSpot, every mapped
+field on both sides as the policy says (so no edit lost), no lead re-created from an ended pair, the retry
+index holding exactly the leads HubSpot refuses, and a second run right after writes nothing on either side.
+
+Not covered here: `keep` on archive (the lead waits for its next change to be pushed again), companies
+beyond "the second run writes nothing", per-field policy overrides, a merge while the surviving lead has
+unsynced edits (the survivor's property history mixes both records').
+
+Profiles: `ci` (the default, derandomized, inside `make test`) and `deep`:
+    HYPOTHESIS_PROFILE=deep .venv/bin/python -m pytest tests/sync/test_sync_state_machine.py \
+        --hypothesis-show-statistics -s
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, Phase, event, note, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from tests.sandbox.receiver import run_receiver
+from tests.sync.sync_oracle import COLUMNS, STATUS, Expected, Oracle
+from tests.sync.sync_world import World, canonical
+
+settings.register_profile(
+    "ci",
+    max_examples=int(os.environ.get("SYNC_MACHINE_EXAMPLES", "25")),
+    stateful_step_count=40,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    print_blob=True,
+)
+settings.register_profile(
+    "deep",
+    max_examples=int(os.environ.get("SYNC_MACHINE_EXAMPLES", "300")),
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    print_blob=True,
+)
+settings.register_profile(  # while working on the machine: fail fast, no shrinking
+    "debug", settings.get_profile("ci"), phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False
+)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+if PROFILE not in ("ci", "deep", "debug"):
+    PROFILE = "ci"
+
+LEAD_FIELDS = {"firstname": "first_name", "jobtitle": "title", "coldcopy_segment": "custom_fields.segment"}
+LEAD_STATUSES = ["new", "contacted", "replied", "interested", "not_interested"]
+# Every value written is new (a counter follows the flavour), so a change is always a change.
+FLAVOURS = st.sampled_from(["v", "Zoë ", "東京", "😀", "O'Brien-", "  padded "])
+FIRED: Counter[str] = Counter()
+
+
+def fired(name: str, detail: str = "") -> None:
+    FIRED[name] += 1
+    event(f"{name}{': ' + detail if detail else ''}")
+
+
+@pytest.fixture
+def receiver() -> Iterator:
+    with run_receiver() as running:
+        yield running
+
+
+def _check(world: World, oracle: Oracle, expected: Expected) -> None:
+    leads, contacts, state = world.leads(), world.contacts(), world.state()
+    emails = Counter(c["email"] for c in contacts.values() if c["email"])
+    twice = [e for e, n in emails.items() if n > 1]
+    assert not twice, f"emails held by two live contacts: {twice}"
+    live_leads = {k: v for k, v in leads.items() if not v["deleted"]}
+    seen_leads, seen_contacts = set(), set()
+    for email, (lead_id, contact_id, lead_values, contact_values) in expected.pairs.items():
+        if lead_id is None:
+            found = [k for k, v in live_leads.items() if v["values"]["email"] == email]
+            assert len(found) == 1, f"HubSpot contact {contact_id} ({email}) became {len(found)} leads"
+            lead_id = found[0]
+        if contact_id is None:
+            found = [k for k, c in contacts.items() if c["email"] == email]
+            assert len(found) == 1, f"lead {lead_id} ({email}) is {len(found)} live contacts in HubSpot"
+            contact_id = found[0]
+        assert lead_id in live_leads, f"lead {lead_id} ({email}) is gone or deleted"
+        assert contact_id in contacts, f"contact {contact_id} of lead {lead_id} ({email}) is not live"
+        for column in COLUMNS:
+            assert live_leads[lead_id]["values"][column] == lead_values[column], (
+                f"lead {lead_id} {column}: {live_leads[lead_id]['values'][column]!r}, expected "
+                f"{lead_values[column]!r} (policy {oracle.policy})"
+            )
+            assert contacts[contact_id][column] == contact_values[column], (
+                f"contact {contact_id} {column}: {contacts[contact_id][column]!r}, expected "
+                f"{contact_values[column]!r} (policy {oracle.policy})"
+            )
+        row = state.get(lead_id)
+        assert row is not None and row["status"] == "synced", f"lead {lead_id} pair state: {row}"
+        assert row["hubspot_id"] == contact_id, (
+            f"lead {lead_id} is linked to {row['hubspot_id']}, not {contact_id}"
+        )
+        assert "_tombstone" not in (row["agreed"] or {}), (
+            f"lead {lead_id}'s live pair is ended: {row['agreed']}"
+        )
+        oracle.adopt(lead_id, contact_id, lead_values, contact_values)
+        seen_leads.add(lead_id)
+        seen_contacts.add(contact_id)
+    failing = {k for k, row in state.items() if row["status"] == "error"}
+    assert failing == expected.failing, (
+        f"retry index {sorted(failing)}, expected {sorted(expected.failing)}: "
+        f"{[state[k]['error'] for k in failing - expected.failing]}"
+    )
+    for lead_id in expected.deleted_leads:
+        assert leads[lead_id]["deleted"], f"lead {lead_id}: its contact was archived, it should be deleted"
+    others = set(live_leads) - seen_leads - expected.failing - expected.ended
+    assert not others, f"leads nobody expected (re-created from an ended pair?): {others}"
+    strays = {
+        k for k, c in contacts.items() if c["email"] and k not in seen_contacts | expected.dead_contacts
+    }
+    frozen = {oracle.linked_contact(k) for k in expected.frozen}
+    assert not strays - frozen, f"live contacts no lead is synced with: {strays - frozen}"
+
+
+class SyncMachine(RuleBasedStateMachine):
+    engine = None
+    sandbox = None
+    receiver = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.world: World | None = None
+        self.oracle: Oracle | None = None
+
+    # --- setup ----------------------------------------------------------------------------------------
+    @initialize(
+        policy=st.sampled_from(["latest", "coldcopy_wins", "hubspot_wins"]),
+        on_archive=st.sampled_from(["unlink", "delete_lead"]),
+        property_webhooks=st.sampled_from([False, False, True]),
+        duplicates=st.sampled_from([0.0, 0.3]),
+    )
+    def setup(self, policy: str, on_archive: str, property_webhooks: bool, duplicates: float) -> None:
+        self.world = World(
+            self.engine,
+            self.sandbox,
+            self.receiver,
+            policy=policy,
+            on_archive=on_archive,
+            property_webhooks=property_webhooks,
+            duplicate_webhooks=duplicates,
+        )
+        self.oracle = Oracle(policy, on_archive)
+        fired("setup", f"{policy}, archive {on_archive}, property webhooks {property_webhooks}")
+
+    def teardown(self) -> None:
+        if self.world is not None:
+            self.world.close()
+
+    # --- helpers --------------------------------------------------------------------------------------
+    def _pick(self, items: list[str], i: int) -> str:
+        return items[i % len(items)]  # in the order they came: lead ids are random UUIDs
+
+    def _live_leads(self) -> list[str]:
+        return [k for k, lead in self.oracle.leads.items() if not lead.deleted]
+
+    def _live_contacts(self) -> list[str]:
+        return [k for k, c in self.oracle.contacts.items() if not (c.archived or c.gone)]
+
+    def _value(self, flavour: str, clear: str | None) -> str | None:
+        if clear == "null":
+            return None
+        if clear == "empty":
+            return ""
+        return self.world.fresh_value(flavour)
+
+    # --- ColdCopy -------------------------------------------------------------------------------------
+    @rule(
+        with_fields=st.sets(st.sampled_from(sorted(LEAD_FIELDS))),
+        flavour=FLAVOURS,
+        status=st.sampled_from(LEAD_STATUSES),
+        valid=st.sampled_from([True, True, True, False]),
+        shout=st.booleans(),
+    )
+    def insert_lead(self, with_fields, flavour, status, valid, shout) -> None:
+        email = self.world.fresh_email(valid=valid)
+        self._insert(email.upper() if shout else email, with_fields, flavour, status, valid)
+        fired("insert_lead", "invalid email" if not valid else "")
+
+    def _insert(self, email: str, with_fields, flavour: str, status: str, valid: bool) -> None:
+        values = {LEAD_FIELDS[c]: self.world.fresh_value(flavour) for c in sorted(with_fields)}
+        lead_id, at = self.world.insert_lead({"email": email, "status": status, **values})
+        canon = {"email": canonical("email", email), STATUS: status}
+        canon |= {c: canonical(c, values[LEAD_FIELDS[c]]) for c in with_fields}
+        self.oracle.lead_inserted(lead_id, canon, at, valid=valid)
+        note(f"lead {lead_id} inserted at {at}: {canon}")
+
+    def _contacts_without_lead(self) -> list[str]:
+        lead_emails = {lead.side.values["email"] for lead in self.oracle.leads.values()}
+        return [
+            c
+            for c in self.oracle.unlinked_contacts()
+            if self.oracle.contacts[c].side.values["email"]
+            and self.oracle.contacts[c].side.values["email"] not in lead_emails
+        ]
+
+    @precondition(lambda self: self.oracle is not None and self._contacts_without_lead())
+    @rule(i=st.integers(0, 99), with_fields=st.sets(st.sampled_from(sorted(LEAD_FIELDS))), flavour=FLAVOURS)
+    def insert_lead_like_a_new_contact(self, i, with_fields, flavour) -> None:
+        contact_id = self._pick(self._contacts_without_lead(), i)
+        email = self.oracle.contacts[contact_id].side.values["email"]
+        self._insert(email.title(), with_fields, flavour, "new", True)
+        fired("insert_lead_like_a_new_contact")
+
+    @precondition(lambda self: self.oracle is not None and self._live_leads())
+    @rule(
+        i=st.integers(0, 99),
+        column=st.sampled_from(sorted(LEAD_FIELDS)),
+        flavour=FLAVOURS,
+        clear=st.sampled_from([None, None, None, "null", "empty"]),
+    )
+    def update_lead(self, i, column, flavour, clear) -> None:
+        lead_id = self._pick(self._live_leads(), i)
+        value = self._value(flavour, clear)
+        at, changed = self.world.update_lead(lead_id, LEAD_FIELDS[column], value)
+        self.oracle.lead_written(lead_id, column, canonical(column, value), at, stored_changed=changed)
+        note(f"lead {lead_id} {column} = {value!r} at {at}")
+        fired("update_lead", f"{column} {clear or 'value'}")
+
+    @precondition(lambda self: self.oracle is not None and self._live_leads())
+    @rule(i=st.integers(0, 99), status=st.sampled_from(LEAD_STATUSES))
+    def update_lead_status(self, i, status) -> None:
+        lead_id = self._pick(self._live_leads(), i)
+        at, changed = self.world.update_lead(lead_id, "status", status)
+        self.oracle.lead_written(lead_id, STATUS, status, at, stored_changed=changed)
+        note(f"lead {lead_id} status = {status} at {at}")
+        fired("update_lead_status")
+
+    @precondition(lambda self: self.oracle is not None and self._live_leads())
+    @rule(i=st.integers(0, 99), how=st.sampled_from(["case", "new", "invalid", "new"]))
+    def change_lead_email(self, i, how) -> None:
+        lead_id = self._pick(self._live_leads(), i)
+        if how == "case":
+            email = self.world.raw_email(lead_id).swapcase()
+        else:
+            email = self.world.fresh_email(valid=how != "invalid")
+        at, changed = self.world.update_lead(lead_id, "email", email)
+        valid = self.oracle.leads[lead_id].valid if how == "case" else how != "invalid"
+        self.oracle.lead_written(
+            lead_id, "email", canonical("email", email), at, stored_changed=changed, valid=valid
+        )
+        note(f"lead {lead_id} email = {email} at {at}")
+        fired("change_lead_email", how)
+
+    @precondition(lambda self: self.oracle is not None and self._live_leads())
+    @rule(i=st.integers(0, 99), hard=st.booleans())
+    def delete_lead(self, i, hard) -> None:
+        lead_id = self._pick(self._live_leads(), i)
+        self.world.delete_lead(lead_id, hard=hard)
+        self.oracle.lead_deleted(lead_id, hard=hard)
+        note(f"lead {lead_id} {'hard' if hard else 'soft'} deleted")
+        fired("delete_lead", "hard" if hard else "soft")
+
+    # --- HubSpot --------------------------------------------------------------------------------------
+    @precondition(lambda self: self.oracle is not None)
+    @rule(with_fields=st.sets(st.sampled_from(sorted(LEAD_FIELDS))), flavour=FLAVOURS, email=st.booleans())
+    def create_contact(self, with_fields, flavour, email) -> None:
+        props = {c: self.world.fresh_value(flavour).strip() for c in sorted(with_fields)}
+        if email or not props:
+            props["email"] = self.world.fresh_email()
+        contact_id, at = self.world.create_contact(props)
+        self.oracle.contact_created(contact_id, props, at)
+        note(f"contact {contact_id} created at {at}: {props}")
+        fired("create_contact", "" if "email" in props else "no email")
+
+    def _leads_without_contact(self) -> list[str]:
+        contact_emails = {c.side.values["email"] for c in self.oracle.contacts.values()}
+        return [
+            k
+            for k in self.oracle.unlinked_leads()
+            if self.oracle.leads[k].valid and self.oracle.leads[k].side.values["email"] not in contact_emails
+        ]
+
+    @precondition(lambda self: self.oracle is not None and self._leads_without_contact())
+    @rule(i=st.integers(0, 99), with_fields=st.sets(st.sampled_from(sorted(LEAD_FIELDS))), flavour=FLAVOURS)
+    def create_contact_like_a_new_lead(self, i, with_fields, flavour) -> None:
+        lead_id = self._pick(self._leads_without_contact(), i)
+        props = {c: self.world.fresh_value(flavour).strip() for c in sorted(with_fields)}
+        props["email"] = self.oracle.leads[lead_id].side.values["email"]
+        contact_id, at = self.world.create_contact(props)
+        self.oracle.contact_created(contact_id, props, at)
+        note(f"contact {contact_id} created at {at} with lead {lead_id}'s email: {props}")
+        fired("create_contact_like_a_new_lead")
+
+    @precondition(lambda self: self.oracle is not None and self._live_contacts())
+    @rule(
+        i=st.integers(0, 99),
+        column=st.sampled_from([*sorted(LEAD_FIELDS), "email", STATUS]),
+        flavour=FLAVOURS,
+        clear=st.sampled_from([False, False, False, True]),
+    )
+    def edit_contact(self, i, column, flavour, clear) -> None:
+        contact_id = self._pick(self._live_contacts(), i)
+        if column == "email":
+            value = self.world.fresh_email()
+        else:
+            value = "" if clear else self.world.fresh_value(flavour).strip()
+        at = self.world.edit_contact(contact_id, column, value)
+        self.oracle.contact_written(contact_id, column, value, at)
+        note(f"contact {contact_id} {column} = {value!r} at {at} (UI)")
+        fired("edit_contact", f"{column}{' cleared' if clear and column != 'email' else ''}")
+
+    @precondition(lambda self: self.oracle is not None and self._live_contacts())
+    @rule(i=st.integers(0, 99))
+    def archive_contact(self, i) -> None:
+        contact_id = self._pick(self._live_contacts(), i)
+        self.world.archive_contact(contact_id)
+        self.oracle.contact_archived(contact_id)
+        linked = contact_id in {p.contact_id for p in self.oracle.live_pairs().values()}
+        note(f"contact {contact_id} archived")
+        fired("archive_contact", "linked" if linked else "unlinked")
+
+    def _archived(self) -> list[str]:
+        live_emails = {self.oracle.contacts[c].side.values["email"] for c in self._live_contacts()}
+        return [
+            k
+            for k, c in self.oracle.contacts.items()
+            if c.archived and not c.gone and c.side.values["email"] not in live_emails
+        ]
+
+    @precondition(lambda self: self.oracle is not None and self._archived())
+    @rule(i=st.integers(0, 99))
+    def restore_contact(self, i) -> None:
+        contact_id = self._pick(self._archived(), i)
+        restored = self.world.restore_contact(contact_id)
+        if restored:
+            self.oracle.contact_archived(contact_id, False)
+        note(f"contact {contact_id} {'restored' if restored else 'not restored: its email is taken'}")
+        fired("restore_contact", "" if restored else "email taken")
+
+    def _mergeable(self) -> list[str]:
+        """Live contacts either new in HubSpot (no lead has their email) or linked to a live, valid lead
+        with no unsynced edit."""
+        by_contact = {p.contact_id: k for k, p in self.oracle.live_pairs().items()}
+        lead_emails = {lead.side.values["email"] for lead in self.oracle.leads.values()}
+        out = []
+        for contact_id in self._live_contacts():
+            lead_id = by_contact.get(contact_id)
+            if lead_id is None:
+                email = self.oracle.contacts[contact_id].side.values["email"]
+                if contact_id in self.oracle.unlinked_contacts() and email not in lead_emails:
+                    out.append(contact_id)
+                continue
+            lead, pair = self.oracle.leads[lead_id], self.oracle.pairs[lead_id]
+            unsynced = pair.agreed is None or any(lead.side.values[c] != pair.agreed.get(c) for c in COLUMNS)
+            if not (lead.deleted or unsynced) and lead.valid:
+                out.append(contact_id)
+        return out
+
+    @precondition(lambda self: self.oracle is not None and len(self._mergeable()) >= 2)
+    @rule(i=st.integers(0, 99), j=st.integers(1, 99))
+    def merge_contacts(self, i, j) -> None:
+        candidates = sorted(self._mergeable())
+        primary = candidates[i % len(candidates)]
+        other = candidates[(i + j) % len(candidates)]
+        if primary == other:
+            other = candidates[(i + 1) % len(candidates)]
+        linked = {p.contact_id for p in self.oracle.live_pairs().values()}
+        survivor, props, at = self.world.merge_contacts(primary, other)
+        values = {c: (props.get(c) or "") for c in COLUMNS}
+        values["email"] = values["email"].lower()
+        self.oracle.contacts_merged(primary, other, survivor, values, at)
+        kinds = sorted("linked" if c in linked else "unlinked" for c in (primary, other))
+        note(f"contacts {other} merged into {primary}: survivor {survivor} {values}")
+        fired("merge_contacts", " + ".join(kinds))
+
+    # --- webhooks -------------------------------------------------------------------------------------
+    @precondition(lambda self: self.oracle is not None and self.oracle.contacts)
+    @rule(again=st.sampled_from([None, None, 0, 1, 3]))
+    def deliver_webhooks(self, again) -> None:
+        """HubSpot delivers what is queued; `again`: then an earlier delivery once more (a retry after no
+        answer in time)."""
+        stored = self.world.deliver_webhooks()
+        if again is not None:
+            self.world.redeliver(again)
+        fired("deliver_webhooks", ("some" if stored else "none") + ("" if again is None else ", again"))
+
+    @precondition(lambda self: self.oracle is not None and self.oracle.live_pairs())
+    @rule(i=st.integers(0, 99), kind=st.sampled_from(["company.deletion", "company.propertyChange"]))
+    def company_event_with_a_contacts_id(self, i, kind) -> None:
+        contact_id = self._pick([p.contact_id for p in self.oracle.live_pairs().values()], i)
+        self.world.company_event(contact_id, kind)
+        note(f"{kind} for object {contact_id} (a contact's id)")
+        fired("company_event_with_a_contacts_id", kind)
+
+    # --- syncs ----------------------------------------------------------------------------------------
+    def _synced_and_checked(self, *, full: bool = False) -> None:
+        self.world.deliver_webhooks()
+        expected = self.oracle.settle()
+        report = self.world.sync(full=full)
+        note(f"sync: {report.counts}, errors {report.error_samples}")
+        _check(self.world, self.oracle, expected)
+        if expected.failing:
+            return  # the refused rows are retried, and written, every run
+        self.world.deliver_webhooks()  # the sync's own writes come back as events: no echo
+        leads, state, writes = self.world.leads(), self.world.state(), self.world.write_calls()
+        again = self.world.sync()
+        assert self.world.write_calls() == writes, f"a second sync wrote to HubSpot: {again.counts}"
+        assert self.world.leads() == leads, f"a second sync wrote leads: {again.counts}"
+        assert self.world.state() == state, f"a second sync changed pair state: {again.counts}"
+
+    @precondition(lambda self: self.oracle is not None)
+    @rule(
+        mode=st.sampled_from(["incremental", "incremental", "full", "killed", "faulty"]),
+        writes=st.integers(1, 4),
+        fault=st.sampled_from(
+            ["rate_limit_429", "error_500", "error_503", "drop_connection", "error_after_write"]
+        ),
+        rate=st.sampled_from([0.3, 0.6]),
+    )
+    def sync(self, mode, writes, fault, rate) -> None:
+        """A sync, checked. `killed`: first a run killed after K writes; `faulty`: first a run meeting
+        HubSpot faults with few retries (either may leave HubSpot written and PostgreSQL not)."""
+        self.world.deliver_webhooks()
+        detail = mode
+        if mode == "killed":
+            killed = self.world.killed_sync(writes)
+            note(f"run killed after {writes} writes: {killed}")
+            detail = f"killed after {writes} writes" if killed else "killed: finished first"
+        elif mode == "faulty":
+            outcome = self.world.faulty_sync({fault: rate})
+            note(f"run with {fault} at {rate}: {outcome}")
+            detail = f"faulty {fault}: {outcome}"
+        self._synced_and_checked(full=mode == "full")
+        fired("sync", detail)
+
+
+def test_random_two_sided_histories_sync_as_the_oracle_says(engine, hubspot_sandbox, receiver):
+    SyncMachine.engine, SyncMachine.sandbox, SyncMachine.receiver = engine, hubspot_sandbox, receiver
+    FIRED.clear()
+    try:
+        run_state_machine_as_test(SyncMachine, settings=settings.get_profile(PROFILE))
+    finally:
+        print(f"\nexamples: {FIRED['setup']}, rules fired:", dict(sorted(FIRED.items())))
+    never = {
+        name
+        for name in dir(SyncMachine)
+        if getattr(getattr(SyncMachine, name), "hypothesis_stateful_rule", None) is not None
+    } - set(FIRED)
+    assert not never, f"rules that never fired: {never}"
