@@ -196,7 +196,7 @@ class SyncMachine(RuleBasedStateMachine):
         with_fields=st.sets(st.sampled_from(sorted(LEAD_FIELDS))),
         flavour=FLAVOURS,
         status=st.sampled_from(LEAD_STATUSES),
-        valid=st.sampled_from([True, True, True, False]),
+        valid=st.sampled_from([True, True, True, True, True, False]),
         shout=st.booleans(),
     )
     def insert_lead(self, with_fields, flavour, status, valid, shout) -> None:
@@ -278,6 +278,24 @@ class SyncMachine(RuleBasedStateMachine):
         note(f"lead {lead_id} {'hard' if hard else 'soft'} deleted")
         fired("delete_lead", "hard" if hard else "soft")
 
+    def _refused(self) -> list[str]:
+        return [k for k in self._live_leads() if not self.oracle.leads[k].valid]
+
+    @precondition(lambda self: self.oracle is not None and self._refused())
+    @rule(i=st.integers(0, 99), how=st.sampled_from(["fix the email", "soft delete", "hard delete"]))
+    def deal_with_a_refused_lead(self, i, how) -> None:
+        """Someone fixes, or deletes, a lead whose invalid email HubSpot refused."""
+        lead_id = self._pick(self._refused(), i)
+        if how == "fix the email":
+            email = self.world.fresh_email()
+            at, changed = self.world.update_lead(lead_id, "email", email)
+            self.oracle.lead_written(lead_id, "email", email, at, stored_changed=changed, valid=True)
+        else:
+            self.world.delete_lead(lead_id, hard=how == "hard delete")
+            self.oracle.lead_deleted(lead_id, hard=how == "hard delete")
+        note(f"refused lead {lead_id}: {how}")
+        fired("deal_with_a_refused_lead", how)
+
     # --- HubSpot --------------------------------------------------------------------------------------
     @precondition(lambda self: self.oracle is not None)
     @rule(with_fields=st.sets(st.sampled_from(sorted(LEAD_FIELDS))), flavour=FLAVOURS, email=st.booleans())
@@ -327,6 +345,71 @@ class SyncMachine(RuleBasedStateMachine):
         note(f"contact {contact_id} {column} = {value!r} at {at} (UI)")
         fired("edit_contact", f"{column}{' cleared' if clear and column != 'email' else ''}")
 
+    def _linked_live(self) -> list[str]:
+        return [
+            k
+            for k, p in self.oracle.live_pairs().items()
+            if not self.oracle.leads[k].deleted and self.oracle.leads[k].valid
+        ]
+
+    @precondition(lambda self: self.oracle is not None and self._linked_live())
+    @rule(
+        i=st.integers(0, 99),
+        column=st.sampled_from(sorted(LEAD_FIELDS)),
+        hubspot_first=st.booleans(),
+        then=st.sampled_from([None, *sorted(LEAD_FIELDS)]),
+        flavour=FLAVOURS,
+    )
+    def edit_one_field_on_both_sides(self, i, column, hubspot_first, then, flavour) -> None:
+        """A lead and its contact get different values for one field, in either order; then, maybe,
+        HubSpot edits another field of the contact (its record is then newer than its older edit)."""
+        lead_id = self._pick(self._linked_live(), i)
+        contact_id = self.oracle.pairs[lead_id].contact_id
+        for side in ("hubspot", "coldcopy") if hubspot_first else ("coldcopy", "hubspot"):
+            value = self.world.fresh_value(flavour).strip()
+            if side == "hubspot":
+                at = self.world.edit_contact(contact_id, column, value)
+                self.oracle.contact_written(contact_id, column, value, at)
+            else:
+                at, changed = self.world.update_lead(lead_id, LEAD_FIELDS[column], value)
+                self.oracle.lead_written(lead_id, column, value, at, stored_changed=changed)
+            note(f"{side} {column} = {value!r} at {at} (lead {lead_id}, contact {contact_id})")
+        if then is not None and then != column:
+            value = self.world.fresh_value(flavour).strip()
+            at = self.world.edit_contact(contact_id, then, value)
+            self.oracle.contact_written(contact_id, then, value, at)
+            note(f"hubspot {then} = {value!r} at {at} (contact {contact_id})")
+        fired("edit_one_field_on_both_sides", f"{'hubspot' if hubspot_first else 'coldcopy'} first")
+
+    def _ended_live_leads(self) -> list[str]:
+        return [k for k, p in self.oracle.pairs.items() if p.ended and not self.oracle.leads[k].deleted]
+
+    @precondition(lambda self: self.oracle is not None and self._ended_live_leads())
+    @rule(i=st.integers(0, 99), column=st.sampled_from(sorted(LEAD_FIELDS)), flavour=FLAVOURS)
+    def edit_lead_of_an_ended_pair(self, i, column, flavour) -> None:
+        """ColdCopy keeps editing a lead whose contact was archived or merged away: nothing syncs."""
+        lead_id = self._pick(self._ended_live_leads(), i)
+        value = self.world.fresh_value(flavour)
+        at, changed = self.world.update_lead(lead_id, LEAD_FIELDS[column], value)
+        self.oracle.lead_written(lead_id, column, canonical(column, value), at, stored_changed=changed)
+        note(f"lead {lead_id} (ended pair) {column} = {value!r} at {at}")
+        fired("edit_lead_of_an_ended_pair", self.oracle.pairs[lead_id].ended or "")
+
+    def _ended_live_contacts(self) -> list[str]:
+        ended = {p.contact_id for p in self.oracle.pairs.values() if p.ended}
+        return [c for c in self._live_contacts() if c in ended]
+
+    @precondition(lambda self: self.oracle is not None and self._ended_live_contacts())
+    @rule(i=st.integers(0, 99), column=st.sampled_from(sorted(LEAD_FIELDS)), flavour=FLAVOURS)
+    def edit_contact_of_an_ended_pair(self, i, column, flavour) -> None:
+        """HubSpot keeps editing a contact whose lead was deleted: nothing syncs, no lead comes back."""
+        contact_id = self._pick(self._ended_live_contacts(), i)
+        value = self.world.fresh_value(flavour).strip()
+        at = self.world.edit_contact(contact_id, column, value)
+        self.oracle.contact_written(contact_id, column, value, at)
+        note(f"contact {contact_id} (ended pair) {column} = {value!r} at {at}")
+        fired("edit_contact_of_an_ended_pair")
+
     @precondition(lambda self: self.oracle is not None and self._live_contacts())
     @rule(i=st.integers(0, 99))
     def archive_contact(self, i) -> None:
@@ -374,22 +457,38 @@ class SyncMachine(RuleBasedStateMachine):
                 out.append(contact_id)
         return out
 
-    @precondition(lambda self: self.oracle is not None and len(self._mergeable()) >= 2)
-    @rule(i=st.integers(0, 99), j=st.integers(1, 99))
-    def merge_contacts(self, i, j) -> None:
-        candidates = sorted(self._mergeable())
-        primary = candidates[i % len(candidates)]
-        other = candidates[(i + j) % len(candidates)]
-        if primary == other:
-            other = candidates[(i + 1) % len(candidates)]
+    def _merge(self, rule_name: str, primary: str, other: str) -> None:
         linked = {p.contact_id for p in self.oracle.live_pairs().values()}
         survivor, props, at = self.world.merge_contacts(primary, other)
         values = {c: (props.get(c) or "") for c in COLUMNS}
         values["email"] = values["email"].lower()
         self.oracle.contacts_merged(primary, other, survivor, values, at)
-        kinds = sorted("linked" if c in linked else "unlinked" for c in (primary, other))
+        kinds = sorted("linked" if c in linked else "new" for c in (primary, other))
         note(f"contacts {other} merged into {primary}: survivor {survivor} {values}")
-        fired("merge_contacts", " + ".join(kinds))
+        fired(rule_name, " + ".join(kinds))
+
+    def _mergeable_linked(self) -> list[str]:
+        linked = {p.contact_id for p in self.oracle.live_pairs().values()}
+        return [c for c in self._mergeable() if c in linked]
+
+    @precondition(lambda self: self.oracle is not None and len(self._mergeable_linked()) >= 2)
+    @rule(i=st.integers(0, 99), j=st.integers(1, 99))
+    def merge_two_linked_contacts(self, i, j) -> None:
+        """Two contacts, each with its own lead, merged in HubSpot (either may be the primary)."""
+        candidates = self._mergeable_linked()
+        primary, other = candidates[i % len(candidates)], candidates[(i + j) % len(candidates)]
+        if primary == other:
+            other = candidates[(i + 1) % len(candidates)]
+        self._merge("merge_two_linked_contacts", primary, other)
+
+    @precondition(lambda self: self.oracle is not None and len(self._mergeable()) >= 2)
+    @rule(i=st.integers(0, 99), j=st.integers(1, 99))
+    def merge_contacts(self, i, j) -> None:
+        candidates = self._mergeable()
+        primary, other = candidates[i % len(candidates)], candidates[(i + j) % len(candidates)]
+        if primary == other:
+            other = candidates[(i + 1) % len(candidates)]
+        self._merge("merge_contacts", primary, other)
 
     # --- webhooks -------------------------------------------------------------------------------------
     @precondition(lambda self: self.oracle is not None and self.oracle.contacts)
@@ -417,11 +516,11 @@ class SyncMachine(RuleBasedStateMachine):
         report = self.world.sync(full=full)
         note(f"sync: {report.counts}, errors {report.error_samples}")
         _check(self.world, self.oracle, expected)
-        if expected.failing:
-            return  # the refused rows are retried, and written, every run
         self.world.deliver_webhooks()  # the sync's own writes come back as events: no echo
         leads, state, writes = self.world.leads(), self.world.state(), self.world.write_calls()
         again = self.world.sync()
+        if expected.failing:
+            return  # the refused rows are retried, and written, every run
         assert self.world.write_calls() == writes, f"a second sync wrote to HubSpot: {again.counts}"
         assert self.world.leads() == leads, f"a second sync wrote leads: {again.counts}"
         assert self.world.state() == state, f"a second sync changed pair state: {again.counts}"
