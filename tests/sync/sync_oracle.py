@@ -103,7 +103,6 @@ class Oracle:
         self.leads: dict[str, Lead] = {}
         self.contacts: dict[str, Contact] = {}
         self.pairs: dict[str, Pair] = {}  # lead id -> pair
-        self.soft_deleted_by_sync: set[str] = set()
 
     # --- what people did --------------------------------------------------------------------------
     def lead_inserted(self, lead_id: str, values: dict[str, str], at: int, *, valid: bool) -> None:

@@ -205,7 +205,7 @@ class SyncMachine(RuleBasedStateMachine):
         with_fields=st.sets(st.sampled_from(sorted(LEAD_FIELDS))),
         flavour=FLAVOURS,
         status=st.sampled_from(LEAD_STATUSES),
-        valid=st.sampled_from([True, True, True, True, True, False]),
+        valid=st.sampled_from([True, True, True, False]),
         shout=st.booleans(),
     )
     def insert_lead(self, with_fields, flavour, status, valid, shout) -> None:
@@ -295,7 +295,10 @@ class SyncMachine(RuleBasedStateMachine):
         return [k for k in self._live_leads() if not self.oracle.leads[k].valid]
 
     @precondition(lambda self: self.oracle is not None and self._refused())
-    @rule(i=st.integers(0, 99), how=st.sampled_from(["fix the email", "soft delete", "hard delete"]))
+    @rule(
+        i=st.integers(0, 99),
+        how=st.sampled_from(["fix the email", "soft delete", "hard delete", "hard delete"]),
+    )
     def deal_with_a_refused_lead(self, i, how) -> None:
         """Someone fixes, or deletes, a lead whose invalid email HubSpot refused."""
         lead_id = self._pick(self._refused(), i)
@@ -524,7 +527,10 @@ class SyncMachine(RuleBasedStateMachine):
         fired("deliver_webhooks", ("some" if stored else "none") + ("" if again is None else ", again"))
 
     @precondition(lambda self: self.oracle is not None and self.oracle.live_pairs())
-    @rule(i=st.integers(0, 99), kind=st.sampled_from(["company.deletion", "company.propertyChange"]))
+    @rule(
+        i=st.integers(0, 99),
+        kind=st.sampled_from(["company.deletion", "company.deletion", "company.propertyChange"]),
+    )
     def company_event_with_a_contacts_id(self, i, kind) -> None:
         contact_id = self._pick([p.contact_id for p in self.oracle.live_pairs().values()], i)
         self.world.company_event(contact_id, kind)
