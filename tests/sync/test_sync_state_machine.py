@@ -61,11 +61,13 @@ settings.register_profile(
     suppress_health_check=list(HealthCheck),
     print_blob=True,
 )
-settings.register_profile(  # while working on the machine: fail fast, no shrinking
-    "debug", settings.get_profile("ci"), phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False
-)
+# Fail fast, no shrinking: `debug` replays ci's examples, `hunt` draws deep's (to time how soon a bug is found).
+for name, base in (("debug", "ci"), ("hunt", "deep")):
+    settings.register_profile(
+        name, settings.get_profile(base), phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False
+    )
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
-if PROFILE not in ("ci", "deep", "debug"):
+if PROFILE not in ("ci", "deep", "debug", "hunt"):
     PROFILE = "ci"
 
 # A small world: more of the steps meet the same few pairs, where the interesting overlaps are.
