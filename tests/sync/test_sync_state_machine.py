@@ -16,9 +16,12 @@ index holding exactly the leads HubSpot refuses, and a second run right after wr
 
 Not covered here: `keep` on archive (the lead waits for its next change to be pushed again), companies
 beyond "the second run writes nothing", per-field policy overrides, a merge while the surviving lead has
-unsynced edits (the survivor's property history mixes both records').
+unsynced edits (the survivor's property history mixes both records'). Kept away from until fixed (found by
+this machine, reported with issue #9): an email change on either side, or an archive of the survivor,
+between a merge and the sync that learns of it.
 
-Profiles: `ci` (the default, derandomized, inside `make test`) and `deep`:
+Profiles: `ci` (the default, derandomized, inside `make test`), `deep` (random, 300 examples), and without
+shrinking `debug` (ci's examples) and `hunt` (deep's):
     HYPOTHESIS_PROFILE=deep .venv/bin/python -m pytest tests/sync/test_sync_state_machine.py \
         --hypothesis-show-statistics -s
 """
