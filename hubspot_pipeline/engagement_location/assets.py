@@ -12,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE_PARTITIONS
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
+from hubspot_pipeline.defs.workspaces.runs import partition_workspace
 from hubspot_pipeline.engagement_location.project import manifest_path
 from hubspot_pipeline.scoring.store.dbt_build import (
     DBT_PROJECT_DIR,
@@ -21,7 +22,6 @@ from hubspot_pipeline.scoring.store.dbt_build import (
     dbt_vars,
 )
 from hubspot_pipeline.scoring.store.publish import publish
-from hubspot_pipeline.sync.workspaces import workspace_by_slug
 
 GROUP = "engagement"
 SCORES_KEY = dg.AssetKey([GROUP, SCORES_MODEL])
@@ -86,12 +86,7 @@ def engagement_models(
     """`dbt build` of the workspace's rows: staged events, messages and leads, each lead's engagement and
     the workspace's daily engagement, with every dbt test."""
     with sync_settings.engine().connect() as conn:
-        workspace = workspace_by_slug(conn, context.partition_key)
-    if workspace is None:
-        raise dg.Failure(
-            description=f"No workspace has the slug {context.partition_key!r}: the partition is left from a "
-            "deleted workspace; the workspace partitions sensor removes it."
-        )
+        workspace = partition_workspace(conn, context.partition_key)
     os.environ.update(dbt_env(sync_settings.database_url))  # the profile's connection (dbt/profiles.yml)
     args = ["build", "--vars", dbt_vars_json(workspace.id)]
     yield from dbt.cli(args, context=context).stream()
@@ -121,9 +116,7 @@ def lead_engagement(
 ) -> dg.MaterializeResult:
     engine = sync_settings.engine()
     with engine.begin() as conn:
-        workspace = workspace_by_slug(conn, context.partition_key)
-        if workspace is None:
-            raise dg.Failure(description=f"No workspace has the slug {context.partition_key!r}.")
+        workspace = partition_workspace(conn, context.partition_key)
         done = publish(conn, workspace.id)
     return dg.MaterializeResult(
         metadata={"changed": done.changed, "score_changes": done.score_changes, "crossings": done.crossings}

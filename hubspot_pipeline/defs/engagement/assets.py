@@ -6,8 +6,8 @@ import dagster as dg
 
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE_PARTITIONS
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
+from hubspot_pipeline.defs.workspaces.runs import partition_workspace
 from hubspot_pipeline.scoring.store.replies import decide_all_pending_intents
-from hubspot_pipeline.sync.workspaces import workspace_by_slug
 
 GROUP = "engagement"
 EMAIL_MESSAGES = dg.AssetKey(["coldcopy", "email_messages"])
@@ -35,9 +35,7 @@ def reply_intents(
 ) -> dg.MaterializeResult:
     engine = sync_settings.engine()
     with engine.connect() as conn:
-        workspace = workspace_by_slug(conn, context.partition_key)
-    if workspace is None:
-        raise dg.Failure(description=f"No workspace has the slug {context.partition_key!r}.")
+        workspace = partition_workspace(conn, context.partition_key)
     return dg.MaterializeResult(
         metadata={"decided": decide_all_pending_intents(engine, workspace_id=workspace.id)}
     )

@@ -35,18 +35,23 @@ def unknown_key_message(key: str | None, slugs: list[str], total: int) -> str:
     )
 
 
+def partition_workspace(conn: sa.Connection, key: str | None) -> Workspace:
+    """The workspace a partition key names; raises `dg.Failure` naming the workspaces for a key none has."""
+    workspace = workspace_by_slug(conn, key) if key else None
+    if workspace is None:
+        slugs, total = some_slugs(conn, SLUGS_NAMED)
+        raise dg.Failure(description=unknown_key_message(key, slugs, total))
+    return workspace
+
+
 def start_workspace_run(
     context: dg.InitResourceContext, engine: sa.Engine, mode: Mapping[str, str]
 ) -> Workspace:
     """The run's workspace, with the run tagged; raises `dg.Failure` for a key no workspace has."""
     run = context.run
     assert run is not None, "a workspace run starts inside a Dagster run"
-    key = workspace_key(run.tags)
     with engine.connect() as conn:
-        workspace = workspace_by_slug(conn, key) if key else None
-        if workspace is None:
-            slugs, total = some_slugs(conn, SLUGS_NAMED)
-            raise dg.Failure(description=unknown_key_message(key, slugs, total))
+        workspace = partition_workspace(conn, workspace_key(run.tags))
     context.instance.add_run_tags(
         run.run_id,
         {
