@@ -27,6 +27,7 @@ engagement_job = dg.define_asset_job(
     job=engagement_job,
     cron_schedule="15 0 * * *",
     execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
     description="After midnight UTC, each workspace's engagement once: scores decay by the day.",
 )
 def engagement_daily_schedule(context: dg.ScheduleEvaluationContext):
