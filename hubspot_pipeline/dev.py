@@ -64,9 +64,22 @@ def _wire_sandbox(settings, base_url: str) -> dict:
     connected = connect_all_workspaces(get_engine(), base_url, SANDBOX_HUB_ID)
     request_fresh_syncs(get_engine(), list(connected))
     click.echo(f"sandbox webhooks -> {target}; {len(connected)} workspace(s) connected to sandbox portals")
+    slugs = _slugs(list(connected))
     for workspace_id, hub_id in connected.items():
-        click.echo(f"  workspace {workspace_id}: portal {hub_id} (full sync queued)")
+        click.echo(f"  workspace {slugs.get(workspace_id, workspace_id)}: portal {hub_id} (full sync queued)")
     return connected
+
+
+def _slugs(workspace_ids: list) -> dict:
+    """Each workspace's slug: the name its partitions and runs carry in the Dagster UI."""
+    import sqlalchemy as sa
+
+    from hubspot_pipeline.db.connection import get_engine
+    from hubspot_pipeline.db.tables import workspaces
+
+    query = sa.select(workspaces.c.id, workspaces.c.slug).where(workspaces.c.id.in_(workspace_ids))
+    with get_engine().connect() as conn:
+        return dict(conn.execute(query).tuples().all())
 
 
 def _edit_example(sandbox_url: str, connected: dict) -> str | None:
