@@ -107,8 +107,8 @@ def _populate(url: str, workspace_id: uuid.UUID, base_url: str, contacts: int) -
     from hubspot_pipeline.sandbox.admin_client import SandboxAdmin
     from hubspot_pipeline.sync import store
     from hubspot_pipeline.sync.engine import prepare
-    from hubspot_pipeline.sync.hashing import hash_frame
-    from hubspot_pipeline.sync.mapping import canonical_leads
+    from hubspot_pipeline.sync.core.hashing import hash_frame
+    from hubspot_pipeline.sync.core.mapping import canonical_leads
     from hubspot_pipeline.sync.properties import ensure_hubspot_properties
 
     engine = get_engine(url)

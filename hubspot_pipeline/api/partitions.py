@@ -12,7 +12,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from hubspot_pipeline.sync.workspaces import workspaces_by_id
+from hubspot_pipeline.sync.store.workspaces import workspaces_by_id
 
 WORKSPACE_PARTITIONS = "workspace"
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from hubspot_pipeline.db.tables import (
 from hubspot_pipeline.demo.hubspot_side import connect_workspace
 from hubspot_pipeline.hubspot import OAuthApp
 from hubspot_pipeline.sandbox.admin_client import SandboxAdmin
-from hubspot_pipeline.sync.mapping import DEFAULT_CONTACT_MAPPINGS
+from hubspot_pipeline.sync.core.mapping import DEFAULT_CONTACT_MAPPINGS
 
 OBJECT_EVENTS = ("contact.creation", "contact.deletion", "contact.merge", "contact.restore")
 

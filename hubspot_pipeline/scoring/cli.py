@@ -18,7 +18,7 @@ def engagement() -> None:
 def _workspace_id(engine: sa.Engine, slug: str | None):  # type: ignore[no-untyped-def]
     if slug is None:
         return None
-    from hubspot_pipeline.sync.workspaces import workspace_by_slug
+    from hubspot_pipeline.sync.store.workspaces import workspace_by_slug
 
     with engine.connect() as conn:
         workspace = workspace_by_slug(conn, slug)

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 from hubspot_pipeline.db.tables import hubspot_sync_status
 from hubspot_pipeline.sync.engine import ChangedContacts, ChangedLeads, PushOutcome, SyncJob
-from hubspot_pipeline.sync.hashing import hash_agreed
-from hubspot_pipeline.sync.plan import Plan
+from hubspot_pipeline.sync.core.hashing import hash_agreed
+from hubspot_pipeline.sync.core.plan import Plan
 
 ENTITY = "company"
 FREE_MAIL = frozenset(

@@ -26,10 +26,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot.full_read import FullReadStats
-from hubspot_pipeline.sync.hashing import hash_values
+from hubspot_pipeline.sync.core.hashing import hash_values
 from hubspot_pipeline.sync.job import SyncJob
-from hubspot_pipeline.sync.mapping import MappingSet, canonical_contacts
-from hubspot_pipeline.sync.plan import TOMBSTONE
+from hubspot_pipeline.sync.core.mapping import MappingSet, canonical_contacts
+from hubspot_pipeline.sync.core.plan import TOMBSTONE
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from hubspot_pipeline.monitoring.catalogue import (
     RECORDS_FAILED,
     RECORDS_SYNCED,
 )
-from hubspot_pipeline.sync.plan import NEW_LEAD_PREFIX, ROW_TIME, Plan
+from hubspot_pipeline.sync.core.plan import NEW_LEAD_PREFIX, ROW_TIME, Plan
 from hubspot_pipeline.sync.reads import ChangedContacts, ChangedLeads
 
 if TYPE_CHECKING:  # writes.py and companies.py call this module

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.sync import store
-from hubspot_pipeline.sync.mapping import MappingSet, compile_mappings
+from hubspot_pipeline.sync.core.mapping import MappingSet, compile_mappings
 
 
 @dataclass

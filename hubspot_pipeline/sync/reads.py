@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from hubspot_pipeline.hubspot import SearchCursor
 from hubspot_pipeline.sync import store
 from hubspot_pipeline.sync.contact_scan import scan_contacts
-from hubspot_pipeline.sync.hashing import hash_values
+from hubspot_pipeline.sync.core.hashing import hash_values
 from hubspot_pipeline.sync.job import SyncJob
-from hubspot_pipeline.sync.mapping import EMAIL, canonical_contacts, canonical_leads
-from hubspot_pipeline.sync.plan import NEW_LEAD_PREFIX, ROW_TIME, STATE_COLUMNS, Plan, build_plan
+from hubspot_pipeline.sync.core.mapping import EMAIL, canonical_contacts, canonical_leads
+from hubspot_pipeline.sync.core.plan import NEW_LEAD_PREFIX, ROW_TIME, STATE_COLUMNS, Plan, build_plan
 
 MERGED_IDS = "hs_merged_object_ids"
 CONTACT_TYPE_ID = "0-1"

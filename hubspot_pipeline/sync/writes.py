@@ -13,10 +13,11 @@ import sqlalchemy as sa
 
 from hubspot_pipeline import monitoring
 from hubspot_pipeline.db.connection import sync_writer
-from hubspot_pipeline.sync import records, store
+from hubspot_pipeline.sync import store
+from hubspot_pipeline.sync.store import records
 from hubspot_pipeline.sync.figures import contact_sync_figures
 from hubspot_pipeline.sync.job import SyncJob
-from hubspot_pipeline.sync.plan import NEW_LEAD_PREFIX, Plan
+from hubspot_pipeline.sync.core.plan import NEW_LEAD_PREFIX, Plan
 from hubspot_pipeline.sync.reads import ChangedContacts, ChangedLeads
 
 

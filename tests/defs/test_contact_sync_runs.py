@@ -13,7 +13,7 @@ from hubspot_pipeline.db.tables import hubspot_sync_status, leads, workspaces
 from hubspot_pipeline.defs.contacts.assets import contacts_sync
 from hubspot_pipeline.defs.contacts.resources import contacts_run_config
 from hubspot_pipeline.defs.workspaces import tags
-from hubspot_pipeline.sync.workspaces import some_slugs
+from hubspot_pipeline.sync.store.workspaces import some_slugs
 
 from .conftest import add_leads
 

@@ -19,7 +19,7 @@ from hubspot_pipeline.sandbox.testing import SandboxHandle
 from hubspot_pipeline.scoring.store import dbt_build
 from hubspot_pipeline.scoring.store.publish import publish
 from hubspot_pipeline.scoring.store.replies import decide_all_pending_intents
-from hubspot_pipeline.sync.mapping import FieldMapping, validate_mapping_set
+from hubspot_pipeline.sync.core.mapping import FieldMapping, validate_mapping_set
 from hubspot_pipeline.sync.writes import SyncReport
 from tests.activities.builders import add_event, add_lead, add_message
 

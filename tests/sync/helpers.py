@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from hubspot_pipeline.sync.hashing import hash_agreed
-from hubspot_pipeline.sync.mapping import LEAD_FIELDS, MappingSet, canonical_contacts, canonical_leads
-from hubspot_pipeline.sync.plan import ROW_TIME, STATE_COLUMNS
+from hubspot_pipeline.sync.core.hashing import hash_agreed
+from hubspot_pipeline.sync.core.mapping import LEAD_FIELDS, MappingSet, canonical_contacts, canonical_leads
+from hubspot_pipeline.sync.core.plan import ROW_TIME, STATE_COLUMNS
 
 
 def lead_rows(leads: Mapping[str, Mapping[str, object]]) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from hubspot_pipeline.db.tables import (
 )
 from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.sandbox.testing import SandboxHandle
-from hubspot_pipeline.sync.mapping import DEFAULT_CONTACT_MAPPINGS
+from hubspot_pipeline.sync.core.mapping import DEFAULT_CONTACT_MAPPINGS
 from tests.sync.test_engine_sandbox import (
     add_leads,
     contacts,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hubspot_pipeline.sync.hashing import hash_agreed, hash_frame
-from hubspot_pipeline.sync.mapping import FieldMapping, compile_mappings, validate_mapping_set
-from hubspot_pipeline.sync.transforms import TransformError, parse_transform
+from hubspot_pipeline.sync.core.hashing import hash_agreed, hash_frame
+from hubspot_pipeline.sync.core.mapping import FieldMapping, compile_mappings, validate_mapping_set
+from hubspot_pipeline.sync.core.transforms import TransformError, parse_transform
 from tests.sync.helpers import canon_leads
 
 
@@ -194,7 +194,7 @@ def test_joined_fields_go_out_joined_and_come_back_split():
         {"L1": {"email": "a@x.com", "first_name": "Ada", "last_name": "King Lovelace"}}, mapping_set
     )
     assert frame.loc["L1", "fullname_x"] == "Ada King Lovelace"
-    from hubspot_pipeline.sync.mapping import lead_updates_from_canonical
+    from hubspot_pipeline.sync.core.mapping import lead_updates_from_canonical
 
     parts = lead_updates_from_canonical(pd.Series(["Grace Hopper"]), mapping_set.by_column("fullname_x"))
     assert {k: v.tolist() for k, v in parts.items()} == {"first_name": ["Grace"], "last_name": ["Hopper"]}

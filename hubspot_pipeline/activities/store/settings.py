@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from hubspot_pipeline.activities.core.events import ActivitySettings
 from hubspot_pipeline.db.tables import hubspot_sync_config, hubspot_sync_status
-from hubspot_pipeline.sync.workspaces import Workspace, syncing_workspaces
+from hubspot_pipeline.sync.store.workspaces import Workspace, syncing_workspaces
 
 
 def activity_settings(conn: sa.Connection, workspace_id: uuid.UUID) -> ActivitySettings:

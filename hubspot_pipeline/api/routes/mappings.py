@@ -15,7 +15,7 @@ from hubspot_pipeline.api.deps import CallerDep, EngineDep
 from hubspot_pipeline.api.errors import ApiError
 from hubspot_pipeline.api.hubspot_access import workspace_client
 from hubspot_pipeline.db.tables import hubspot_field_mappings
-from hubspot_pipeline.sync.mapping import validate_mapping_set
+from hubspot_pipeline.sync.core.mapping import validate_mapping_set
 
 router = APIRouter(tags=["configuration"])
 OBJECT_TYPES = {"contact": "contacts", "company": "companies"}

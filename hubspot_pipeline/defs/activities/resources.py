@@ -26,7 +26,7 @@ from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.monitoring import Figures
 from hubspot_pipeline.monitoring.catalogue import RECORDS_FAILED
 from hubspot_pipeline.settings import get_settings
-from hubspot_pipeline.sync.workspaces import Workspace
+from hubspot_pipeline.sync.store.workspaces import Workspace
 
 RESOURCE = "activity_batch_run"
 MODE = {tags.SYNC_KIND: "activities"}

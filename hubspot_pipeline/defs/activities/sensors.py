@@ -34,7 +34,7 @@ from hubspot_pipeline.defs.activities.resources import MODE, activity_run_config
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE, WORKSPACE_PARTITIONS
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
 from hubspot_pipeline.defs.workspaces.runs import request_tags
-from hubspot_pipeline.sync.workspaces import Workspace
+from hubspot_pipeline.sync.store.workspaces import Workspace
 
 EVENTS_PER_TICK = 20_000
 RUNS_PER_TICK = 100  # the backlog sensor's bound; the rest follow on later ticks

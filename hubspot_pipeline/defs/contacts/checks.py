@@ -16,7 +16,7 @@ from hubspot_pipeline.db.tables import hubspot_sync_status, lead_changes
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE_PARTITIONS
 from hubspot_pipeline.sync import store
 from hubspot_pipeline.sync.engine import SyncJob
-from hubspot_pipeline.sync.mapping import canonical_contacts, canonical_leads
+from hubspot_pipeline.sync.core.mapping import canonical_contacts, canonical_leads
 
 ASSET = dg.AssetKey(["contacts", "sync_state"])
 MAX_ERROR_RATE = 0.05

@@ -25,7 +25,7 @@ from hubspot_pipeline.settings import get_settings
 from hubspot_pipeline.sync.companies import CompanyReport
 from hubspot_pipeline.sync.engine import SyncJob, SyncReport, prepare
 from hubspot_pipeline.sync.figures import run_records
-from hubspot_pipeline.sync.workspaces import Workspace
+from hubspot_pipeline.sync.store.workspaces import Workspace
 
 RESOURCE = "contact_sync_run"
 

@@ -9,7 +9,7 @@ from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
 from hubspot_pipeline.defs.workspaces.runs import request_tags
-from hubspot_pipeline.sync.workspaces import syncing_workspaces
+from hubspot_pipeline.sync.store.workspaces import syncing_workspaces
 
 
 def _requests(

@@ -8,7 +8,7 @@ from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE, WORKSPACE_PARTITIONS
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
 from hubspot_pipeline.defs.workspaces.runs import request_tags
-from hubspot_pipeline.sync.workspaces import outbox_changes, syncing_workspaces
+from hubspot_pipeline.sync.store.workspaces import outbox_changes, syncing_workspaces
 
 OUTBOX_BATCH_ROWS = 10_000  # outbox rows looked at per tick: bounded work, the cursor carries on
 

@@ -34,7 +34,7 @@ from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE, WORKSPACE_PARTITIONS
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
 from hubspot_pipeline.defs.workspaces.runs import request_tags
-from hubspot_pipeline.sync.workspaces import Workspace, syncing_workspaces, workspaces_by_id
+from hubspot_pipeline.sync.store.workspaces import Workspace, syncing_workspaces, workspaces_by_id
 
 MAX_EVENTS_PER_TICK = 5_000
 MAX_REQUESTS_PER_TICK = 50

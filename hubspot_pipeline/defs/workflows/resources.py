@@ -16,7 +16,7 @@ from hubspot_pipeline.defs.workspaces.runs import start_workspace_run
 from hubspot_pipeline.monitoring import Figures
 from hubspot_pipeline.monitoring.catalogue import RECORDS_FAILED
 from hubspot_pipeline.settings import get_settings
-from hubspot_pipeline.sync.workspaces import Workspace
+from hubspot_pipeline.sync.store.workspaces import Workspace
 
 if (
     TYPE_CHECKING

@@ -20,7 +20,7 @@ from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE, WORKSPACE_PARTITIONS
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
 from hubspot_pipeline.defs.workspaces.runs import request_tags
-from hubspot_pipeline.sync.workspaces import Workspace
+from hubspot_pipeline.sync.store.workspaces import Workspace
 from hubspot_pipeline.workflows.store.arrivals import NEW_EVENTS, with_due_executions, with_live_triggers
 from hubspot_pipeline.workflows.store.events import last_positions
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE
-from hubspot_pipeline.sync.workspaces import Workspace, some_slugs, workspace_by_slug
+from hubspot_pipeline.sync.store.workspaces import Workspace, some_slugs, workspace_by_slug
 
 SLUGS_NAMED = 10  # workspaces listed in the message for an unknown key
 

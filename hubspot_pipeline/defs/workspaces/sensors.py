@@ -4,7 +4,7 @@ import dagster as dg
 
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE, WORKSPACE_PARTITIONS
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
-from hubspot_pipeline.sync.workspaces import syncing_workspaces
+from hubspot_pipeline.sync.store.workspaces import syncing_workspaces
 
 
 @dg.sensor(

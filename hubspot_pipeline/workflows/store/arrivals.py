@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hubspot_pipeline.db.tables import email_events, engagement_events, workspaces
 from hubspot_pipeline.db.tables import hubspot_workflow_executions as executions
 from hubspot_pipeline.db.tables import hubspot_workflow_triggers as triggers
-from hubspot_pipeline.sync.workspaces import Workspace
+from hubspot_pipeline.sync.store.workspaces import Workspace
 
 
 def new_email_events(conn: sa.Connection, after_seq: int, limit: int) -> tuple[dict[uuid.UUID, int], int]:

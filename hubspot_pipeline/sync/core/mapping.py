@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from hubspot_pipeline.sync.transforms import Pipeline, TransformError, parse_transform
+from hubspot_pipeline.sync.core.transforms import Pipeline, TransformError, parse_transform
 
 DIRECTIONS = ("to_hubspot", "from_hubspot", "bidirectional")
 POLICIES = ("latest", "coldcopy_wins", "hubspot_wins")

@@ -26,8 +26,8 @@ from hubspot_pipeline.db.tables import (
     sync_cursors,
     webhook_events,
 )
-from hubspot_pipeline.sync.mapping import CUSTOM_PREFIX, ENGAGEMENT_FIELDS, LEAD_FIELDS, MappingSet
-from hubspot_pipeline.sync.plan import ROW_TIME, STATE_COLUMNS, TOMBSTONE
+from hubspot_pipeline.sync.core.mapping import CUSTOM_PREFIX, ENGAGEMENT_FIELDS, LEAD_FIELDS, MappingSet
+from hubspot_pipeline.sync.core.plan import ROW_TIME, STATE_COLUMNS, TOMBSTONE
 
 ENTITY = "contact"
 MAX_ATTEMPTS = 8  # a row failing this many runs in a row is marked dead for a human to look at

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hubspot_pipeline.sync.hashing import hash_frame
-from hubspot_pipeline.sync.mapping import EMAIL, MappingSet, canonical_leads, lead_updates_from_canonical
+from hubspot_pipeline.sync.core.hashing import hash_frame
+from hubspot_pipeline.sync.core.mapping import EMAIL, MappingSet, canonical_leads, lead_updates_from_canonical
 
 ROW_TIME = "*"  # column of a change-time frame used when a field has no time of its own
 NEW_LEAD_PREFIX = "new:"  # placeholder lead id of a lead to create from a HubSpot contact
@@ -107,7 +107,7 @@ def _text_frame(frame: pd.DataFrame, index: pd.Index, columns: list[str]) -> pd.
 
 def _placeholder_leads(contacts: pd.DataFrame, mapping_set: MappingSet) -> pd.DataFrame:
     """Empty leads (with the table's defaults) standing in for leads to create from HubSpot contacts."""
-    from hubspot_pipeline.sync.mapping import LEAD_FIELDS
+    from hubspot_pipeline.sync.core.mapping import LEAD_FIELDS
 
     data: dict[str, object] = {
         name: [NEW_LEAD_DEFAULTS.get(name, "")] * len(contacts) for name in LEAD_FIELDS

@@ -18,8 +18,8 @@ from hubspot_pipeline.db.tables import (
     leads,
     sync_conflicts,
 )
-from hubspot_pipeline.sync.mapping import CUSTOM_PREFIX, MappingSet
-from hubspot_pipeline.sync.plan import TOMBSTONE
+from hubspot_pipeline.sync.core.mapping import CUSTOM_PREFIX, MappingSet
+from hubspot_pipeline.sync.core.plan import TOMBSTONE
 from hubspot_pipeline.sync.store import ENTITY, MAX_ATTEMPTS, digest_sql
 
 
