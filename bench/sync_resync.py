@@ -105,11 +105,12 @@ def _populate(url: str, workspace_id: uuid.UUID, base_url: str, contacts: int) -
     from hubspot_pipeline.db.connection import BULK_LOAD_WRITER, WRITER_SETTING, get_engine
     from hubspot_pipeline.hubspot import HubSpotClient, PrivateAppToken
     from hubspot_pipeline.sandbox.admin_client import SandboxAdmin
-    from hubspot_pipeline.sync import store
-    from hubspot_pipeline.sync.engine import prepare
     from hubspot_pipeline.sync.core.hashing import hash_frame
-    from hubspot_pipeline.sync.core.mapping import canonical_leads
+    from hubspot_pipeline.sync.core.leads import Leads
+    from hubspot_pipeline.sync.engine import prepare
     from hubspot_pipeline.sync.properties import ensure_hubspot_properties
+    from hubspot_pipeline.sync.store import leads as lead_store
+    from hubspot_pipeline.sync.store import queues
 
     engine = get_engine(url)
     with HubSpotClient(base_url, PrivateAppToken(TOKEN)) as client:
@@ -121,9 +122,9 @@ def _populate(url: str, workspace_id: uuid.UUID, base_url: str, contacts: int) -
     step = max(int(1 / CHANGED_FRACTION), 1)
     hubspot_edited, loaded = 0, 0
     with engine.connect() as reader:
-        chunks = store.scan_leads(reader, workspace_id, job.mapping_set, 200_000)
+        chunks = lead_store.scan_leads(reader, workspace_id, job.mapping_set, 200_000)
         for chunk in chunks:
-            canonical = canonical_leads(chunk, job.mapping_set)
+            canonical = Leads.of(chunk, job.mapping_set).canonical
             hashes = hash_frame(canonical, job.mapping_set.pushed_columns)
             rows = canonical.to_dict("records")
             records = []
@@ -155,11 +156,13 @@ def _populate(url: str, workspace_id: uuid.UUID, base_url: str, contacts: int) -
         conn.execute(
             sa.text(
                 f"INSERT INTO lead_digests (lead_id, workspace_id, digest) SELECT l.id, l.workspace_id, "
-                f"{store.digest_sql(job.mapping_set)} FROM leads l WHERE l.workspace_id = :w"
+                f"{lead_store.digest_sql(job.mapping_set)} FROM leads l WHERE l.workspace_id = :w"
             ),
             {"w": workspace_id},
         )
-        store.set_cursor(conn, workspace_id, store.SEARCH_STREAM, {"modified_ms": synced_ms, "object_id": 0})
+        queues.set_cursor(
+            conn, workspace_id, queues.SEARCH_STREAM, {"modified_ms": synced_ms, "object_id": 0}
+        )
         # Edited in ColdCopy by a bulk load: no outbox row, only the lead digest tells.
         conn.execute(sa.text("SELECT set_config(:k, :v, true)"), {"k": WRITER_SETTING, "v": BULK_LOAD_WRITER})
         coldcopy_edited = conn.execute(

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hubspot_pipeline.monitoring.rules import Facts, FailedRun, PortalFacts, Thresholds, WorkspaceFacts
-from hubspot_pipeline.sync.store import OUTBOX_STREAM, SEARCH_STREAM
+from hubspot_pipeline.sync.store.queues import OUTBOX_STREAM, SEARCH_STREAM
 from hubspot_pipeline.sync.store.workspaces import syncing_workspaces
 
 # Workspaces worth a look: connected (or once connected) to HubSpot, or with runs on record.

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from hubspot_pipeline.sync.store import OUTBOX_STREAM
+from hubspot_pipeline.sync.store.queues import OUTBOX_STREAM
 from hubspot_pipeline.sync.store.workspaces import syncing_workspaces
 
 Sample = tuple[dict[str, str], float]

@@ -15,13 +15,15 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 
-import pandas as pd
 import sqlalchemy as sa
 
 from hubspot_pipeline.db.tables import hubspot_sync_status
-from hubspot_pipeline.sync.engine import ChangedContacts, ChangedLeads, PushOutcome, SyncJob
 from hubspot_pipeline.sync.core.hashing import hash_agreed
+from hubspot_pipeline.sync.core.leads import Leads
 from hubspot_pipeline.sync.core.plan import Plan
+from hubspot_pipeline.sync.job import SyncJob
+from hubspot_pipeline.sync.push import PushOutcome
+from hubspot_pipeline.sync.reads import ChangedContacts, ChangedLeads
 
 ENTITY = "company"
 FREE_MAIL = frozenset(
@@ -95,7 +97,7 @@ def sync_companies(
     if client is None or not pushed.hubspot_ids or not job.settings.sync_companies:
         return report
     wanted_leads = contacts_needing_company(plan, pushed)
-    leads = pd.concat([changed.leads, contacts.extra_leads], ignore_index=True).drop_duplicates("id")
+    leads = Leads.union([changed.leads, contacts.extra_leads]).raw
     leads = leads[leads["id"].isin(list(wanted_leads))]
     if leads.empty:
         return report

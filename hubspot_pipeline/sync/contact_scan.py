@@ -27,9 +27,9 @@ import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot.full_read import FullReadStats
 from hubspot_pipeline.sync.core.hashing import hash_values
-from hubspot_pipeline.sync.job import SyncJob
 from hubspot_pipeline.sync.core.mapping import MappingSet, canonical_contacts
-from hubspot_pipeline.sync.core.plan import TOMBSTONE
+from hubspot_pipeline.sync.core.markers import TOMBSTONE
+from hubspot_pipeline.sync.job import SyncJob
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,9 @@ import uuid
 import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot import HubSpotClient
+from hubspot_pipeline.sync.companies import sync_companies
 from hubspot_pipeline.sync.job import SyncJob, prepare
+from hubspot_pipeline.sync.push import PushOutcome, push_contacts
 from hubspot_pipeline.sync.reads import (
     ChangedContacts,
     ChangedLeads,
@@ -29,7 +31,7 @@ from hubspot_pipeline.sync.reads import (
     read_changed_contacts,
     read_changed_leads,
 )
-from hubspot_pipeline.sync.writes import PushOutcome, SyncReport, dry_run_report, push_contacts, record_sync
+from hubspot_pipeline.sync.writes import SyncReport, dry_run_report, record_sync
 
 __all__ = [
     "ChangedContacts",
@@ -59,8 +61,6 @@ def run_contact_sync(
     search_lag_seconds: float = 30.0,
 ) -> SyncReport:
     """One whole sync of a workspace's contacts (all stages in a row), with the time each stage took."""
-    from hubspot_pipeline.sync.companies import sync_companies
-
     stages: dict[str, float] = {}
     clock = time.perf_counter()
 

@@ -6,7 +6,6 @@ them in the transaction that commits the writes they count. Pure."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -18,11 +17,10 @@ from hubspot_pipeline.monitoring.catalogue import (
     RECORDS_FAILED,
     RECORDS_SYNCED,
 )
-from hubspot_pipeline.sync.core.plan import NEW_LEAD_PREFIX, ROW_TIME, Plan
+from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX, ROW_TIME
+from hubspot_pipeline.sync.core.plan import Plan
+from hubspot_pipeline.sync.push import PushOutcome
 from hubspot_pipeline.sync.reads import ChangedContacts, ChangedLeads
-
-if TYPE_CHECKING:  # writes.py and companies.py call this module
-    from hubspot_pipeline.sync.writes import PushOutcome
 
 CONTACT = "contact"
 COMPANY = "company"

@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot import HubSpotClient
-from hubspot_pipeline.sync import store
 from hubspot_pipeline.sync.core.mapping import MappingSet, compile_mappings
+from hubspot_pipeline.sync.store import settings as saved
 
 
 @dataclass
@@ -20,7 +20,7 @@ class SyncJob:
     client: HubSpotClient | None
     workspace_id: uuid.UUID
     mapping_set: MappingSet
-    settings: store.WorkspaceSettings
+    settings: saved.WorkspaceSettings
     full: bool = False
     run_id: str | None = None
     # Search sees writes only after an index lag; records newer than this are left to the next run.
@@ -39,7 +39,7 @@ def prepare(
     mapping_rows: list[dict[str, Any]] | None = None,
 ) -> SyncJob:
     with engine.connect() as conn:
-        settings = store.workspace_settings(conn, workspace_id)
-        rows = store.mapping_rows(conn, workspace_id) if mapping_rows is None else mapping_rows
+        settings = saved.workspace_settings(conn, workspace_id)
+        rows = saved.mapping_rows(conn, workspace_id) if mapping_rows is None else mapping_rows
     mapping_set = compile_mappings(rows, default_policy=settings.conflict_policy)
     return SyncJob(engine, client, workspace_id, mapping_set, settings, full, run_id, search_lag_seconds)

@@ -3,8 +3,8 @@ created (text, or number after a `number` transform) in the sync's own property 
 
 from __future__ import annotations
 
-from hubspot_pipeline.sync.engine import SyncJob
 from hubspot_pipeline.sync.core.mapping import validate_mapping_set
+from hubspot_pipeline.sync.job import SyncJob
 
 PROPERTY_GROUP = "coldcopy_sync"
 PROPERTY_GROUP_LABEL = "ColdCopy sync"

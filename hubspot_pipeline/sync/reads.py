@@ -3,7 +3,6 @@ changed HubSpot contacts (search cursor, webhook queue, re-reads, list scans), a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,15 +11,19 @@ import pandas as pd
 import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot import SearchCursor
-from hubspot_pipeline.sync import store
 from hubspot_pipeline.sync.contact_scan import scan_contacts
 from hubspot_pipeline.sync.core.hashing import hash_values
+from hubspot_pipeline.sync.core.leads import Leads, field_times_to_columns
+from hubspot_pipeline.sync.core.mapping import EMAIL, canonical_contacts
+from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX, ROW_TIME, STATE_COLUMNS
+from hubspot_pipeline.sync.core.plan import Plan, build_plan
+from hubspot_pipeline.sync.core.webhooks import event_effects
 from hubspot_pipeline.sync.job import SyncJob
-from hubspot_pipeline.sync.core.mapping import EMAIL, canonical_contacts, canonical_leads
-from hubspot_pipeline.sync.core.plan import NEW_LEAD_PREFIX, ROW_TIME, STATE_COLUMNS, Plan, build_plan
+from hubspot_pipeline.sync.store import leads as lead_store
+from hubspot_pipeline.sync.store import queues
+from hubspot_pipeline.sync.store import state as pair_state
 
 MERGED_IDS = "hs_merged_object_ids"
-CONTACT_TYPE_ID = "0-1"
 SCAN_CHUNK_ROWS = 100_000
 
 
@@ -28,7 +31,7 @@ SCAN_CHUNK_ROWS = 100_000
 class ChangedLeads:
     """Leads that may need syncing, their state and per-field change times."""
 
-    leads: pd.DataFrame  # store._tidy_leads columns
+    leads: Leads
     times: pd.DataFrame  # index lead id, canonical columns + ROW_TIME
     deleted: list[str]
     state: pd.DataFrame  # index lead id, STATE_COLUMNS + attempts
@@ -39,55 +42,52 @@ class ChangedLeads:
 
 def read_changed_leads(job: SyncJob) -> ChangedLeads:
     with job.engine.connect() as conn:
-        after = int(store.get_cursor(conn, job.workspace_id, store.OUTBOX_STREAM) or 0)
-        outbox = store.read_outbox(conn, job.workspace_id, after)
-        retry = store.retry_lead_ids(conn, job.workspace_id)
+        after = int(queues.get_cursor(conn, job.workspace_id, queues.OUTBOX_STREAM) or 0)
+        outbox = queues.read_outbox(conn, job.workspace_id, after)
+        retry = pair_state.retry_lead_ids(conn, job.workspace_id)
+        named = set(outbox.lead_ids) | set(retry)
         if job.full:
-            frames, scanned, unchanged = _scan_for_changes(conn, job)
-            candidates = (
-                pd.concat(frames, ignore_index=True)
-                if frames
-                else store.read_leads(conn, job.workspace_id, job.mapping_set)
-            )
-            extra = set(outbox.lead_ids) | set(retry)
-            missing = extra - set(candidates["id"])
+            parts, scanned, unchanged = _scan_for_changes(conn, job)
+            missing = named - {i for part in parts for i in part.ids}
             if missing:
-                candidates = pd.concat(
-                    [candidates, store.read_leads(conn, job.workspace_id, job.mapping_set, ids=missing)],
-                    ignore_index=True,
-                )
+                parts.append(lead_store.read_leads(conn, job.workspace_id, job.mapping_set, ids=missing))
+            candidates = (
+                Leads.union(parts)
+                if parts
+                else lead_store.read_leads(conn, job.workspace_id, job.mapping_set)
+            )
         else:
-            candidates = store.read_leads(
-                conn, job.workspace_id, job.mapping_set, ids=set(outbox.lead_ids) | set(retry)
+            candidates = Leads.union(
+                [lead_store.read_leads(conn, job.workspace_id, job.mapping_set, ids=named)]
             )
             scanned, unchanged = len(candidates), 0
-        candidates = candidates.drop_duplicates("id")
         # Leads the outbox or the retry index name that are no longer in `leads` were deleted outright:
         # their state is read too, so their pairs end instead of being retried forever.
-        gone = (set(outbox.lead_ids) | set(retry)) - set(candidates["id"])
-        state = store.read_state(conn, job.workspace_id, lead_ids=[*candidates["id"], *gone])
-    candidates["deleted"] = candidates["deleted"].astype(bool)
-    deleted = sorted(set(outbox.deleted) | set(candidates.loc[candidates["deleted"], "id"]) | gone)
-    times = store.field_times_to_columns(outbox.times, job.mapping_set)
-    return ChangedLeads(candidates, times, deleted, state, outbox.up_to_id, scanned, unchanged)
+        gone = named - set(candidates.ids)
+        pairs = pair_state.read_state(conn, job.workspace_id, lead_ids=[*candidates.ids, *gone])
+    raw = candidates.raw
+    deleted = sorted(set(outbox.deleted) | set(raw.loc[raw["deleted"], "id"]) | gone)
+    times = field_times_to_columns(outbox.times, job.mapping_set)
+    return ChangedLeads(candidates, times, deleted, pairs, outbox.up_to_id, scanned, unchanged)
 
 
-def _scan_for_changes(conn: sa.Connection, job: SyncJob) -> tuple[list[pd.DataFrame], int, int]:
+def _scan_for_changes(conn: sa.Connection, job: SyncJob) -> tuple[list[Leads], int, int]:
     """Every lead, hashed in chunks; keeps those whose hash differs from the agreed one, failed ones and
     ones never synced. This is what a full resync of a million leads costs."""
-    kept, unchanged = [], 0
-    scanned = store.count_leads(conn, job.workspace_id)
-    for chunk in store.scan_leads(conn, job.workspace_id, job.mapping_set, SCAN_CHUNK_ROWS):
+    kept: list[Leads] = []
+    unchanged = 0
+    scanned = lead_store.count_leads(conn, job.workspace_id)
+    for chunk in lead_store.scan_leads(conn, job.workspace_id, job.mapping_set, SCAN_CHUNK_ROWS):
         live = chunk[~chunk["tombstoned"].to_numpy(dtype=bool)]
-        canonical = canonical_leads(live, job.mapping_set)
-        hashes = hash_values(canonical, job.mapping_set.pushed_columns).view(np.int64)
+        leads = Leads.of(live.drop(columns=["pair_status", "pair_hash64", "tombstoned"]), job.mapping_set)
+        hashes = hash_values(leads.canonical, job.mapping_set.pushed_columns).view(np.int64)
         same = (
             (hashes == live["pair_hash64"].to_numpy(dtype=np.int64))
             & (live["pair_status"] == "synced").to_numpy(dtype=bool)
             & ~live["deleted"].to_numpy(dtype=bool)
         )
         unchanged += int(same.sum())  # changed since the digest, yet equal once canonical
-        kept.append(live.loc[~same].drop(columns=["pair_status", "pair_hash64", "tombstoned"]))
+        kept.append(leads.where(~same))
     # Leads PostgreSQL left out matched their digest: unchanged too.
     return kept, scanned, scanned - sum(len(k) for k in kept)
 
@@ -102,7 +102,7 @@ class ChangedContacts:
     merges: dict[str, str]
     search_cursor: dict[str, int] | None
     webhook_ids: list[int]
-    extra_leads: pd.DataFrame
+    extra_leads: Leads
     extra_state: pd.DataFrame
     compare_seconds: float = (
         0.0  # full resync: comparing the contacts read with their pairs (contact_scan.py)
@@ -115,8 +115,8 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
         raise ValueError("reading HubSpot needs a client; pass one to prepare()")
     properties = [*job.mapping_set.hubspot_properties, MERGED_IDS, "lastmodifieddate"]
     with job.engine.connect() as conn:
-        saved = store.get_cursor(conn, job.workspace_id, store.SEARCH_STREAM)
-        events = store.pending_webhook_events(conn, job.workspace_id)
+        saved = queues.get_cursor(conn, job.workspace_id, queues.SEARCH_STREAM)
+        events = queues.pending_webhook_events(conn, job.workspace_id)
     records: dict[str, dict[str, Any]] = {}
     archived: set[str] = set()
     cursor_json = saved
@@ -139,34 +139,10 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
         records.update({str(r["id"]): r for r in page.results})
         later.update(str(r["id"]) for r in page.results)
         cursor_json = page.cursor.to_json()
-    # Webhooks: property changes carry their own time (the `latest` policy uses it); deletions and merges
-    # never show up in search.
-    event_times: dict[str, dict[str, int]] = {}
-    merges: dict[str, str] = {}
-    wanted: set[str] = set()
-    for event in events:
-        if not is_contact_event(event):
-            continue  # a company's (or any other object's) id may equal a contact's: set aside, processed
-        object_id, kind = str(event["object_id"]), str(event["subscription_type"])
-        if kind.endswith(".deletion") or kind.endswith(".privacyDeletion"):
-            archived.add(object_id)
-        elif kind.endswith(".merge"):
-            payload = event["payload"] or {}
-            survivor = str(payload.get("newObjectId") or payload.get("primaryObjectId") or object_id)
-            for loser in payload.get("mergedObjectIds") or []:
-                if str(loser) != survivor:
-                    merges[str(loser)] = survivor
-            wanted.add(survivor)
-        elif kind.endswith(".restore"):
-            archived.discard(object_id)
-            wanted.add(object_id)
-        else:
-            wanted.add(object_id)
-            if event.get("property_name"):
-                slot = event_times.setdefault(object_id, {})
-                slot[event["property_name"]] = max(
-                    slot.get(event["property_name"], 0), int(event["occurred_at"])
-                )
+    # Webhooks: deletions and merges never show up in search; property changes carry their own time.
+    effects = event_effects(events, "contact")
+    archived = (archived - effects.restored) | effects.archived
+    merges, wanted, event_times = dict(effects.merges), set(effects.wanted), effects.times
     # Re-read what search has not returned: webhook subjects, contacts of failed pairs, unlinked leads by email.
     retry_ids = changed.state.loc[
         changed.state["status"].eq("error") & changed.state["hubspot_id"].notna(), "hubspot_id"
@@ -182,8 +158,9 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
             e.key for e in result.errors if e.category == "OBJECT_NOT_FOUND" and e.key in set(retry_ids)
         }
     linked = set(changed.state["hubspot_id"].dropna().astype(str))
-    unlinked = changed.leads.loc[
-        ~changed.leads["id"].isin(changed.state.index[changed.state["hubspot_id"].notna()]), EMAIL
+    lead_rows = changed.leads.raw
+    unlinked = lead_rows.loc[
+        ~lead_rows["id"].isin(changed.state.index[changed.state["hubspot_id"].notna()]), EMAIL
     ]
     emails = sorted(
         {e.strip().lower() for e in unlinked if e}
@@ -206,16 +183,16 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
     # Leads the contacts belong to that the lead side did not bring: linked ones, and unlinked by email.
     contact_ids = set(records) | archived | set(merges)
     with job.engine.connect() as conn:
-        extra_state = store.read_state(conn, job.workspace_id, hubspot_ids=sorted(contact_ids - linked))
+        extra_state = pair_state.read_state(conn, job.workspace_id, hubspot_ids=sorted(contact_ids - linked))
         contact_emails = {str((r.get("properties") or {}).get(EMAIL) or "").lower() for r in records.values()}
-        extra_leads = store.read_leads(
+        extra_leads = lead_store.read_leads(
             conn,
             job.workspace_id,
             job.mapping_set,
             ids=extra_state.index.tolist(),
-            emails=contact_emails - set(changed.leads[EMAIL].str.lower()),
+            emails=contact_emails - set(lead_rows[EMAIL].str.lower()),
         )
-        more_state = store.read_state(conn, job.workspace_id, lead_ids=extra_leads["id"].tolist())
+        more_state = pair_state.read_state(conn, job.workspace_id, lead_ids=extra_leads.ids.tolist())
     extra_state = pd.concat([extra_state, more_state])
     extra_state = extra_state[~extra_state.index.duplicated()]
     times = _contact_times(records, event_times)
@@ -230,16 +207,6 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
         extra_state,
         scan.compare_seconds if scan is not None else 0.0,
     )
-
-
-def is_contact_event(event: Mapping[str, Any]) -> bool:
-    """A webhook event about a contact: `contact.*`, or the generic `object.*` with objectTypeId 0-1. Every
-    other object type numbers its records on its own, so its ids say nothing about contacts."""
-    family = str(event.get("subscription_type") or "").split(".", 1)[0]
-    if family == "contact":
-        return True
-    payload = event.get("payload") or {}
-    return family == "object" and str(payload.get("objectTypeId") or "") == CONTACT_TYPE_ID
 
 
 def _contact_times(
@@ -263,13 +230,12 @@ def plan_sync(job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts) ->
     `latest` are decided by each field's own change times: when the first plan has such conflicts, the
     times of just those fields are read (ColdCopy's outbox, HubSpot's property history) and it is planned
     again with them."""
-    all_leads = pd.concat([changed.leads, contacts.extra_leads], ignore_index=True).drop_duplicates("id")
-    all_leads["deleted"] = all_leads["deleted"].astype(bool)
-    state = pd.concat([changed.state, contacts.extra_state])
-    state = state[~state.index.duplicated()]
-    live = all_leads[~all_leads["deleted"]]
-    deleted = set(changed.deleted) | set(all_leads.loc[all_leads["deleted"], "id"])
-    canonical = canonical_leads(live, job.mapping_set)
+    all_leads = Leads.union([changed.leads, contacts.extra_leads])
+    pairs = pd.concat([changed.state, contacts.extra_state])
+    pairs = pairs[~pairs.index.duplicated()]
+    raw = all_leads.raw
+    deleted = set(changed.deleted) | set(raw.loc[raw["deleted"], "id"])
+    canonical = all_leads.live()
     frame = pd.DataFrame([{"id": r["id"], **(r.get("properties") or {})} for r in contacts.records])
     if frame.empty:
         frame = pd.DataFrame({"id": pd.Series([], dtype=object), EMAIL: pd.Series([], dtype=object)})
@@ -279,7 +245,7 @@ def plan_sync(job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts) ->
         return build_plan(
             canonical,
             contact_frame,
-            state[STATE_COLUMNS],
+            pairs[STATE_COLUMNS],
             job.mapping_set,
             lead_times=lead_times,
             contact_times=contact_times,
@@ -304,8 +270,8 @@ def conflict_times(job: SyncJob, conflicts: pd.DataFrame) -> tuple[pd.DataFrame,
     HubSpot id, canonical columns, NaT where a side holds no time."""
     lead_ids = sorted({str(i) for i in conflicts["lead_id"] if not str(i).startswith(NEW_LEAD_PREFIX)})
     with job.engine.connect() as conn:
-        raw = store.newest_field_times(conn, job.workspace_id, lead_ids)
-    lead_times = store.field_times_to_columns(raw, job.mapping_set)
+        raw = queues.newest_field_times(conn, job.workspace_id, lead_ids)
+    lead_times = field_times_to_columns(raw, job.mapping_set)
     hubspot_ids = sorted({str(h) for h in conflicts["hubspot_id"] if isinstance(h, str) and h})
     fields = sorted(set(conflicts["field"]))
     contact_times: dict[str, dict[str, pd.Timestamp]] = {}

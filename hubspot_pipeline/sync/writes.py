@@ -1,5 +1,5 @@
-"""The write stages of a sync run: contacts to HubSpot first, then leads, pair state, conflicts and cursors
-in one database transaction; and the run's report."""
+"""The record stage of a sync run: leads, pair state, conflicts and cursors in one database transaction, after
+the push (push.py); and the run's report."""
 
 from __future__ import annotations
 
@@ -13,55 +13,13 @@ import sqlalchemy as sa
 
 from hubspot_pipeline import monitoring
 from hubspot_pipeline.db.connection import sync_writer
-from hubspot_pipeline.sync import store
-from hubspot_pipeline.sync.store import records
+from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX
+from hubspot_pipeline.sync.core.plan import Plan
 from hubspot_pipeline.sync.figures import contact_sync_figures
 from hubspot_pipeline.sync.job import SyncJob
-from hubspot_pipeline.sync.core.plan import NEW_LEAD_PREFIX, Plan
+from hubspot_pipeline.sync.push import PushOutcome
 from hubspot_pipeline.sync.reads import ChangedContacts, ChangedLeads
-
-
-@dataclass
-class PushOutcome:
-    hubspot_ids: dict[str, str]  # lead id (or placeholder) -> contact id written
-    errors: dict[str, str]  # lead id (or placeholder) -> what went wrong
-
-
-def push_contacts(job: SyncJob, plan: Plan) -> PushOutcome:
-    """Write the plan's contact changes: new contacts by upsert on email (a retry after a crash finds the
-    contact it created), known ones by id (an email change must not create a second contact)."""
-    client = job.client
-    writes = plan.contact_writes
-    outcome = PushOutcome({}, {})
-    if writes.empty or client is None:
-        return outcome
-    creates = writes[writes["hubspot_id"].isna()]
-    updates = writes[writes["hubspot_id"].notna()]
-    if len(creates):
-        result = client.batch_upsert(
-            "contacts", [dict(p) for p in creates["properties"]], id_property="email"
-        )
-        failed = {e.key: e.message for e in result.errors}
-        for lead_id, email in zip(creates["lead_id"], creates["email"], strict=True):
-            key = str(email).strip().lower()
-            if key in result.by_key:
-                outcome.hubspot_ids[lead_id] = str(result.by_key[key]["id"])
-            else:
-                outcome.errors[lead_id] = (
-                    failed.get(key) or failed.get("?") or "HubSpot did not confirm this contact"
-                )
-    if len(updates):
-        result = client.batch_update(
-            "contacts",
-            {str(h): dict(p) for h, p in zip(updates["hubspot_id"], updates["properties"], strict=True)},
-        )
-        failed = {e.key: e.message for e in result.errors}
-        for lead_id, hubspot_id in zip(updates["lead_id"], updates["hubspot_id"], strict=True):
-            if str(hubspot_id) in result.by_key:
-                outcome.hubspot_ids[lead_id] = str(hubspot_id)
-            else:
-                outcome.errors[lead_id] = failed.get(str(hubspot_id)) or "HubSpot did not confirm this update"
-    return outcome
+from hubspot_pipeline.sync.store import queues, records
 
 
 @dataclass
@@ -86,97 +44,89 @@ def record_sync(
 ) -> SyncReport:
     """Write leads, state, conflicts and cursors in one transaction, under the sync's writer setting."""
     errors = dict(pushed.errors)
-    lead_writes = plan.lead_writes
-    creating = (
-        lead_writes["lead_id"].astype(str).str.startswith(NEW_LEAD_PREFIX)
-        if len(lead_writes)
-        else pd.Series([], dtype=bool)
-    )
     with job.engine.begin() as conn, sync_writer(conn):
-        new_ids = (
-            records.insert_leads(
-                conn,
-                job.workspace_id,
-                [
-                    (p, f)
-                    for p, f in zip(
-                        lead_writes.loc[creating, "lead_id"], lead_writes.loc[creating, "fields"], strict=True
-                    )
-                ],
-            )
-            if len(lead_writes)
-            else {}
-        )
-        updates = (
-            [
-                (i, f)
-                for i, f in zip(
-                    lead_writes.loc[~creating, "lead_id"], lead_writes.loc[~creating, "fields"], strict=True
-                )
-                if i not in errors
-            ]
-            if len(lead_writes)
-            else []
-        )
-        errors.update(records.apply_lead_updates(conn, job.workspace_id, updates))
-        records.soft_delete_leads(conn, job.workspace_id, plan.lead_deletes)
-        synced, failed, unsettled = [], [], 0
-        for row in plan.agreed.to_dict("records"):
-            key = str(row["lead_id"])
-            lead_id = new_ids.get(key, None if key.startswith(NEW_LEAD_PREFIX) else key)
-            hubspot_id = (
-                row["hubspot_id"] if isinstance(row["hubspot_id"], str) else pushed.hubspot_ids.get(key)
-            )
-            if lead_id is None:
-                unsettled += 1  # a lead to create from HubSpot was not created: its contact is read again
-                continue
-            if key in errors or hubspot_id is None:
-                failed.append(
-                    {
-                        "lead_id": lead_id,
-                        "hubspot_id": hubspot_id,
-                        "error": errors.get(key, "HubSpot did not return the contact's id"),
-                    }
-                )
-            else:
-                synced.append(
-                    {
-                        "lead_id": lead_id,
-                        "hubspot_id": hubspot_id,
-                        "agreed": row["agreed"],
-                        "sync_hash": row["sync_hash"],
-                    }
-                )
-        records.record_synced(conn, job.workspace_id, synced, job.mapping_set)
-        records.record_failed(conn, job.workspace_id, failed)
+        new_ids = _write_leads(conn, job, plan, errors)
+        settled = settle_pairs(plan.agreed, pushed, errors, new_ids)
+        records.record_synced(conn, job.workspace_id, settled.synced, job.mapping_set)
+        records.record_failed(conn, job.workspace_id, settled.failed)
         records.record_tombstones(conn, job.workspace_id, plan.tombstones.to_dict("records"))
         records.forget_pairs(conn, job.workspace_id, plan.unlinks)
-        for lead_id, survivor in plan.relinks.items():
-            if lead_id not in {r["lead_id"] for r in synced}:
-                conn.execute(
-                    sa.text(
-                        "UPDATE hubspot_sync_status SET hubspot_id = :h WHERE workspace_id = :w "
-                        "AND entity_type = 'contact' AND entity_id = CAST(:l AS uuid)"
-                    ),
-                    {"h": survivor, "w": job.workspace_id, "l": lead_id},
-                )
+        synced_ids = {r["lead_id"] for r in settled.synced}
+        records.relink_pairs(
+            conn, job.workspace_id, {i: s for i, s in plan.relinks.items() if i not in synced_ids}
+        )
         records.record_conflicts(conn, job.workspace_id, plan.conflicts, job.run_id)
         if changed.outbox_up_to is not None:
-            store.set_cursor(conn, job.workspace_id, store.OUTBOX_STREAM, changed.outbox_up_to)
-        if not unsettled:
+            queues.set_cursor(conn, job.workspace_id, queues.OUTBOX_STREAM, changed.outbox_up_to)
+        if not settled.unsettled:
             # Written even when unchanged: its updated_at says when HubSpot was last read up to date.
             position = contacts.search_cursor or {"modified_ms": 0, "object_id": 0}
-            store.set_cursor(conn, job.workspace_id, store.SEARCH_STREAM, position)
-        store.mark_webhooks_processed(conn, contacts.webhook_ids)
+            queues.set_cursor(conn, job.workspace_id, queues.SEARCH_STREAM, position)
+        queues.mark_webhooks_processed(conn, contacts.webhook_ids)
         # Monitoring: contacts written each way, failures and latencies, committed with the writes they count.
         monitoring.record(conn, contact_sync_figures(changed, contacts, plan, pushed, errors, new_ids))
+    failed = settled.failed
     counts = plan.counts() | {
-        "synced": len(synced),
+        "synced": len(settled.synced),
         "failed": len(failed),
         "scanned": changed.scanned,
         "unchanged": plan.unchanged + changed.unchanged_by_hash,
     }
     return _report(job, plan, counts, len(failed), [str(f["error"]) for f in failed[:5]], dry_run=False)
+
+
+def _write_leads(conn: sa.Connection, job: SyncJob, plan: Plan, errors: dict[str, str]) -> dict[str, str]:
+    """The plan's lead writes and soft deletes; returns placeholder -> new lead id of the leads created and
+    adds to `errors` the lead updates refused. Updates of pairs whose push failed are left out."""
+    writes = plan.lead_writes
+    new_ids: dict[str, str] = {}
+    if len(writes):
+        creating = writes["lead_id"].astype(str).str.startswith(NEW_LEAD_PREFIX).to_numpy(dtype=bool)
+        creates = list(zip(writes["lead_id"][creating], writes["fields"][creating], strict=True))
+        new_ids = records.insert_leads(conn, job.workspace_id, creates)
+        updates = [
+            (i, f)
+            for i, f in zip(writes["lead_id"][~creating], writes["fields"][~creating], strict=True)
+            if i not in errors
+        ]
+        errors.update(records.apply_lead_updates(conn, job.workspace_id, updates))
+    records.soft_delete_leads(conn, job.workspace_id, plan.lead_deletes)
+    return new_ids
+
+
+@dataclass
+class Settled:
+    """The plan's pairs once the writes are known: synced (agreed values to record), failed (into the retry
+    index), unsettled (a lead to create that was not created: its contact is read again next run)."""
+
+    synced: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    unsettled: int = 0
+
+
+def settle_pairs(
+    agreed: pd.DataFrame, pushed: PushOutcome, errors: dict[str, str], new_ids: dict[str, str]
+) -> Settled:
+    settled = Settled()
+    for row in agreed.to_dict("records"):
+        key = str(row["lead_id"])
+        lead_id = new_ids.get(key, None if key.startswith(NEW_LEAD_PREFIX) else key)
+        hubspot_id = row["hubspot_id"] if isinstance(row["hubspot_id"], str) else pushed.hubspot_ids.get(key)
+        if lead_id is None:
+            settled.unsettled += 1
+        elif key in errors or hubspot_id is None:
+            error = errors.get(key, "HubSpot did not return the contact's id")
+            settled.failed.append({"lead_id": lead_id, "hubspot_id": hubspot_id, "error": error})
+        else:
+            settled.synced.append(
+                {
+                    "lead_id": lead_id,
+                    "hubspot_id": hubspot_id,
+                    "agreed": row["agreed"],
+                    "sync_hash": row["sync_hash"],
+                }
+            )
+    return settled
 
 
 def _report(

@@ -29,10 +29,10 @@ from hubspot_pipeline.db.tables import (
     leads,
     webhook_events,
 )
-from hubspot_pipeline.sync.store import records
 from hubspot_pipeline.sync.companies import _record as record_companies
-from hubspot_pipeline.sync.job import prepare
 from hubspot_pipeline.sync.core.mapping import compile_mappings
+from hubspot_pipeline.sync.job import prepare
+from hubspot_pipeline.sync.store import records
 from tests.activities.builders import add_event, add_lead
 
 AWKWARD: dict[str, Any] = {

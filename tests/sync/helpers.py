@@ -7,8 +7,9 @@ from collections.abc import Mapping
 import pandas as pd
 
 from hubspot_pipeline.sync.core.hashing import hash_agreed
-from hubspot_pipeline.sync.core.mapping import LEAD_FIELDS, MappingSet, canonical_contacts, canonical_leads
-from hubspot_pipeline.sync.core.plan import ROW_TIME, STATE_COLUMNS
+from hubspot_pipeline.sync.core.leads import Leads
+from hubspot_pipeline.sync.core.mapping import LEAD_FIELDS, MappingSet, canonical_contacts
+from hubspot_pipeline.sync.core.markers import ROW_TIME, STATE_COLUMNS
 
 
 def lead_rows(leads: Mapping[str, Mapping[str, object]]) -> pd.DataFrame:
@@ -22,7 +23,7 @@ def lead_rows(leads: Mapping[str, Mapping[str, object]]) -> pd.DataFrame:
 
 
 def canon_leads(leads: Mapping[str, Mapping[str, object]], mapping_set: MappingSet) -> pd.DataFrame:
-    return canonical_leads(lead_rows(leads), mapping_set)
+    return Leads.of(lead_rows(leads), mapping_set).canonical
 
 
 def canon_contacts(contacts: Mapping[str, Mapping[str, object]], mapping_set: MappingSet) -> pd.DataFrame:

@@ -102,16 +102,16 @@ def test_a_contact_the_search_index_did_not_show_yet_is_read_by_a_later_run(
 def test_quiet_full_resyncs_keep_the_search_cursor_moving(
     engine, workspace_id, hubspot_client, hubspot_sandbox
 ):
-    from hubspot_pipeline.sync import store
+    from hubspot_pipeline.sync.store import queues
 
     add_leads(engine, workspace_id, [{"email": f"h{i}@example.com"} for i in range(5)])
     sync(engine, hubspot_client, workspace_id, full=True)
     with engine.connect() as conn:
-        first = store.get_cursor(conn, workspace_id, store.SEARCH_STREAM)
+        first = queues.get_cursor(conn, workspace_id, queues.SEARCH_STREAM)
     hubspot_sandbox.admin.advance(5)
     sync(engine, hubspot_client, workspace_id, full=True)
     with engine.connect() as conn:
-        second = store.get_cursor(conn, workspace_id, store.SEARCH_STREAM)
+        second = queues.get_cursor(conn, workspace_id, queues.SEARCH_STREAM)
     assert second["modified_ms"] > first["modified_ms"]
     assert SEARCH_LAG < 0  # these tests' horizon is ahead of HubSpot's clock; the floor never is
 

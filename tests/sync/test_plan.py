@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from hubspot_pipeline.sync.core.mapping import FieldMapping, compile_mappings
-from hubspot_pipeline.sync.core.plan import NEW_LEAD_PREFIX, TOMBSTONE, build_plan
+from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX, TOMBSTONE
+from hubspot_pipeline.sync.core.plan import build_plan
 from tests.sync.helpers import canon_contacts, canon_leads, state_frame, times
 
 MAPPINGS = [

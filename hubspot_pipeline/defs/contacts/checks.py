@@ -14,9 +14,10 @@ import sqlalchemy as sa
 
 from hubspot_pipeline.db.tables import hubspot_sync_status, lead_changes
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE_PARTITIONS
-from hubspot_pipeline.sync import store
+from hubspot_pipeline.sync.core.mapping import canonical_contacts
 from hubspot_pipeline.sync.engine import SyncJob
-from hubspot_pipeline.sync.core.mapping import canonical_contacts, canonical_leads
+from hubspot_pipeline.sync.store import leads as lead_store
+from hubspot_pipeline.sync.store import queues
 
 ASSET = dg.AssetKey(["contacts", "sync_state"])
 MAX_ERROR_RATE = 0.05
@@ -82,13 +83,13 @@ def consistency_results(job: SyncJob) -> Iterator[dg.AssetCheckResult]:
                 sa.or_(s.c.attempts >= STUCK_AFTER_ATTEMPTS, s.c.dead_at.is_not(None)),
             )
         ).scalar_one()
-        outbox_at = int(store.get_cursor(conn, job.workspace_id, store.OUTBOX_STREAM) or 0)
+        outbox_at = int(queues.get_cursor(conn, job.workspace_id, queues.OUTBOX_STREAM) or 0)
         backlog = conn.execute(
             sa.select(sa.func.count()).where(
                 lead_changes.c.workspace_id == job.workspace_id, lead_changes.c.id > outbox_at
             )
         ).scalar_one()
-        search_age = store.cursor_age_seconds(conn, job.workspace_id, store.SEARCH_STREAM)
+        search_age = queues.cursor_age_seconds(conn, job.workspace_id, queues.SEARCH_STREAM)
         sample = conn.execute(
             sa.select(sa.cast(s.c.entity_id, sa.Text), s.c.hubspot_id, s.c.agreed)
             .where(
@@ -121,10 +122,10 @@ def _sample_check(job: SyncJob, sample: list) -> dg.AssetCheckResult:
         return _warn("sample_pairs_match", True, compared=0)
     lead_ids = [row[0] for row in sample]
     with job.engine.connect() as conn:
-        lead_frame = store.read_leads(conn, job.workspace_id, job.mapping_set, ids=lead_ids)
+        leads = lead_store.read_leads(conn, job.workspace_id, job.mapping_set, ids=lead_ids)
     result = job.client.batch_read("contacts", [row[1] for row in sample], job.mapping_set.hubspot_properties)
     records = pd.DataFrame([{"id": r["id"], **(r.get("properties") or {})} for r in result.results])
-    leads_c = canonical_leads(lead_frame, job.mapping_set) if len(lead_frame) else None
+    leads_c = leads.canonical if len(leads) else None
     contacts_c = canonical_contacts(records, job.mapping_set) if len(records) else None
     mismatched = []
     for lead_id, hubspot_id, agreed in sample:

@@ -8,8 +8,8 @@ from typing import Any
 
 import dagster as dg
 
-from hubspot_pipeline.sync.engine import ChangedContacts, ChangedLeads, PushOutcome, SyncReport
 from hubspot_pipeline.sync.core.plan import Plan
+from hubspot_pipeline.sync.engine import ChangedContacts, ChangedLeads, PushOutcome, SyncReport
 
 SAMPLES = 5
 _EMAIL = re.compile(r"[^\s@\"'<>(),;:\[\]]+@[^\s@\"'<>(),;:\[\]]+")

@@ -1,16 +1,13 @@
 """The 3-way plan: from the leads, the HubSpot contacts and the last agreed state, what to push, what to
 pull, which conflicts were resolved how, and the state to record once the writes succeed.
 
-Per field of a matched pair (lead L, contact C, agreed A): L != A means ColdCopy changed it, C != A means
-HubSpot did. One side changed: that side's value wins. Both changed to the same value: nothing to do.
-Both changed to different values: a conflict, resolved by the field's policy (`latest` by per-field change
-time, ties to ColdCopy; `coldcopy_wins`; `hubspot_wins`) and recorded with both values. A `to_hubspot` field
-only ever flows to HubSpot (HubSpot edits are left alone), a `from_hubspot` field only into the lead.
-A pair never agreed before (first match by email, or a new record on one side) has no A: an empty value
-on one side takes the other side's value, two different values are a conflict.
+`build_plan` runs the stages in order, each a function of its own with its own tests
+(tests/sync/test_plan_stages.py): pairs that end or move (merges, archives, deletes: this module), pairing
+and the fast path (pairing.py), the per-field merge (field_merge.py), the rows to write (plan_rows.py).
 
-A contact not read this run is assumed to hold the agreed values: that is what makes an incremental run
-cheap and what makes HubSpot echoes of our own writes no-ops. Pure: no I/O.
+A `to_hubspot` field only ever flows to HubSpot (HubSpot edits are left alone), a `from_hubspot` field only
+into the lead. A contact not read this run is assumed to hold the agreed values: that is what makes an
+incremental run cheap and what makes HubSpot echoes of our own writes no-ops. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -18,18 +15,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
-from hubspot_pipeline.sync.core.hashing import hash_frame
-from hubspot_pipeline.sync.core.mapping import EMAIL, MappingSet, canonical_leads, lead_updates_from_canonical
-
-ROW_TIME = "*"  # column of a change-time frame used when a field has no time of its own
-NEW_LEAD_PREFIX = "new:"  # placeholder lead id of a lead to create from a HubSpot contact
-NEW_LEAD_DEFAULTS = {"status": "new"}
-TOMBSTONE = "_tombstone"  # key in `agreed` of a pair the sync no longer syncs (deleted, archived, merged)
-
-STATE_COLUMNS = ["hubspot_id", "sync_hash", "agreed", "status"]
+from hubspot_pipeline.sync.core.field_merge import CONFLICT_COLUMNS, Times, merge_fields, sides
+from hubspot_pipeline.sync.core.mapping import EMAIL, MappingSet
+from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX, TOMBSTONE
+from hubspot_pipeline.sync.core.pairing import pair_records, quiet_pairs, text_frame
+from hubspot_pipeline.sync.core.plan_rows import agreed_rows, contact_writes, empty_frame, lead_writes
 
 
 @dataclass
@@ -75,48 +67,16 @@ class Plan:
         }
 
 
-def _frame(columns: list[str], rows: list[dict] | None = None) -> pd.DataFrame:
-    return pd.DataFrame(rows or [], columns=columns, dtype=object)
+@dataclass
+class Ends:
+    """Pairs that end or move before pairing: the state with merge survivors relinked, and what to record."""
 
-
-def _follow(merges: Mapping[str, str], hubspot_id: str) -> str:
-    seen = set()
-    while hubspot_id in merges and hubspot_id not in seen:
-        seen.add(hubspot_id)
-        hubspot_id = merges[hubspot_id]
-    return hubspot_id
-
-
-def _times(frame: pd.DataFrame | None, index: pd.Index, column: str) -> np.ndarray:
-    """Change times (ns since epoch, NaT as min int) of `column` for the rows `index`."""
-    if frame is None or frame.empty:
-        return np.full(len(index), np.iinfo(np.int64).min)
-    chosen = (
-        pd.to_datetime(frame[column], utc=True) if column in frame else pd.Series(pd.NaT, index=frame.index)
-    )
-    if ROW_TIME in frame:
-        chosen = pd.to_datetime(chosen, utc=True).fillna(pd.to_datetime(frame[ROW_TIME], utc=True))
-    values = pd.to_datetime(chosen.reindex(index), utc=True)
-    return values.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-
-
-def _text_frame(frame: pd.DataFrame, index: pd.Index, columns: list[str]) -> pd.DataFrame:
-    out = frame.reindex(index=index, columns=columns)
-    return out.astype(object).where(out.notna(), "")
-
-
-def _placeholder_leads(contacts: pd.DataFrame, mapping_set: MappingSet) -> pd.DataFrame:
-    """Empty leads (with the table's defaults) standing in for leads to create from HubSpot contacts."""
-    from hubspot_pipeline.sync.core.mapping import LEAD_FIELDS
-
-    data: dict[str, object] = {
-        name: [NEW_LEAD_DEFAULTS.get(name, "")] * len(contacts) for name in LEAD_FIELDS
-    }
-    data["id"] = [NEW_LEAD_PREFIX + str(h) for h in contacts.index]
-    data["custom_fields"] = [{} for _ in range(len(contacts))]
-    frame = pd.DataFrame(data)
-    frame[EMAIL] = contacts[EMAIL].to_numpy()
-    return canonical_leads(frame, mapping_set)
+    state: pd.DataFrame
+    tombstones: list[dict] = field(default_factory=list)  # lead_id, hubspot_id, reason
+    lead_deletes: list[str] = field(default_factory=list)
+    unlinks: list[str] = field(default_factory=list)
+    relinks: dict[str, str] = field(default_factory=dict)
+    ended: set[str] = field(default_factory=set)  # lead ids not synced this run: tombstoned or unlinked
 
 
 def build_plan(
@@ -134,7 +94,7 @@ def build_plan(
 ) -> Plan:
     """Plan one sync of a batch of pairs.
 
-    leads: canonical leads (mapping.canonical_leads), index lead id; every lead that changed, that is in the
+    leads: canonical leads (core.leads.Leads), index lead id; every lead that changed, that is in the
       retry index, or whose contact was read (by link or by email), may include unchanged ones.
     contacts: canonical contacts read this run (mapping.canonical_contacts), index HubSpot id.
     state: `hubspot_sync_status` rows for those leads, index lead id, columns STATE_COLUMNS (+ `tombstone`
@@ -143,204 +103,117 @@ def build_plan(
     deleted_leads: lead ids deleted in ColdCopy. archived_contacts: HubSpot ids archived (deleted) there.
     merges: HubSpot id merged away -> id it was merged into (chains are followed).
     """
-    columns = mapping_set.columns
-    merges = dict(merges or {})
     archived = {str(a) for a in archived_contacts}
     deleted = {str(d) for d in deleted_leads}
+    ends = end_merged(with_tombstones(state), dict(merges or {}), leads[EMAIL], contacts[EMAIL])
+    end_archived(ends, archived, on_hubspot_archive)
+    end_deleted(ends, deleted)
+    state, ended = ends.state, ends.ended
+    tombstoned = state.index[state["tombstone"].notna()]
+    syncing = state.index[
+        state["tombstone"].isna() & ~state.index.isin(ended) & ~state.index.isin(ends.unlinks)
+    ]
+    leads = leads[~leads.index.isin(deleted) & ~leads.index.isin(ended) & ~leads.index.isin(tombstoned)]
+    pairing = pair_records(
+        leads,
+        contacts[~contacts.index.isin(archived)],
+        state,
+        syncing=syncing,
+        linked_contacts=set(state["hubspot_id"].dropna().astype(str)),
+        relinked=set(ends.relinks.values()),
+        mapping_set=mapping_set,
+    )
+    columns = mapping_set.columns
+    pairs = pairing.pairs
+    lead_frame = text_frame(pairing.leads, pd.Index(pairs["lead_id"]), columns)
+    quiet = quiet_pairs(pairs, lead_frame, state["sync_hash"], contacts.index, mapping_set)
+    pairs, lead_frame = pairs[~quiet].reset_index(drop=True), lead_frame[~quiet].reset_index(drop=True)
+    values = sides(pairs, lead_frame, contacts, state["agreed"], columns)
+    merged = merge_fields(pairs, values, mapping_set, Times(lead_times, contact_times))
+    plan_pairs = pairs.assign(email=merged.resolved[EMAIL].to_numpy())
+    return Plan(
+        contact_writes=contact_writes(
+            plan_pairs,
+            merged.resolved,
+            merged.push,
+            columns,
+            values.contact_read | pairs["has_agreed"].to_numpy(),
+            mapping_set,
+        ),
+        lead_writes=lead_writes(plan_pairs, merged.resolved, merged.pull, columns, mapping_set),
+        conflicts=merged.conflicts if len(merged.conflicts) else empty_frame(CONFLICT_COLUMNS),
+        agreed=agreed_rows(plan_pairs, merged.resolved, mapping_set),
+        tombstones=empty_frame(["lead_id", "hubspot_id", "reason"], ends.tombstones),
+        lead_deletes=ends.lead_deletes,
+        unlinks=ends.unlinks,
+        relinks=ends.relinks,
+        unchanged=int(quiet.sum()),
+        skipped_contacts=pairing.skipped,
+    )
+
+
+def with_tombstones(state: pd.DataFrame) -> pd.DataFrame:
+    """A copy of the state with HubSpot ids as objects (None when missing) and a `tombstone` column (the
+    reason an ended pair ended, else None) unless it has one."""
     state = state.copy().astype({"hubspot_id": object})
     state["hubspot_id"] = state["hubspot_id"].where(state["hubspot_id"].notna(), None)
     if "tombstone" not in state:
         state["tombstone"] = [
             (a or {}).get(TOMBSTONE) if isinstance(a, dict) else None for a in state.get("agreed", [])
         ]
-    tombstones: list[dict] = []
-    lead_deletes: list[str] = []
-    unlinks: list[str] = []
+    return state
 
-    # Merges: follow each link to the surviving contact; of the leads on one survivor one keeps it, the
-    # others stop syncing (re-pushing them would re-create the contacts HubSpot merged away).
+
+def end_merged(
+    state: pd.DataFrame, merges: Mapping[str, str], lead_emails: pd.Series, contact_emails: pd.Series
+) -> Ends:
+    """Merges: each live link followed to the surviving contact; of the leads on one survivor one keeps it
+    (relinked), the others' pairs end (re-pushing them would re-create the contacts HubSpot merged away).
+    `state` (from with_tombstones) is updated in place with the relinks."""
     live = state[state["tombstone"].isna() & state["hubspot_id"].notna()]
-    relinks, merged_away = merge_keepers(live["hubspot_id"], merges, leads[EMAIL], contacts[EMAIL])
+    relinks, merged_away = merge_keepers(live["hubspot_id"], merges, lead_emails, contact_emails)
     for lead_id, survivor in relinks.items():
         state.loc[lead_id, "hubspot_id"] = survivor
-    tombstones += [{"lead_id": i, "hubspot_id": s, "reason": "merged"} for i, s in merged_away.items()]
-    ended = {t["lead_id"] for t in tombstones}
+    tombstones = [{"lead_id": i, "hubspot_id": s, "reason": "merged"} for i, s in merged_away.items()]
+    return Ends(state, tombstones, relinks=relinks, ended=set(merged_away))
 
-    # Archived in HubSpot: per the workspace's choice.
+
+def end_archived(ends: Ends, archived: Collection[str], on_hubspot_archive: str) -> None:
+    """Contacts archived in HubSpot, per the workspace's choice: `keep` forgets the pair (the lead may pair
+    again from the next run), `unlink` ends it, `delete_lead` ends it and soft-deletes the lead."""
+    state, ended = ends.state, ends.ended
     for lead_id, hubspot_id in state["hubspot_id"].items():
         if str(hubspot_id) not in archived or lead_id in ended or pd.notna(state.at[lead_id, "tombstone"]):
             continue
         if on_hubspot_archive == "keep":
-            unlinks.append(lead_id)
+            ends.unlinks.append(lead_id)
         else:
-            tombstones.append(
+            ends.tombstones.append(
                 {"lead_id": lead_id, "hubspot_id": str(hubspot_id), "reason": "hubspot_archived"}
             )
             if on_hubspot_archive == "delete_lead":
-                lead_deletes.append(lead_id)
+                ends.lead_deletes.append(lead_id)
         ended.add(lead_id)
-    # Deleted in ColdCopy: stop syncing, keep the link so the contact is not pulled back as a new lead.
-    for lead_id in deleted & set(state.index):
+
+
+def end_deleted(ends: Ends, deleted: Collection[str]) -> None:
+    """Leads deleted in ColdCopy: their pairs end, keeping the link so the contact is not pulled back as a new
+    lead. A pair already ended (this run or before) is left as it is."""
+    state, ended = ends.state, ends.ended
+    for lead_id in sorted(set(deleted) & set(state.index)):
         if lead_id not in ended and pd.isna(state.at[lead_id, "tombstone"]):
-            tombstones.append(
+            ends.tombstones.append(
                 {"lead_id": lead_id, "hubspot_id": state.at[lead_id, "hubspot_id"], "reason": "lead_deleted"}
             )
             ended.add(lead_id)
 
-    linked_contacts = set(state["hubspot_id"].dropna().astype(str))
-    contacts = contacts[~contacts.index.isin(archived)]
-    active_state = state[state["tombstone"].isna() & ~state.index.isin(ended) & ~state.index.isin(unlinks)]
-    leads = leads[~leads.index.isin(deleted) & ~leads.index.isin(ended)]
-    leads = leads[~leads.index.isin(state.index[state["tombstone"].notna()])]
 
-    # Which lead goes with which contact.
-    linked = active_state[active_state["hubspot_id"].notna()]
-    linked = linked[linked.index.isin(leads.index)]
-    unlinked_leads = leads.index[~leads.index.isin(linked.index)]
-    free_contacts = contacts[
-        ~contacts.index.isin(linked_contacts) | contacts.index.isin(set(relinks.values()))
-    ]
-    free_contacts = free_contacts[~free_contacts.index.isin(linked["hubspot_id"].astype(str))]
-    by_email = pd.Series(free_contacts.index, index=free_contacts[EMAIL].to_numpy())
-    by_email = by_email[~by_email.index.duplicated()]
-    lead_emails = leads.loc[unlinked_leads, EMAIL]
-    first_match = lead_emails.map(by_email)
-    skipped = int((free_contacts[EMAIL] == "").sum())
-    matched_contacts = set(first_match.dropna())
-    new_contacts = free_contacts[~free_contacts.index.isin(matched_contacts) & (free_contacts[EMAIL] != "")]
-    new_contacts = new_contacts[~new_contacts[EMAIL].isin(set(leads[EMAIL]))]
-
-    placeholders = _placeholder_leads(new_contacts, mapping_set)
-    all_leads = pd.concat([leads, placeholders]) if len(placeholders) else leads
-    pair_leads = list(linked.index) + list(unlinked_leads) + list(placeholders.index)
-    pair_contacts = (
-        list(linked["hubspot_id"].astype(str))
-        + [h if isinstance(h, str) else None for h in first_match.tolist()]
-        + [str(h) for h in new_contacts.index]
-    )
-    has_agreed = np.array(
-        [True] * len(linked) + [False] * (len(unlinked_leads) + len(placeholders)), dtype=bool
-    )
-    pairs = pd.DataFrame(
-        {
-            "lead_id": pd.Series(pair_leads, dtype=object),
-            "hubspot_id": pd.Series(pair_contacts, dtype=object),
-            "has_agreed": has_agreed,
-        }
-    )
-    pairs["retry"] = pairs["lead_id"].map(state["status"]).eq("error").to_numpy(dtype=bool)
-
-    # Fast path: an agreed pair whose lead hash matches, whose contact was not read and that is not being
-    # retried needs nothing.
-    lead_frame = _text_frame(all_leads, pd.Index(pairs["lead_id"]), columns)
-    lead_hash = hash_frame(lead_frame, mapping_set.pushed_columns).to_numpy()
-    stored_hash = pairs["lead_id"].map(state["sync_hash"]).to_numpy()
-    contact_read = pairs["hubspot_id"].isin(contacts.index).to_numpy()
-    same_hash = np.asarray(lead_hash == stored_hash, dtype=bool)
-    quiet = (
-        pairs["has_agreed"].to_numpy(dtype=bool)
-        & same_hash
-        & ~contact_read
-        & ~pairs["retry"].to_numpy(dtype=bool)
-    )
-    unchanged = int(quiet.sum())
-    pairs, lead_frame = pairs[~quiet].reset_index(drop=True), lead_frame[~quiet].reset_index(drop=True)
-
-    agreed_by_lead = state["agreed"].to_dict()
-    agreed_rows = [
-        agreed_by_lead.get(lead_id) if ok else None
-        for lead_id, ok in zip(pairs["lead_id"], pairs["has_agreed"], strict=True)
-    ]
-    agreed_frame = _text_frame(
-        pd.DataFrame.from_records([a or {} for a in agreed_rows], columns=columns),
-        pd.RangeIndex(len(pairs)),
-        columns,
-    )
-    has_agreed = pairs["has_agreed"].to_numpy(dtype=bool) & np.array(
-        [a is not None for a in agreed_rows], dtype=bool
-    )
-    contact_read = pairs["hubspot_id"].isin(contacts.index).to_numpy(dtype=bool)
-    read_contacts = _text_frame(
-        contacts, pd.Index(pairs["hubspot_id"].where(contact_read, None)), columns
-    ).reset_index(drop=True)
-    # A contact not read this run holds the agreed values; no contact at all holds nothing.
-    shape = (len(pairs), len(columns))
-    fallback = agreed_frame.where(np.broadcast_to(has_agreed[:, None], shape), "")
-    contact_frame = read_contacts.where(np.broadcast_to(contact_read[:, None], shape), fallback)
-
-    lead_index = pd.Index(pairs["lead_id"])
-    contact_index = pd.Index(pairs["hubspot_id"])
-    resolved = pd.DataFrame(index=pairs.index, columns=columns, dtype=object)
-    push = np.zeros((len(pairs), len(columns)), dtype=bool)
-    pull = np.zeros((len(pairs), len(columns)), dtype=bool)
-    conflicts: list[pd.DataFrame] = []
-    for position, column in enumerate(columns):
-        compiled = mapping_set.by_column(column)
-        direction = compiled.mapping.direction
-        lead_v = lead_frame[column].to_numpy(dtype=object)
-        contact_v = contact_frame[column].to_numpy(dtype=object)
-        agreed_v = agreed_frame[column].to_numpy(dtype=object)
-        lead_changed = np.where(has_agreed, lead_v != agreed_v, lead_v != "")
-        contact_changed = np.where(has_agreed, contact_v != agreed_v, contact_v != "")
-        if direction == "to_hubspot":
-            value = lead_v
-            push[:, position] = lead_changed & (lead_v != contact_v)
-        elif direction == "from_hubspot":
-            value = contact_v
-            pull[:, position] = contact_changed & (contact_v != lead_v)
-        else:
-            clash = lead_changed & contact_changed & (lead_v != contact_v)
-            lead_wins = _lead_wins(
-                compiled.policy, lead_times, contact_times, lead_index, contact_index, column
-            )
-            value = np.where(lead_changed & ~contact_changed, lead_v, agreed_v)
-            value = np.where(contact_changed & ~lead_changed, contact_v, value)
-            value = np.where(lead_changed & contact_changed & (lead_v == contact_v), lead_v, value)
-            value = np.where(clash, np.where(lead_wins, lead_v, contact_v), value)
-            value = np.where(~has_agreed & ~lead_changed & ~contact_changed, "", value)
-            if clash.any():
-                conflicts.append(
-                    _conflict_rows(
-                        pairs,
-                        clash,
-                        column,
-                        lead_v,
-                        contact_v,
-                        value,
-                        lead_wins,
-                        compiled.policy,
-                        lead_times,
-                        contact_times,
-                        lead_index,
-                        contact_index,
-                    )
-                )
-            pulled = value != lead_v
-            if pulled.any() and compiled.mapping.pulls:
-                # Round trip: what the lead will hold, seen from HubSpot again (a transform may normalise it).
-                back = lead_updates_from_canonical(pd.Series(value[pulled], dtype=object), compiled)
-                again = _recanonicalise(back, compiled)
-                value = value.copy()
-                value[pulled] = again
-            pull[:, position] = value != lead_v
-            push[:, position] = value != contact_v
-        resolved[column] = value
-
-    plan_pairs = pairs.assign(email=resolved[EMAIL].to_numpy())
-    return Plan(
-        contact_writes=_contact_writes(
-            plan_pairs, resolved, push, columns, contact_read | pairs["has_agreed"].to_numpy(), mapping_set
-        ),
-        lead_writes=_lead_writes(plan_pairs, resolved, pull, columns, mapping_set),
-        conflicts=pd.concat(conflicts, ignore_index=True) if conflicts else _frame(CONFLICT_COLUMNS),
-        agreed=_agreed_rows(plan_pairs, resolved, mapping_set),
-        tombstones=_frame(["lead_id", "hubspot_id", "reason"], tombstones),
-        lead_deletes=lead_deletes,
-        unlinks=unlinks,
-        relinks=relinks,
-        unchanged=unchanged,
-        skipped_contacts=skipped,
-    )
+def _follow(merges: Mapping[str, str], hubspot_id: str) -> str:
+    seen = set()
+    while hubspot_id in merges and hubspot_id not in seen:
+        seen.add(hubspot_id)
+        hubspot_id = merges[hubspot_id]
+    return hubspot_id
 
 
 def merge_keepers(
@@ -369,167 +242,3 @@ def merge_keepers(
             relinks[keeper] = survivor
         ended.update({i: survivor for i in claimants if i != keeper})
     return relinks, ended
-
-
-CONFLICT_COLUMNS = [
-    "lead_id",
-    "hubspot_id",
-    "field",
-    "coldcopy_value",
-    "hubspot_value",
-    "coldcopy_changed_at",
-    "hubspot_changed_at",
-    "policy",
-    "winner",
-    "resolved_value",
-]
-
-
-def _lead_wins(
-    policy: str,
-    lead_times: pd.DataFrame | None,
-    contact_times: pd.DataFrame | None,
-    lead_index: pd.Index,
-    contact_index: pd.Index,
-    column: str,
-) -> np.ndarray:
-    if policy == "coldcopy_wins":
-        return np.ones(len(lead_index), dtype=bool)
-    if policy == "hubspot_wins":
-        return np.zeros(len(lead_index), dtype=bool)
-    lead_t = _times(lead_times, lead_index, column)
-    contact_t = _times(contact_times, contact_index, column)
-    return lead_t >= contact_t  # ties (and two unknown times) go to ColdCopy
-
-
-def _conflict_rows(
-    pairs: pd.DataFrame,
-    clash: np.ndarray,
-    column: str,
-    lead_v: np.ndarray,
-    contact_v: np.ndarray,
-    value: np.ndarray,
-    lead_wins: np.ndarray,
-    policy: str,
-    lead_times: pd.DataFrame | None,
-    contact_times: pd.DataFrame | None,
-    lead_index: pd.Index,
-    contact_index: pd.Index,
-) -> pd.DataFrame:
-    nat = np.iinfo(np.int64).min
-
-    def stamp(values: np.ndarray) -> pd.Series:
-        return pd.to_datetime(pd.Series(np.where(values == nat, np.int64(0), values)), utc=True).where(
-            values != nat
-        )
-
-    lead_t = stamp(_times(lead_times, lead_index, column))
-    contact_t = stamp(_times(contact_times, contact_index, column))
-    return pd.DataFrame(
-        {
-            "lead_id": pairs["lead_id"].to_numpy()[clash],
-            "hubspot_id": pairs["hubspot_id"].to_numpy()[clash],
-            "field": column,
-            "coldcopy_value": lead_v[clash],
-            "hubspot_value": contact_v[clash],
-            "coldcopy_changed_at": lead_t.to_numpy()[clash],
-            "hubspot_changed_at": contact_t.to_numpy()[clash],
-            "policy": policy,
-            "winner": np.where(lead_wins[clash], "coldcopy", "hubspot"),
-            "resolved_value": value[clash],
-        }
-    )
-
-
-def _recanonicalise(back: dict[str, pd.Series], compiled) -> np.ndarray:
-    sources = compiled.mapping.sources
-    if len(sources) == 1:
-        values = back[sources[0]]
-    else:
-        values = back[sources[0]]
-        for source in sources[1:]:
-            values = (values + " " + back[source]).str.strip()
-    return compiled.pipeline.to_hubspot(values.reset_index(drop=True).astype(object)).to_numpy(dtype=object)
-
-
-def _contact_writes(
-    pairs: pd.DataFrame,
-    resolved: pd.DataFrame,
-    push: np.ndarray,
-    columns: list[str],
-    contact_known: np.ndarray,
-    mapping_set: MappingSet,
-) -> pd.DataFrame:
-    pushed = np.array([mapping_set.by_column(c).mapping.pushes for c in columns])
-    creating = pairs["hubspot_id"].isna().to_numpy() & ~contact_known
-    values = resolved.to_numpy(dtype=object)  # plain arrays: pandas scalar access is slow per cell
-    lead_ids, hubspot_ids = (
-        pairs["lead_id"].to_numpy(dtype=object),
-        pairs["hubspot_id"].to_numpy(dtype=object),
-    )
-    email_at = columns.index(EMAIL)
-    rows = []
-    for i in np.flatnonzero(push.any(axis=1) | creating):
-        row = values[i]
-        wanted = (pushed & (row != "")) if creating[i] else push[i]
-        props = {columns[j]: row[j] for j in np.flatnonzero(wanted)}
-        if not props:
-            continue
-        props[EMAIL] = row[email_at]
-        rows.append(
-            {
-                "lead_id": lead_ids[i],
-                "hubspot_id": hubspot_ids[i],
-                "email": row[email_at],
-                "properties": props,
-            }
-        )
-    return _frame(["lead_id", "hubspot_id", "email", "properties"], rows)
-
-
-def _lead_writes(
-    pairs: pd.DataFrame, resolved: pd.DataFrame, pull: np.ndarray, columns: list[str], mapping_set: MappingSet
-) -> pd.DataFrame:
-    creating = pairs["lead_id"].astype(str).str.startswith(NEW_LEAD_PREFIX).to_numpy(dtype=bool)
-    wanted = np.flatnonzero(pull.any(axis=1) | creating)
-    if not len(wanted):
-        return _frame(["lead_id", "hubspot_id", "fields"])
-    fields: list[dict[str, str]] = [{} for _ in wanted]
-    for j, column in enumerate(columns):
-        compiled = mapping_set.by_column(column)
-        if not compiled.mapping.pulls:
-            continue
-        column_values = resolved[column].to_numpy(dtype=object)
-        rows = [k for k, i in enumerate(wanted) if pull[i, j] or (creating[i] and column_values[i] != "")]
-        if not rows:
-            continue
-        values = pd.Series([column_values[wanted[k]] for k in rows], dtype=object)
-        for source, series in lead_updates_from_canonical(values, compiled).items():
-            for k, value in zip(rows, series.tolist(), strict=True):
-                fields[k][source] = value
-    lead_ids, hubspot_ids = (
-        pairs["lead_id"].to_numpy(dtype=object),
-        pairs["hubspot_id"].to_numpy(dtype=object),
-    )
-    out = [
-        {"lead_id": lead_ids[i], "hubspot_id": hubspot_ids[i], "fields": f}
-        for i, f in zip(wanted, fields, strict=True)
-        if f or creating[i]
-    ]
-    return _frame(["lead_id", "hubspot_id", "fields"], out)
-
-
-def _agreed_rows(pairs: pd.DataFrame, resolved: pd.DataFrame, mapping_set: MappingSet) -> pd.DataFrame:
-    columns = list(resolved.columns)
-    agreed = [dict(zip(columns, row, strict=True)) for row in resolved.to_numpy(dtype=object)]
-    # The agreed values are the resolved ones: hash them as the lead will be hashed.
-    hashes = hash_frame(resolved, mapping_set.pushed_columns).to_numpy(dtype=object) if len(resolved) else []
-    return pd.DataFrame(
-        {
-            "lead_id": pd.Series(pairs["lead_id"].to_numpy(), dtype=object),
-            "hubspot_id": pd.Series(pairs["hubspot_id"].to_numpy(), dtype=object),
-            "agreed": pd.Series(agreed, dtype=object),
-            "sync_hash": pd.Series(hashes, dtype=object),
-            "retry": pairs["retry"].to_numpy(dtype=bool),
-        }
-    )

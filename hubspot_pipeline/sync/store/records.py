@@ -19,8 +19,9 @@ from hubspot_pipeline.db.tables import (
     sync_conflicts,
 )
 from hubspot_pipeline.sync.core.mapping import CUSTOM_PREFIX, MappingSet
-from hubspot_pipeline.sync.core.plan import TOMBSTONE
-from hubspot_pipeline.sync.store import ENTITY, MAX_ATTEMPTS, digest_sql
+from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX, TOMBSTONE
+from hubspot_pipeline.sync.store.leads import digest_sql
+from hubspot_pipeline.sync.store.state import ENTITY, MAX_ATTEMPTS
 
 
 def apply_lead_updates(
@@ -227,7 +228,9 @@ def record_conflicts(
         rows.append(
             {
                 "workspace_id": workspace_id,
-                "lead_id": uuid.UUID(lead_id) if lead_id and not str(lead_id).startswith("new:") else None,
+                "lead_id": uuid.UUID(lead_id)
+                if lead_id and not str(lead_id).startswith(NEW_LEAD_PREFIX)
+                else None,
                 "hubspot_id": r["hubspot_id"],
                 "field": r["field"],
                 "coldcopy_value": r["coldcopy_value"],
@@ -243,3 +246,18 @@ def record_conflicts(
             }
         )
     conn.execute(sa.insert(sync_conflicts), rows)
+
+
+def relink_pairs(conn: sa.Connection, workspace_id: uuid.UUID, relinks: dict[str, str]) -> None:
+    """Pairs whose contact was merged into another: lead id -> the survivor they now hold."""
+    s = hubspot_sync_status
+    for lead_id, survivor in relinks.items():
+        conn.execute(
+            sa.update(s)
+            .where(
+                s.c.workspace_id == workspace_id,
+                s.c.entity_type == ENTITY,
+                s.c.entity_id == uuid.UUID(lead_id),
+            )
+            .values(hubspot_id=survivor)
+        )

@@ -1,0 +1,104 @@
+"""The rows a plan writes: contact properties to push, lead fields to pull, and the agreed values and hash
+to record once a pair's writes succeed. Pure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hubspot_pipeline.sync.core.hashing import hash_frame
+from hubspot_pipeline.sync.core.mapping import EMAIL, MappingSet, lead_updates_from_canonical
+from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX
+
+
+def empty_frame(columns: list[str], rows: list[dict] | None = None) -> pd.DataFrame:
+    return pd.DataFrame(rows or [], columns=columns, dtype=object)
+
+
+def contact_writes(
+    pairs: pd.DataFrame,
+    resolved: pd.DataFrame,
+    push: np.ndarray,
+    columns: list[str],
+    contact_known: np.ndarray,
+    mapping_set: MappingSet,
+) -> pd.DataFrame:
+    """lead_id, hubspot_id (None: create), email, properties: the pushed fields that changed, every non-empty
+    pushed field of a contact to create; the email always (the key of an upsert)."""
+    pushed = np.array([mapping_set.by_column(c).mapping.pushes for c in columns])
+    creating = pairs["hubspot_id"].isna().to_numpy() & ~contact_known
+    values = resolved.to_numpy(dtype=object)  # plain arrays: pandas scalar access is slow per cell
+    lead_ids, hubspot_ids = (
+        pairs["lead_id"].to_numpy(dtype=object),
+        pairs["hubspot_id"].to_numpy(dtype=object),
+    )
+    email_at = columns.index(EMAIL)
+    rows = []
+    for i in np.flatnonzero(push.any(axis=1) | creating):
+        row = values[i]
+        wanted = (pushed & (row != "")) if creating[i] else push[i]
+        props = {columns[j]: row[j] for j in np.flatnonzero(wanted)}
+        if not props:
+            continue
+        props[EMAIL] = row[email_at]
+        rows.append(
+            {
+                "lead_id": lead_ids[i],
+                "hubspot_id": hubspot_ids[i],
+                "email": row[email_at],
+                "properties": props,
+            }
+        )
+    return empty_frame(["lead_id", "hubspot_id", "email", "properties"], rows)
+
+
+def lead_writes(
+    pairs: pd.DataFrame, resolved: pd.DataFrame, pull: np.ndarray, columns: list[str], mapping_set: MappingSet
+) -> pd.DataFrame:
+    """lead_id (a placeholder for a lead to create), hubspot_id, fields {lead field: value}: the pulled fields
+    that changed, every non-empty one of a lead to create."""
+    creating = pairs["lead_id"].astype(str).str.startswith(NEW_LEAD_PREFIX).to_numpy(dtype=bool)
+    wanted = np.flatnonzero(pull.any(axis=1) | creating)
+    if not len(wanted):
+        return empty_frame(["lead_id", "hubspot_id", "fields"])
+    fields: list[dict[str, str]] = [{} for _ in wanted]
+    for j, column in enumerate(columns):
+        compiled = mapping_set.by_column(column)
+        if not compiled.mapping.pulls:
+            continue
+        column_values = resolved[column].to_numpy(dtype=object)
+        rows = [k for k, i in enumerate(wanted) if pull[i, j] or (creating[i] and column_values[i] != "")]
+        if not rows:
+            continue
+        values = pd.Series([column_values[wanted[k]] for k in rows], dtype=object)
+        for source, series in lead_updates_from_canonical(values, compiled).items():
+            for k, value in zip(rows, series.tolist(), strict=True):
+                fields[k][source] = value
+    lead_ids, hubspot_ids = (
+        pairs["lead_id"].to_numpy(dtype=object),
+        pairs["hubspot_id"].to_numpy(dtype=object),
+    )
+    out = [
+        {"lead_id": lead_ids[i], "hubspot_id": hubspot_ids[i], "fields": f}
+        for i, f in zip(wanted, fields, strict=True)
+        if f or creating[i]
+    ]
+    return empty_frame(["lead_id", "hubspot_id", "fields"], out)
+
+
+def agreed_rows(pairs: pd.DataFrame, resolved: pd.DataFrame, mapping_set: MappingSet) -> pd.DataFrame:
+    """lead_id, hubspot_id, agreed {column: value}, sync_hash, retry: the resolved values, hashed as the lead
+    holding them will hash."""
+    columns = list(resolved.columns)
+    agreed = [dict(zip(columns, row, strict=True)) for row in resolved.to_numpy(dtype=object)]
+    # The agreed values are the resolved ones: hash them as the lead will be hashed.
+    hashes = hash_frame(resolved, mapping_set.pushed_columns).to_numpy(dtype=object) if len(resolved) else []
+    return pd.DataFrame(
+        {
+            "lead_id": pd.Series(pairs["lead_id"].to_numpy(), dtype=object),
+            "hubspot_id": pd.Series(pairs["hubspot_id"].to_numpy(), dtype=object),
+            "agreed": pd.Series(agreed, dtype=object),
+            "sync_hash": pd.Series(hashes, dtype=object),
+            "retry": pairs["retry"].to_numpy(dtype=bool),
+        }
+    )

@@ -1,0 +1,51 @@
+"""The push stage of a sync run: the plan's contact changes written to HubSpot, before anything is recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hubspot_pipeline.sync.core.plan import Plan
+from hubspot_pipeline.sync.job import SyncJob
+
+
+@dataclass
+class PushOutcome:
+    hubspot_ids: dict[str, str]  # lead id (or placeholder) -> contact id written
+    errors: dict[str, str]  # lead id (or placeholder) -> what went wrong
+
+
+def push_contacts(job: SyncJob, plan: Plan) -> PushOutcome:
+    """Write the plan's contact changes: new contacts by upsert on email (a retry after a crash finds the
+    contact it created), known ones by id (an email change must not create a second contact)."""
+    client = job.client
+    writes = plan.contact_writes
+    outcome = PushOutcome({}, {})
+    if writes.empty or client is None:
+        return outcome
+    creates = writes[writes["hubspot_id"].isna()]
+    updates = writes[writes["hubspot_id"].notna()]
+    if len(creates):
+        result = client.batch_upsert(
+            "contacts", [dict(p) for p in creates["properties"]], id_property="email"
+        )
+        failed = {e.key: e.message for e in result.errors}
+        for lead_id, email in zip(creates["lead_id"], creates["email"], strict=True):
+            key = str(email).strip().lower()
+            if key in result.by_key:
+                outcome.hubspot_ids[lead_id] = str(result.by_key[key]["id"])
+            else:
+                outcome.errors[lead_id] = (
+                    failed.get(key) or failed.get("?") or "HubSpot did not confirm this contact"
+                )
+    if len(updates):
+        result = client.batch_update(
+            "contacts",
+            {str(h): dict(p) for h, p in zip(updates["hubspot_id"], updates["properties"], strict=True)},
+        )
+        failed = {e.key: e.message for e in result.errors}
+        for lead_id, hubspot_id in zip(updates["lead_id"], updates["hubspot_id"], strict=True):
+            if str(hubspot_id) in result.by_key:
+                outcome.hubspot_ids[lead_id] = str(hubspot_id)
+            else:
+                outcome.errors[lead_id] = failed.get(str(hubspot_id)) or "HubSpot did not confirm this update"
+    return outcome
