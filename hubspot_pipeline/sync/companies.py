@@ -1,65 +1,34 @@
-"""Companies by domain, and each pushed contact associated with its company.
+"""Companies by domain, their mapped properties pushed, and each pushed contact associated with its company.
 
-A lead's company is its website's domain (or, failing that, its email's, unless a free-mail one), named by
-the leads' most common `company`. HubSpot's `domain` is not unique, so a company is found by searching
-its domain before one is created; the HubSpot id is then kept in `hubspot_sync_status` (entity_type
-`company`, entity_id a UUID derived from workspace and domain) with the agreed name and domain, so later
-runs neither search nor write unless the name changed. Contacts created this run, or whose website or
-company was pushed, are associated with their company (HubSpot's default contact-to-company association).
+Which companies a run looks at: those of the contacts created this run or whose website or company was
+pushed (these are also the contacts associated), and those of leads whose outbox rows name a field a company
+mapping reads. Their values come from those leads (core/companies.py). HubSpot's `domain` is not unique, so
+a company is found by searching its domain before one is created; its HubSpot id is then kept with the values
+pushed and their hash (store/companies.py), so later runs neither search nor write unless a value changed.
+Company mappings flow to HubSpot only: a HubSpot-side company edit stays in HubSpot until ColdCopy's value
+for that property changes (README, "Companies").
 """
 
 from __future__ import annotations
 
-import re
-import uuid
-from collections import Counter
 from dataclasses import dataclass
 
-import sqlalchemy as sa
+import pandas as pd
 
-from hubspot_pipeline.db.tables import hubspot_sync_status
+from hubspot_pipeline.hubspot import HubSpotClient
+from hubspot_pipeline.sync.core.companies import company_id, company_values, domain_of, hash_columns
 from hubspot_pipeline.sync.core.hashing import hash_agreed
 from hubspot_pipeline.sync.core.leads import Leads
+from hubspot_pipeline.sync.core.mapping import COMPANY_KEY, MappingSet
 from hubspot_pipeline.sync.core.plan import Plan
 from hubspot_pipeline.sync.job import SyncJob
 from hubspot_pipeline.sync.push import PushOutcome
 from hubspot_pipeline.sync.reads import ChangedContacts, ChangedLeads
+from hubspot_pipeline.sync.store.companies import known_companies, record_companies
 
-ENTITY = "company"
-FREE_MAIL = frozenset(
-    {
-        "gmail.com",
-        "googlemail.com",
-        "yahoo.com",
-        "hotmail.com",
-        "outlook.com",
-        "live.com",
-        "icloud.com",
-        "aol.com",
-        "proton.me",
-        "protonmail.com",
-        "gmx.com",
-        "mail.com",
-        "yandex.com",
-    }
-)
 SEARCH_VALUES = 100  # domains per search (IN filter)
-HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/]*@)?([^/:?#]+)")
-
-
-def domain_of(website: str, email: str) -> str:
-    """`https://www.Acme.com/about` -> `acme.com`; else the email's domain unless free mail; else ""."""
-    match = HOST.match((website or "").strip().lower())
-    host = match.group(1) if match else ""
-    host = host[4:] if host.startswith("www.") else host
-    if "." in host:
-        return host.strip(".")
-    mail = (email or "").strip().lower().rpartition("@")[2]
-    return mail if "." in mail and mail not in FREE_MAIL else ""
-
-
-def company_id(workspace_id: uuid.UUID, domain: str) -> uuid.UUID:
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"hubspot-pipeline:{workspace_id}:{domain}")
+# A contact is (re)associated when it was created, or when what decides its company was pushed.
+COMPANY_INPUTS = frozenset({"website", "company"})
 
 
 @dataclass
@@ -69,10 +38,6 @@ class CompanyReport:
     updated: int = 0
     associated: int = 0
     errors: int = 0
-
-
-# A contact is (re)associated when it was created, or when what decides its company was pushed.
-COMPANY_INPUTS = frozenset({"website", "company"})
 
 
 def contacts_needing_company(plan: Plan, pushed: PushOutcome) -> set[str]:
@@ -88,115 +53,102 @@ def contacts_needing_company(plan: Plan, pushed: PushOutcome) -> set[str]:
     }
 
 
+def leads_with_company_changes(field_times: pd.DataFrame, mapping_set: MappingSet) -> set[str]:
+    """Lead ids whose outbox rows (lead field -> change time) name a field a company mapping reads."""
+    sources = sorted({s for m in mapping_set.mappings for s in m.mapping.sources} & set(field_times.columns))
+    if field_times.empty or not sources:
+        return set()
+    return {str(i) for i in field_times.index[field_times[sources].notna().any(axis=1).to_numpy()]}
+
+
 def sync_companies(
     job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts, plan: Plan, pushed: PushOutcome
 ) -> CompanyReport:
-    """Create/update the companies of the contacts created (or re-homed) this run and associate them."""
+    """Create or update the companies this run touches and associate the contacts that need it."""
     report = CompanyReport()
     client = job.client
-    if client is None or not pushed.hubspot_ids or not job.settings.sync_companies:
+    if client is None or not job.settings.sync_companies:
         return report
-    wanted_leads = contacts_needing_company(plan, pushed)
+    associate = contacts_needing_company(plan, pushed)
+    touched = associate | leads_with_company_changes(changed.field_times, job.company_mapping_set)
     leads = Leads.union([changed.leads, contacts.extra_leads]).raw
-    leads = leads[leads["id"].isin(list(wanted_leads))]
-    if leads.empty:
+    leads = leads[leads["id"].isin(list(touched)) & ~leads["deleted"].to_numpy(dtype=bool)]
+    wanted = company_values(leads, job.company_mapping_set) if len(leads) else {}
+    if not wanted:
         return report
-    leads = leads.assign(
-        domain=[domain_of(w, e) for w, e in zip(leads["website"], leads["email"], strict=True)]
-    )
-    leads = leads[leads["domain"] != ""]
-    names = {
-        d: Counter(n for n in group["company"] if n).most_common(1) for d, group in leads.groupby("domain")
-    }
-    wanted = {d: {"domain": d, "name": (top[0][0] if top else d)} for d, top in names.items()}
     report.companies = len(wanted)
     ids = {d: company_id(job.workspace_id, d) for d in wanted}
-    s = hubspot_sync_status
     with job.engine.connect() as conn:
-        known = {
-            row.entity_id: row
-            for row in conn.execute(
-                sa.select(s.c.entity_id, s.c.hubspot_id, s.c.sync_hash).where(
-                    s.c.workspace_id == job.workspace_id,
-                    s.c.entity_type == ENTITY,
-                    s.c.entity_id.in_(list(ids.values())),
-                )
-            )
-        }
-    hashes = dict(zip(wanted, hash_agreed(list(wanted.values()), ["domain", "name"]), strict=True))
+        known = known_companies(conn, job.workspace_id, ids.values())
+    columns = hash_columns(job.company_mapping_set)
+    hashes = dict(zip(wanted, hash_agreed(list(wanted.values()), columns), strict=True))
     hubspot_ids = {
         d: known[ids[d]].hubspot_id for d in wanted if ids[d] in known and known[ids[d]].hubspot_id
     }
-    missing = sorted(set(wanted) - set(hubspot_ids))
-    for start in range(0, len(missing), SEARCH_VALUES):
+    hubspot_ids |= _find_by_domain(client, sorted(set(wanted) - set(hubspot_ids)))
+    _create(client, wanted, hubspot_ids, report)
+    changed_ids = {
+        hubspot_ids[d]: _properties(wanted[d])
+        for d in wanted
+        if d in hubspot_ids and ids[d] in known and known[ids[d]].sync_hash != hashes[d]
+    }
+    if changed_ids:
+        updated = client.batch_update("companies", changed_ids)
+        report.updated, report.errors = len(updated.by_key), report.errors + len(updated.errors)
+    pairs = [
+        (pushed.hubspot_ids[lead_id], hubspot_ids[domain_of(w, e)])
+        for lead_id, w, e in zip(leads["id"], leads["website"], leads["email"], strict=True)
+        if lead_id in associate and domain_of(w, e) in hubspot_ids
+    ]
+    if pairs:
+        report.associated = client.batch_associate_default("contacts", "companies", pairs)
+    with job.engine.begin() as conn:
+        record_companies(
+            conn, job.workspace_id, {ids[d]: (hubspot_ids[d], wanted[d], hashes[d]) for d in hubspot_ids}
+        )
+    return report
+
+
+def _properties(values: dict[str, str]) -> dict[str, str]:
+    """What is written to a company: its mapped properties that have a value (an empty one is not cleared)."""
+    return {k: v for k, v in values.items() if v and k != COMPANY_KEY}
+
+
+def _find_by_domain(client: HubSpotClient, domains: list[str]) -> dict[str, str]:
+    """domain -> HubSpot id of the existing companies with those domains (the first found of each)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(domains), SEARCH_VALUES):
+        some = domains[start : start + SEARCH_VALUES]
         body = client.search(
             "companies",
             {
                 "filterGroups": [
-                    {
-                        "filters": [
-                            {
-                                "propertyName": "domain",
-                                "operator": "IN",
-                                "values": missing[start : start + SEARCH_VALUES],
-                            }
-                        ]
-                    }
+                    {"filters": [{"propertyName": COMPANY_KEY, "operator": "IN", "values": some}]}
                 ],
-                "properties": ["domain", "name"],
+                "properties": [COMPANY_KEY, "name"],
                 "limit": 200,
             },
         )
         for record in body.get("results", []):
-            domain = str((record.get("properties") or {}).get("domain") or "").lower()
-            if domain in wanted and domain not in hubspot_ids:
-                hubspot_ids[domain] = str(record["id"])
-    to_create = [d for d in missing if d not in hubspot_ids]
-    if to_create:
-        created = client.batch_create("companies", [wanted[d] for d in to_create], key_property="domain")
-        for d in to_create:
-            if d in created.by_key:
-                hubspot_ids[d] = str(created.by_key[d]["id"])
-        report.created, report.errors = len(created.by_key), report.errors + len(created.errors)
-    to_update = {
-        hubspot_ids[d]: {"name": wanted[d]["name"]}
-        for d in wanted
-        if d in hubspot_ids and ids[d] in known and known[ids[d]].sync_hash != hashes[d]
-    }
-    if to_update:
-        updated = client.batch_update("companies", to_update)
-        report.updated, report.errors = len(updated.by_key), report.errors + len(updated.errors)
-    pairs = [
-        (pushed.hubspot_ids[lead_id], hubspot_ids[d])
-        for lead_id, d in zip(leads["id"], leads["domain"], strict=True)
-        if d in hubspot_ids
-    ]
-    if pairs:
-        report.associated = client.batch_associate_default("contacts", "companies", pairs)
-    _record(job, {d: (hubspot_ids[d], wanted[d], hashes[d]) for d in hubspot_ids}, ids)
-    return report
+            domain = str((record.get("properties") or {}).get(COMPANY_KEY) or "").lower()
+            if domain in some and domain not in found:
+                found[domain] = str(record["id"])
+    return found
 
 
-def _record(
-    job: SyncJob, rows: dict[str, tuple[str, dict[str, str], str | None]], ids: dict[str, uuid.UUID]
+def _create(
+    client: HubSpotClient,
+    wanted: dict[str, dict[str, str]],
+    hubspot_ids: dict[str, str],
+    report: CompanyReport,
 ) -> None:
-    if not rows:
+    """Create the wanted companies HubSpot does not have; their ids go into `hubspot_ids`."""
+    to_create = sorted(set(wanted) - set(hubspot_ids))
+    if not to_create:
         return
-    with job.engine.begin() as conn:
-        for domain, (hubspot_id, agreed, sync_hash) in rows.items():
-            conn.execute(
-                sa.text(
-                    "INSERT INTO hubspot_sync_status (workspace_id, entity_type, entity_id, hubspot_id, agreed, sync_hash, "
-                    "status, last_synced_at) VALUES (:ws, 'company', :id, :hid, :agreed, :hash, 'synced', "
-                    "now() AT TIME ZONE 'UTC') ON CONFLICT (workspace_id, entity_type, entity_id) DO UPDATE SET "
-                    "hubspot_id = excluded.hubspot_id, agreed = excluded.agreed, sync_hash = excluded.sync_hash, "
-                    "status = 'synced', error_message = NULL, last_synced_at = excluded.last_synced_at, updated_at = now()"
-                ).bindparams(sa.bindparam("agreed", type_=hubspot_sync_status.c.agreed.type)),
-                {
-                    "ws": job.workspace_id,
-                    "id": ids[domain],
-                    "hid": hubspot_id,
-                    "agreed": agreed,
-                    "hash": sync_hash,
-                },
-            )
+    inputs = [{COMPANY_KEY: d, **_properties(wanted[d])} for d in to_create]
+    created = client.batch_create("companies", inputs, key_property=COMPANY_KEY)
+    for d in to_create:
+        if d in created.by_key:
+            hubspot_ids[d] = str(created.by_key[d]["id"])
+    report.created, report.errors = len(created.by_key), report.errors + len(created.errors)

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot import HubSpotClient
-from hubspot_pipeline.sync.core.mapping import MappingSet, compile_mappings
+from hubspot_pipeline.sync.core.mapping import MappingSet, compile_company_mappings, compile_mappings
 from hubspot_pipeline.sync.store import settings as saved
 
 
@@ -26,6 +26,8 @@ class SyncJob:
     # Search sees writes only after an index lag; records newer than this are left to the next run.
     search_lag_seconds: float = 30.0
     started_at: float = field(default_factory=time.time)
+    # The company mappings (to HubSpot only); DEFAULT_COMPANY_MAPPINGS when the workspace saved none.
+    company_mapping_set: MappingSet = field(default_factory=lambda: compile_company_mappings(None))
 
 
 def prepare(
@@ -42,4 +44,15 @@ def prepare(
         settings = saved.workspace_settings(conn, workspace_id)
         rows = saved.mapping_rows(conn, workspace_id) if mapping_rows is None else mapping_rows
     mapping_set = compile_mappings(rows, default_policy=settings.conflict_policy)
-    return SyncJob(engine, client, workspace_id, mapping_set, settings, full, run_id, search_lag_seconds)
+    companies = compile_company_mappings(rows, default_policy=settings.conflict_policy)
+    return SyncJob(
+        engine,
+        client,
+        workspace_id,
+        mapping_set,
+        settings,
+        full,
+        run_id,
+        search_lag_seconds,
+        company_mapping_set=companies,
+    )

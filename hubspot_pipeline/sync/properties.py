@@ -1,9 +1,10 @@
-"""Custom HubSpot properties the mappings need: checked against the portal's definitions, the missing ones
-created (text, or number after a `number` transform) in the sync's own property group."""
+"""Custom HubSpot properties the mappings need (contacts', and companies' when mapped): checked against the
+portal's definitions, the missing ones created (text, or number after a `number` transform) in the sync's own property group."""
 
 from __future__ import annotations
 
-from hubspot_pipeline.sync.core.mapping import validate_mapping_set
+from hubspot_pipeline.hubspot import HubSpotClient
+from hubspot_pipeline.sync.core.mapping import MappingSet, compile_company_mappings, validate_mapping_set
 from hubspot_pipeline.sync.job import SyncJob
 
 PROPERTY_GROUP = "coldcopy_sync"
@@ -15,25 +16,33 @@ class MappingError(ValueError):
 
 
 def ensure_hubspot_properties(job: SyncJob) -> list[str]:
-    """Check the mappings against the portal's contact properties and create the missing custom ones (text,
-    in their own group). Returns the names created; raises MappingError listing every bad mapping."""
+    """Check the mappings against the portal's contact properties (and company properties, when the
+    workspace maps any) and create the missing custom ones (text, in their own group). Returns the names
+    created; raises MappingError listing every bad mapping."""
     if job.client is None:
         return []
-    existing = job.client.list_properties("contacts")
-    problems = validate_mapping_set([m.mapping for m in job.mapping_set.mappings], existing)
+    created = _ensure(job.client, "contacts", job.mapping_set)
+    if job.company_mapping_set.mappings != compile_company_mappings(None).mappings:
+        created += _ensure(job.client, "companies", job.company_mapping_set)
+    return created
+
+
+def _ensure(client: HubSpotClient, object_type: str, mapping_set: MappingSet) -> list[str]:
+    existing = client.list_properties(object_type)
+    problems = validate_mapping_set([m.mapping for m in mapping_set.mappings], existing)
     if problems:
         raise MappingError("; ".join(str(p) for p in problems))
     names = {str(p["name"]) for p in existing}
-    missing = [m for m in job.mapping_set.mappings if m.column not in names]
+    missing = [m for m in mapping_set.mappings if m.column not in names]
     if missing:
-        job.client.create_property_group("contacts", PROPERTY_GROUP, PROPERTY_GROUP_LABEL)
+        client.create_property_group(object_type, PROPERTY_GROUP, PROPERTY_GROUP_LABEL)
     for compiled in missing:
         produces = compiled.pipeline.produces or frozenset({"string"})
         kind, field_type = (
             ("number", "number") if produces == frozenset({"number", "string"}) else ("string", "text")
         )
-        job.client.create_property(
-            "contacts",
+        client.create_property(
+            object_type,
             {
                 "name": compiled.column,
                 "label": compiled.column.replace("_", " ").capitalize(),

@@ -3,7 +3,7 @@ changed HubSpot contacts (search cursor, webhook queue, re-reads, list scans), a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,9 @@ class ChangedLeads:
     outbox_up_to: int | None
     scanned: int = 0
     unchanged_by_hash: int = 0
+    # The outbox's change times by lead field (index lead id; ROW_TIME for inserts and deletes): the
+    # companies read which fields changed, mapped to a contact property or not.
+    field_times: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def read_changed_leads(job: SyncJob) -> ChangedLeads:
@@ -50,15 +53,25 @@ def read_changed_leads(job: SyncJob) -> ChangedLeads:
             parts, scanned, unchanged = _scan_for_changes(conn, job)
             missing = named - {i for part in parts for i in part.ids}
             if missing:
-                parts.append(lead_store.read_leads(conn, job.workspace_id, job.mapping_set, ids=missing))
+                parts.append(
+                    lead_store.read_leads(
+                        conn, job.workspace_id, job.mapping_set, ids=missing, also=job.company_mapping_set
+                    )
+                )
             candidates = (
                 Leads.union(parts)
                 if parts
-                else lead_store.read_leads(conn, job.workspace_id, job.mapping_set)
+                else lead_store.read_leads(
+                    conn, job.workspace_id, job.mapping_set, also=job.company_mapping_set
+                )
             )
         else:
             candidates = Leads.union(
-                [lead_store.read_leads(conn, job.workspace_id, job.mapping_set, ids=named)]
+                [
+                    lead_store.read_leads(
+                        conn, job.workspace_id, job.mapping_set, ids=named, also=job.company_mapping_set
+                    )
+                ]
             )
             scanned, unchanged = len(candidates), 0
         # Leads the outbox or the retry index name that are no longer in `leads` were deleted outright:
@@ -68,7 +81,7 @@ def read_changed_leads(job: SyncJob) -> ChangedLeads:
     raw = candidates.raw
     deleted = sorted(set(outbox.deleted) | set(raw.loc[raw["deleted"], "id"]) | gone)
     times = field_times_to_columns(outbox.times, job.mapping_set)
-    return ChangedLeads(candidates, times, deleted, pairs, outbox.up_to_id, scanned, unchanged)
+    return ChangedLeads(candidates, times, deleted, pairs, outbox.up_to_id, scanned, unchanged, outbox.times)
 
 
 def _scan_for_changes(conn: sa.Connection, job: SyncJob) -> tuple[list[Leads], int, int]:
@@ -77,7 +90,9 @@ def _scan_for_changes(conn: sa.Connection, job: SyncJob) -> tuple[list[Leads], i
     kept: list[Leads] = []
     unchanged = 0
     scanned = lead_store.count_leads(conn, job.workspace_id)
-    for chunk in lead_store.scan_leads(conn, job.workspace_id, job.mapping_set, SCAN_CHUNK_ROWS):
+    for chunk in lead_store.scan_leads(
+        conn, job.workspace_id, job.mapping_set, SCAN_CHUNK_ROWS, also=job.company_mapping_set
+    ):
         live = chunk[~chunk["tombstoned"].to_numpy(dtype=bool)]
         leads = Leads.of(live.drop(columns=["pair_status", "pair_hash64", "tombstoned"]), job.mapping_set)
         hashes = hash_values(leads.canonical, job.mapping_set.pushed_columns).view(np.int64)
@@ -191,6 +206,7 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
             job.mapping_set,
             ids=extra_state.index.tolist(),
             emails=contact_emails - set(lead_rows[EMAIL].str.lower()),
+            also=job.company_mapping_set,
         )
         more_state = pair_state.read_state(conn, job.workspace_id, lead_ids=extra_leads.ids.tolist())
     extra_state = pd.concat([extra_state, more_state])

@@ -29,10 +29,9 @@ from hubspot_pipeline.db.tables import (
     leads,
     webhook_events,
 )
-from hubspot_pipeline.sync.companies import _record as record_companies
 from hubspot_pipeline.sync.core.mapping import compile_mappings
-from hubspot_pipeline.sync.job import prepare
 from hubspot_pipeline.sync.store import records
+from hubspot_pipeline.sync.store.companies import record_companies
 from tests.activities.builders import add_event, add_lead
 
 AWKWARD: dict[str, Any] = {
@@ -105,9 +104,8 @@ def tombstone(engine: sa.Engine, workspace_id: uuid.UUID, value: Any) -> Any:
 
 def company_state(engine: sa.Engine, workspace_id: uuid.UUID, value: Any) -> Any:
     company_id = uuid.uuid4()
-    record_companies(
-        prepare(engine, None, workspace_id), {"x.com": ("9", {"k": value}, None)}, {"x.com": company_id}
-    )
+    with engine.begin() as conn:
+        record_companies(conn, workspace_id, {company_id: ("9", {"k": value}, None)})
     return _agreed(engine, company_id)["k"]
 
 

@@ -297,7 +297,7 @@ def test_the_sync_command_prints_the_counts(engine, workspace_id, hubspot_sandbo
 def test_companies_are_found_or_created_by_domain_and_contacts_associated(
     engine, workspace_id, hubspot_client
 ):
-    from hubspot_pipeline.sync.companies import domain_of
+    from hubspot_pipeline.sync.core.companies import domain_of
 
     assert domain_of("https://www.Acme.com/about", "") == "acme.com"
     assert domain_of("", "ada@gmail.com") == "" and domain_of("", "ada@initech.io") == "initech.io"

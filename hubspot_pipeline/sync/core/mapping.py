@@ -10,7 +10,7 @@ empty (HubSpot clears a property with ""). The contact email is always the match
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -96,6 +96,15 @@ DEFAULT_CONTACT_MAPPINGS: tuple[FieldMapping, ...] = (
 )
 
 
+# A company's key: its domain, from the lead's website or (not free-mail) email domain; never mapped.
+COMPANY_KEY = "domain"
+# What a workspace pushes to its companies before anyone maps company properties: the name, the leads'
+# most common `company`.
+DEFAULT_COMPANY_MAPPINGS: tuple[FieldMapping, ...] = (
+    FieldMapping("company", "name", "to_hubspot", None, object_type="company"),
+)
+
+
 @dataclass(frozen=True)
 class CompiledMapping:
     """A contact mapping whose transform is parsed, with the policy that applies to it."""
@@ -146,11 +155,27 @@ def compile_mappings(
     if not any(m.hubspot_property == EMAIL for m in contact):
         contact.insert(0, EMAIL_MAPPING)
     contact.sort(key=lambda m: m.hubspot_property != EMAIL)
-    compiled = tuple(
+    return MappingSet(_compiled(contact, default_policy))
+
+
+def compile_company_mappings(
+    rows: Iterable[Mapping[str, Any] | FieldMapping] | None, default_policy: str = "latest"
+) -> MappingSet:
+    """Compile a workspace's company mappings (DEFAULT_COMPANY_MAPPINGS when it has none). They flow to
+    HubSpot only: validate_mapping_set refuses others now, and of those saved before, a `bidirectional` one
+    is pushed as `to_hubspot` and a `from_hubspot` one left out. The domain is the key, never mapped."""
+    mappings = [FieldMapping.from_row(row) for row in rows] if rows else []
+    company = [
+        replace(m, direction="to_hubspot") for m in mappings if m.object_type == "company" and m.pushes
+    ] or list(DEFAULT_COMPANY_MAPPINGS)
+    return MappingSet(_compiled(company, default_policy))
+
+
+def _compiled(mappings: list[FieldMapping], default_policy: str) -> tuple[CompiledMapping, ...]:
+    return tuple(
         CompiledMapping(m, parse_transform(m.transform_function), m.conflict_policy or default_policy)
-        for m in contact
+        for m in mappings
     )
-    return MappingSet(compiled)
 
 
 # --- canonicalisation -----------------------------------------------------------------------------------
@@ -310,7 +335,9 @@ def _mapping_problems(
         pipeline is None or not pipeline.steps or pipeline.steps[0].name != "join_name"
     ):
         problems.append("several ColdCopy fields joined with '+' need the transform to start with join_name")
-    if m.hubspot_property == EMAIL and (m.sources != (EMAIL,) or m.direction != "bidirectional"):
+    if m.object_type == "company":
+        problems.extend(_company_problems(m))
+    elif m.hubspot_property == EMAIL and (m.sources != (EMAIL,) or m.direction != "bidirectional"):
         problems.append(
             "the HubSpot email is the match key: map it only from the lead's email, bidirectional"
         )
@@ -360,6 +387,21 @@ def _mapping_problems(
                 problems.append(
                     f"map values {unknown} are not options of the HubSpot property; use {options[:10]}"
                 )
+    return problems
+
+
+def _company_problems(m: FieldMapping) -> list[str]:
+    problems = []
+    if m.pulls:
+        problems.append(
+            "company mappings flow to HubSpot only: HubSpot-side company edits are not brought into "
+            "ColdCopy, which keeps no companies of its own; set direction to to_hubspot"
+        )
+    if m.hubspot_property == COMPANY_KEY:
+        problems.append(
+            "the company domain is the match key, taken from the lead's website (or its email's domain); "
+            "remove this mapping"
+        )
     return problems
 
 

@@ -81,6 +81,11 @@ def digest_sql(mapping_set: MappingSet) -> str:
     return f"md5(concat_ws(chr(31), {_literal(signature)}, (l.deleted_at IS NULL)::text, {', '.join(parts)}))"
 
 
+def reading(mapping_set: MappingSet, also: MappingSet | None) -> MappingSet:
+    """The mappings whose lead fields a read brings: `mapping_set`'s and `also`'s."""
+    return mapping_set if also is None else MappingSet(mapping_set.mappings + also.mappings)
+
+
 def read_leads(
     conn: sa.Connection,
     workspace_id: uuid.UUID,
@@ -88,16 +93,19 @@ def read_leads(
     *,
     ids: Iterable[str] = (),
     emails: Iterable[str] = (),
+    also: MappingSet | None = None,
 ) -> Leads:
-    """Leads by id or (lowercased) email, deleted ones included (column `deleted`), with their canonical form."""
+    """Leads by id or (lowercased) email, deleted ones included (column `deleted`), with their canonical form.
+    `also`: other mappings (the company ones) whose custom and engagement fields are read too."""
+    fields = reading(mapping_set, also)
     id_list, email_list = sorted(set(ids)), sorted({e.lower() for e in emails if e})
     sql = (
-        f"SELECT {_lead_columns(custom_keys(mapping_set), engagement_fields(mapping_set))} FROM leads l WHERE l.workspace_id = :ws "
+        f"SELECT {_lead_columns(custom_keys(fields), engagement_fields(fields))} FROM leads l WHERE l.workspace_id = :ws "
         "AND (l.id = ANY(CAST(:ids AS uuid[])) OR lower(l.email) = ANY(CAST(:emails AS text[])))"
     )
     result = conn.execute(sa.text(sql), {"ws": workspace_id, "ids": id_list, "emails": email_list})
     frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
-    return Leads.of(_tidy_leads(frame, mapping_set), mapping_set)
+    return Leads.of(_tidy_leads(frame, fields), mapping_set)
 
 
 def _tidy_leads(frame: pd.DataFrame, mapping_set: MappingSet) -> pd.DataFrame:
@@ -119,13 +127,18 @@ def _tidy_leads(frame: pd.DataFrame, mapping_set: MappingSet) -> pd.DataFrame:
 
 
 def scan_leads(
-    conn: sa.Connection, workspace_id: uuid.UUID, mapping_set: MappingSet, chunk_rows: int = 100_000
+    conn: sa.Connection,
+    workspace_id: uuid.UUID,
+    mapping_set: MappingSet,
+    chunk_rows: int = 100_000,
+    also: MappingSet | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Every lead of the workspace with its pair state (pair_status, pair_hash64: the agreed hash as a signed
     64-bit integer, 0 when none; tombstoned), streamed with COPY in chunks: the full resync reads a million
-    leads this way in bounded memory."""
+    leads this way in bounded memory. The digest compared is `mapping_set`'s; `also` as in read_leads."""
+    fields = reading(mapping_set, also)
     select = (
-        f"SELECT {_lead_columns(custom_keys(mapping_set), engagement_fields(mapping_set))}, "
+        f"SELECT {_lead_columns(custom_keys(fields), engagement_fields(fields))}, "
         "s.status AS pair_status, "
         "coalesce(('x' || s.sync_hash)::bit(64)::bigint, 0) AS pair_hash64, "
         f"coalesce(s.agreed ? '{TOMBSTONE}', false) AS tombstoned FROM leads l LEFT JOIN hubspot_sync_status s "
