@@ -5,22 +5,20 @@ edit of a field only a company mapping reads. HubSpot-side company edits are not
 
 from __future__ import annotations
 
-import uuid
-
 import pandas as pd
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import hubspot_field_mappings, leads
+from hubspot_pipeline.db.tables import leads
 from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.sync.companies import leads_with_company_changes
 from hubspot_pipeline.sync.core.companies import company_values
 from hubspot_pipeline.sync.core.mapping import (
-    DEFAULT_CONTACT_MAPPINGS,
     FieldMapping,
     compile_company_mappings,
     validate_mapping_set,
 )
 from tests.sync.helpers import lead_rows
+from tests.sync.test_engine_regressions import use_mappings
 from tests.sync.test_engine_sandbox import add_leads, sync
 
 MAPPINGS = [
@@ -80,22 +78,6 @@ def test_company_mappings_that_would_pull_or_map_the_domain_are_refused_with_the
     assert "domain is the match key" in messages[1]
 
 
-def save_mappings(engine: sa.Engine, workspace_id: uuid.UUID, mappings: list[FieldMapping]) -> None:
-    rows = [
-        {
-            "workspace_id": workspace_id,
-            "coldcopy_field": m.coldcopy_field,
-            "hubspot_property": m.hubspot_property,
-            "direction": m.direction,
-            "transform_function": m.transform_function,
-            "object_type": m.object_type,
-        }
-        for m in [*DEFAULT_CONTACT_MAPPINGS, *mappings]
-    ]
-    with engine.begin() as conn:
-        conn.execute(sa.insert(hubspot_field_mappings), rows)
-
-
 def companies(client: HubSpotClient) -> dict[str, dict]:
     pages = client.list_pages("companies", ["domain", "name", "coldcopy_industry"])
     return {r["properties"]["domain"]: r["properties"] for page, _ in pages for r in page}
@@ -104,7 +86,20 @@ def companies(client: HubSpotClient) -> dict[str, dict]:
 def test_company_mappings_are_pushed_and_a_coldcopy_edit_only_they_read_updates_the_company(
     engine, workspace_id, hubspot_client
 ):
-    save_mappings(engine, workspace_id, MAPPINGS)
+    use_mappings(
+        engine,
+        workspace_id,
+        *[
+            {
+                "coldcopy_field": m.coldcopy_field,
+                "hubspot_property": m.hubspot_property,
+                "direction": m.direction,
+                "transform_function": m.transform_function,
+                "object_type": m.object_type,
+            }
+            for m in MAPPINGS
+        ],
+    )
     add_leads(
         engine,
         workspace_id,

@@ -42,13 +42,13 @@ def use_mappings(engine: sa.Engine, workspace_id: uuid.UUID, *extra: dict[str, s
             "hubspot_property": m.hubspot_property,
             "direction": m.direction,
             "transform_function": m.transform_function,
+            "object_type": m.object_type,
         }
         for m in DEFAULT_CONTACT_MAPPINGS
     ]
-    rows += [
-        {"workspace_id": workspace_id, "direction": "bidirectional", "transform_function": None, **m}
-        for m in extra
-    ]
+    defaults = {"direction": "bidirectional", "transform_function": None, "object_type": "contact"}
+    # Every row with the same keys: an executemany takes its columns from the first row.
+    rows += [{"workspace_id": workspace_id, **defaults, **m} for m in extra]
     with engine.begin() as conn:
         conn.execute(sa.insert(hubspot_field_mappings), rows)
 
