@@ -96,6 +96,7 @@ lead_changes = sa.Table(
     sa.CheckConstraint("operation IN ('insert', 'update', 'delete')", name="lead_changes_operation_check"),
 )
 sa.Index("lead_changes_workspace_idx", lead_changes.c.workspace_id, lead_changes.c.id)
+sa.Index("lead_changes_lead_idx", lead_changes.c.lead_id, lead_changes.c.changed_at)  # by-lead reads
 
 # Every field changed on both sides with different values, with both values and what the policy decided.
 sync_conflicts = sa.Table(
