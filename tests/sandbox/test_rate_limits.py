@@ -107,3 +107,22 @@ def test_faults_and_rate_limits_can_be_switched_off(
 ) -> None:
     hubspot_sandbox.admin.configure(rate_limits_enabled=False, ten_second_limit=1)
     assert {api.get(CONTACTS).status_code for _ in range(5)} == {200}
+
+
+def test_rate_windows_keep_searches_apart_from_the_ten_second_window(
+    api: httpx.Client, hubspot_sandbox: SandboxHandle
+) -> None:
+    # Regression: searches were logged with general calls, so a client that spent its 100 general calls and
+    # its 5 searches in one window looked 5 calls over the 10-second limit it never exceeded.
+    searched = [api.post(f"{CONTACTS}/search", json={}).status_code for _ in range(6)]
+    assert searched == [200] * 5 + [429]  # the sixth search in the second
+    assert {api.get(CONTACTS).status_code for _ in range(100)} == {200}
+    general = hubspot_sandbox.admin.rate_windows()
+    assert (general["attempts"], general["accepted"], general["maxAcceptedInWindow"]) == (100, 100, 100)
+    assert general["attemptsOverLimit"] == 0 and general["budget"] == "general"
+    searches = hubspot_sandbox.admin.rate_windows(budget="search")
+    assert (searches["windowMs"], searches["limit"], searches["budget"]) == (1_000, 5, "search")
+    assert (searches["attempts"], searches["accepted"], searches["maxAcceptedInWindow"]) == (6, 5, 5)
+    assert searches["attemptsOverLimit"] == 1
+    hubspot_sandbox.admin.reset_counters()
+    assert hubspot_sandbox.admin.rate_windows(budget="search")["attempts"] == 0
