@@ -56,9 +56,17 @@ class SandboxAdmin:
         self._call("DELETE", "/counters")
 
     def rate_windows(
-        self, hub_id: int | None = None, window_ms: int = 10_000, limit: int | None = None
+        self,
+        hub_id: int | None = None,
+        window_ms: int | None = None,
+        limit: int | None = None,
+        budget: str = "general",
     ) -> dict[str, Any]:
-        params: dict[str, Any] = {"windowMs": window_ms}
+        """The busiest windows of one budget: "general" (default window 10 s, the burst limit) or "search"
+        (1 s, the search limit)."""
+        params: dict[str, Any] = {"budget": budget}
+        if window_ms is not None:
+            params["windowMs"] = window_ms
         if limit is not None:
             params["limit"] = limit
         return self._call("GET", self._portal(hub_id) + "/rate-windows", params=params)

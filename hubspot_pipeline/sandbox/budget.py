@@ -21,9 +21,10 @@ def spend(sandbox: Sandbox, route: Route, auth: AuthInfo | None, now_ms: int) ->
     options = sandbox.options
     portal = auth.portal
     budget = portal.budget
-    budget.attempts.append(now_ms)
+    attempts, accepted = budget.log("search" if route.limit == "search" else "general")
+    attempts.append(now_ms)
     if not options.rate_limits_enabled:
-        budget.accepted.append(now_ms)
+        accepted.append(now_ms)
         return {}
     oauth = auth.kind == "oauth"
     if route.limit == "search":
@@ -36,7 +37,7 @@ def spend(sandbox: Sandbox, route: Route, auth: AuthInfo | None, now_ms: int) ->
             )
         if not oauth:
             budget.take_daily(now_ms, options.daily_cap())
-        budget.accepted.append(now_ms)
+        accepted.append(now_ms)
         return {}  # search responses carry no rate-limit headers (reference §3.3)
 
     limit = options.oauth_ten_second_limit if oauth else options.burst_limit()
@@ -83,5 +84,5 @@ def spend(sandbox: Sandbox, route: Route, auth: AuthInfo | None, now_ms: int) ->
             ),
             {**headers, **_retry_after(sandbox)},
         )
-    budget.accepted.append(now_ms)
+    accepted.append(now_ms)
     return headers

@@ -42,9 +42,22 @@ class PortalBudget:
     search: RollingWindow = field(default_factory=lambda: RollingWindow(ONE_SECOND_MS))
     day: int = -1
     daily_used: int = 0
-    # Every API request counted against the budget, accepted or not, in sandbox ms.
+    # Every API request counted against the budget, accepted or not, in sandbox ms; searches apart, as
+    # HubSpot counts them against their own per-second budget, not the 10-second window.
     attempts: list[int] = field(default_factory=list)
     accepted: list[int] = field(default_factory=list)
+    search_attempts: list[int] = field(default_factory=list)
+    search_accepted: list[int] = field(default_factory=list)
+
+    def log(self, budget: str) -> tuple[list[int], list[int]]:
+        """(attempts, accepted) of one budget: "general" or "search"."""
+        if budget == "search":
+            return self.search_attempts, self.search_accepted
+        return self.attempts, self.accepted
+
+    def clear_logs(self) -> None:
+        for stamps in (self.attempts, self.accepted, self.search_attempts, self.search_accepted):
+            stamps.clear()
 
     def window(self, key: str) -> RollingWindow:
         window = self.burst.get(key)

@@ -18,7 +18,12 @@ from hubspot_pipeline.sandbox.lookup import find_record
 from hubspot_pipeline.sandbox.object_types import resolve_object_type
 from hubspot_pipeline.sandbox.options import SandboxOptions
 from hubspot_pipeline.sandbox.portal import Flow, Portal
-from hubspot_pipeline.sandbox.rate_limits import TEN_SECONDS_MS, busiest_window, windows_over
+from hubspot_pipeline.sandbox.rate_limits import (
+    ONE_SECOND_MS,
+    TEN_SECONDS_MS,
+    busiest_window,
+    windows_over,
+)
 from hubspot_pipeline.sandbox.records import WriteSource
 from hubspot_pipeline.sandbox.routing import Reply, RequestContext, Router
 from hubspot_pipeline.sandbox.serialize import record_json
@@ -93,8 +98,7 @@ async def counters(context: RequestContext) -> Reply:
 async def reset_counters(context: RequestContext) -> Reply:
     context.sandbox.counters.reset()
     for portal in context.sandbox.portals.values():
-        portal.budget.attempts.clear()
-        portal.budget.accepted.clear()
+        portal.budget.clear_logs()
     return Reply(204)
 
 
@@ -124,15 +128,22 @@ async def add_portal(context: RequestContext) -> Reply:
 
 
 async def rate_windows(context: RequestContext) -> Reply:
-    """How close a client came to the 10-second limit: the busiest window of attempts and of accepted calls."""
+    """How close a client came to a limit: the busiest window of attempts and of accepted calls, of the
+    general budget (the 10-second window) or, with `budget=search`, of searches (5 per second)."""
     portal = _portal(context)
-    width = context.query.integer("windowMs", TEN_SECONDS_MS)
-    limit = context.query.integer("limit", context.sandbox.options.burst_limit())
-    attempts, accepted = portal.budget.attempts, portal.budget.accepted
+    budget = context.query.text("budget") or "general"
+    if budget not in ("general", "search"):
+        raise validation_error(f"budget must be general or search, not {budget!r}")
+    search = budget == "search"
+    options = context.sandbox.options
+    width = context.query.integer("windowMs", ONE_SECOND_MS if search else TEN_SECONDS_MS)
+    limit = context.query.integer("limit", options.search_per_second if search else options.burst_limit())
+    attempts, accepted = portal.budget.log(budget)
     busiest, start = busiest_window(attempts, width)
     return Reply(
         200,
         {
+            "budget": budget,
             "windowMs": width,
             "limit": limit,
             "attempts": len(attempts),
