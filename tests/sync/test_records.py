@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from hubspot_pipeline.db.connection import sync_writer
 from hubspot_pipeline.db.tables import lead_changes, leads
-from hubspot_pipeline.sync import records
+from hubspot_pipeline.sync.store import records
 
 
 @contextmanager
@@ -136,6 +136,7 @@ def test_new_leads_are_created_in_one_statement_once_per_email(
     assert _row(engine, created["new:7"]).first_name == "F7"
     assert _row(engine, created["new:custom"]).custom_fields == {"k": "v"}
     with engine.connect() as conn:
-        assert conn.execute(
-            sa.select(sa.func.count()).where(leads.c.workspace_id == workspace_id)
-        ).scalar_one() == 1 + 201
+        assert (
+            conn.execute(sa.select(sa.func.count()).where(leads.c.workspace_id == workspace_id)).scalar_one()
+            == 1 + 201
+        )

@@ -11,78 +11,160 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 from psycopg.types.json import Jsonb
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB
 
 from hubspot_pipeline.db.tables import (
     hubspot_sync_status,
     leads,
     sync_conflicts,
 )
+from hubspot_pipeline.db.tables.coldcopy import LEAD_STATUSES
 from hubspot_pipeline.sync.core.mapping import CUSTOM_PREFIX, MappingSet
 from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX, TOMBSTONE
 from hubspot_pipeline.sync.store.leads import digest_sql
 from hubspot_pipeline.sync.store.state import ENTITY, MAX_ATTEMPTS
 
+UPDATE_PAGE = 5_000  # pulled leads per set-based statement: one JSONB parameter of a few MB at most
+TEXT_COLUMNS = ("first_name", "last_name", "company", "title", "phone", "website", "status")
+EMAIL_TAKEN = (
+    "lead {lead_id}: another lead of this workspace already has the email {email!r} that HubSpot holds for "
+    "this contact; merge the two leads (or correct the email on one side), then the sync retries"
+)
+BAD_STATUS = (
+    "lead {lead_id}: HubSpot's value {value!r} is not a ColdCopy lead status ({known}); map it with a "
+    "transform or correct it in HubSpot, then the sync retries"
+)
+
+# Rows whose email does not change, all in one statement: a column is set only for the rows that carry it
+# (`t.f ? 'title'`), custom fields are merged key by key. PostgreSQL unpacks the rows itself.
+_SET_COLUMN = "{c} = CASE WHEN t.f ? '{c}' THEN t.f ->> '{c}' ELSE l.{c} END"
+_UPDATE_MANY = (
+    "UPDATE leads AS l SET {sets}custom_fields = l.custom_fields || t.custom, updated_at = now() "
+    "FROM jsonb_to_recordset(:rows) AS t(id uuid, f jsonb, custom jsonb) "
+    "WHERE l.id = t.id AND l.workspace_id = :ws"
+)
+
+
+def _lead_update_rows(
+    updates: list[tuple[str, dict[str, str]]],
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The pulled values per lead as {id, f (columns), custom}, one row per lead (a lead named twice takes its
+    later values), and the leads refused before any write (a status ColdCopy does not know)."""
+    merged: dict[str, dict[str, Any]] = {}
+    refused: dict[str, str] = {}
+    for lead_id, fields in updates:
+        row = merged.setdefault(lead_id, {"id": lead_id, "f": {}, "custom": {}})
+        for key, value in fields.items():
+            if key.startswith(CUSTOM_PREFIX):
+                row["custom"][key[len(CUSTOM_PREFIX) :]] = value
+            elif key == "email":
+                if value:  # a lead keeps its email: HubSpot clearing it is not followed
+                    row["f"]["email"] = value
+            else:
+                row["f"][key] = value or None
+        status = row["f"].get("status")
+        if status is not None and status not in LEAD_STATUSES:
+            refused[lead_id] = BAD_STATUS.format(
+                lead_id=lead_id, value=status, known=", ".join(LEAD_STATUSES)
+            )
+    rows = [r for r in merged.values() if (r["f"] or r["custom"]) and r["id"] not in refused]
+    return rows, refused
+
 
 def apply_lead_updates(
     conn: sa.Connection, workspace_id: uuid.UUID, updates: list[tuple[str, dict[str, str]]]
 ) -> dict[str, str]:
-    """Update leads with values from HubSpot; returns lead id -> error for rows that could not be written."""
+    """Update leads with values from HubSpot; returns lead id -> error for rows that could not be written.
+
+    Set-based: the leads whose email stays go in one UPDATE per page of UPDATE_PAGE; only a lead whose email
+    changes runs on its own, inside a savepoint, because another lead of the workspace may hold that email
+    (the unique index refuses it, and that lead alone fails). A page that is refused whole (a constraint no
+    check here foresaw) is written again row by row, so the refusal names its lead."""
+    rows, errors = _lead_update_rows(updates)
+    steady = [r for r in rows if "email" not in r["f"]]
+    for start in range(0, len(steady), UPDATE_PAGE):
+        page = steady[start : start + UPDATE_PAGE]
+        try:
+            with conn.begin_nested():
+                _update_many(conn, workspace_id, page)
+        except sa.exc.IntegrityError:
+            errors.update(_update_each(conn, workspace_id, page))
+    errors.update(_update_each(conn, workspace_id, [r for r in rows if "email" in r["f"]]))
+    return errors
+
+
+def _update_many(conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+    columns = [c for c in TEXT_COLUMNS if any(c in r["f"] for r in rows)]
+    sets = "".join(_SET_COLUMN.format(c=c) + ", " for c in columns)
+    conn.execute(
+        sa.text(_UPDATE_MANY.format(sets=sets)).bindparams(sa.bindparam("rows", type_=JSONB)),
+        {"rows": rows, "ws": workspace_id},
+    )
+
+
+def _update_each(conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """One UPDATE per lead, each in its own savepoint: a refused lead fails alone, named."""
     errors: dict[str, str] = {}
-    for lead_id, fields in updates:
-        columns = {k: (v or None) for k, v in fields.items() if not k.startswith(CUSTOM_PREFIX)}
-        custom = {k[len(CUSTOM_PREFIX) :]: v for k, v in fields.items() if k.startswith(CUSTOM_PREFIX)}
-        values: dict[str, Any] = dict(columns)
-        if custom:
+    for row in rows:
+        values: dict[str, Any] = dict(row["f"])
+        if row["custom"]:
             # Bound as JSONB (encoded once by the driver): a string cast here was encoded twice and turned
             # the column into an array.
             values["custom_fields"] = leads.c.custom_fields.op("||")(
-                sa.bindparam(None, custom, type_=leads.c.custom_fields.type)
+                sa.bindparam(None, row["custom"], type_=leads.c.custom_fields.type)
             )
-        if "email" in values and not values["email"]:
-            del values["email"]  # a lead keeps its email: HubSpot clearing it is not followed
-        if not values:
-            continue
         values["updated_at"] = sa.func.now()
         try:
             with conn.begin_nested():
                 conn.execute(
                     sa.update(leads)
-                    .where(leads.c.id == uuid.UUID(lead_id), leads.c.workspace_id == workspace_id)
+                    .where(leads.c.id == uuid.UUID(row["id"]), leads.c.workspace_id == workspace_id)
                     .values(**values)
                 )
-        except sa.exc.IntegrityError:
-            errors[lead_id] = (
-                "another lead of this workspace already has that email; merge the two leads, then the sync retries"
-            )
+        except sa.exc.IntegrityError as error:
+            if "email" in row["f"] and "leads_workspace_email_key" in str(error.orig):
+                errors[row["id"]] = EMAIL_TAKEN.format(lead_id=row["id"], email=row["f"]["email"])
+            else:
+                errors[row["id"]] = (
+                    f"lead {row['id']}: PostgreSQL refused the values HubSpot holds for it "
+                    f"({type(error.orig).__name__}); correct them in HubSpot, then the sync retries"
+                )
     return errors
+
+
+NEW_LEAD_COLUMNS = ("email", "first_name", "last_name", "company", "title", "phone", "website")
+# New leads in one statement, in the plan's order: of two contacts with one email (whatever its case) the
+# first becomes the lead, the second is skipped by the unique index, as is an email a lead already has.
+_INSERT_MANY = sa.text(
+    f"INSERT INTO leads (workspace_id, {', '.join(NEW_LEAD_COLUMNS)}, custom_fields) "
+    f"SELECT :ws, {', '.join('t.' + c for c in NEW_LEAD_COLUMNS)}, t.custom "
+    f"FROM jsonb_to_recordset(:rows) AS t(n int, {', '.join(c + ' text' for c in NEW_LEAD_COLUMNS)}, custom jsonb) "
+    "ORDER BY t.n ON CONFLICT DO NOTHING RETURNING id::text, email"
+).bindparams(sa.bindparam("rows", type_=JSONB))
 
 
 def insert_leads(
     conn: sa.Connection, workspace_id: uuid.UUID, creates: list[tuple[str, dict[str, str]]]
 ) -> dict[str, str]:
     """Create leads for new HubSpot contacts; returns placeholder id -> new lead id (existing email: skipped)."""
-    created: dict[str, str] = {}
+    rows: list[dict[str, Any]] = []
+    placeholders: dict[str, str] = {}  # email -> the first placeholder that carries it
     for placeholder, fields in creates:
-        columns = {k: (v or None) for k, v in fields.items() if not k.startswith(CUSTOM_PREFIX)}
-        custom = {k[len(CUSTOM_PREFIX) :]: v for k, v in fields.items() if k.startswith(CUSTOM_PREFIX) and v}
-        if not columns.get("email"):
+        email = fields.get("email") or None
+        if not email:
             continue
-        row = conn.execute(
-            insert(leads)
-            .values(
-                workspace_id=workspace_id,
-                custom_fields=custom,
-                **{
-                    name: columns.get(name)
-                    for name in ("email", "first_name", "last_name", "company", "title", "phone", "website")
-                },
-            )
-            .on_conflict_do_nothing()
-            .returning(sa.cast(leads.c.id, sa.Text))
-        ).scalar_one_or_none()
-        if row is not None:
-            created[placeholder] = row
+        placeholders.setdefault(email, placeholder)
+        row: dict[str, Any] = {c: fields.get(c) or None for c in NEW_LEAD_COLUMNS}
+        row["n"] = len(rows)
+        row["custom"] = {
+            k[len(CUSTOM_PREFIX) :]: v for k, v in fields.items() if k.startswith(CUSTOM_PREFIX) and v
+        }
+        rows.append(row)
+    created: dict[str, str] = {}
+    for start in range(0, len(rows), UPDATE_PAGE):
+        page = rows[start : start + UPDATE_PAGE]
+        for lead_id, email in conn.execute(_INSERT_MANY, {"rows": page, "ws": workspace_id}):
+            created[placeholders[email]] = lead_id
     return created
 
 
@@ -150,58 +232,69 @@ def record_failed(conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[
         {"ids": [r["lead_id"] for r in rows]},
     )
 
-    s = hubspot_sync_status
-    statement = insert(s).values(
-        [
-            {
-                "workspace_id": workspace_id,
-                "entity_type": ENTITY,
-                "entity_id": uuid.UUID(r["lead_id"]),
-                "hubspot_id": r.get("hubspot_id"),
-                "status": "error",
-                "error_message": r["error"][:2000],
-                "attempts": 1,
-            }
-            for r in rows
-        ]
-    )
-    excluded = statement.excluded
     conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[s.c.workspace_id, s.c.entity_type, s.c.entity_id],
-            set_={
-                "hubspot_id": sa.func.coalesce(excluded.hubspot_id, s.c.hubspot_id),
-                "status": "error",
-                "error_message": excluded.error_message,
-                "attempts": s.c.attempts + 1,
-                "dead_at": sa.case((s.c.attempts + 1 >= MAX_ATTEMPTS, sa.func.now()), else_=None),
-                "updated_at": sa.func.now(),
-            },
-        )
+        _RECORD_FAILED,
+        {
+            "ws": workspace_id,
+            "max": MAX_ATTEMPTS,
+            "rows": [
+                {"id": r["lead_id"], "hubspot_id": r.get("hubspot_id"), "error": r["error"][:2000]}
+                for r in rows
+            ],
+        },
     )
+
+
+# One statement per call, whatever the number of pairs: PostgreSQL unpacks the rows (a multi-row VALUES list
+# costs SQLAlchemy about a quarter of a millisecond per row to compile). A pair named twice counts once.
+_RECORD_FAILED = sa.text(
+    "INSERT INTO hubspot_sync_status (workspace_id, entity_type, entity_id, hubspot_id, status, error_message, "
+    f"attempts) SELECT DISTINCT ON (t.id) :ws, '{ENTITY}', t.id, t.hubspot_id, 'error', t.error, 1 "
+    "FROM jsonb_to_recordset(:rows) AS t(id uuid, hubspot_id text, error text) "
+    "ON CONFLICT (workspace_id, entity_type, entity_id) DO UPDATE SET "
+    "hubspot_id = coalesce(excluded.hubspot_id, hubspot_sync_status.hubspot_id), status = 'error', "
+    "error_message = excluded.error_message, attempts = hubspot_sync_status.attempts + 1, "
+    "dead_at = CASE WHEN hubspot_sync_status.attempts + 1 >= :max THEN now() END, updated_at = now()"
+).bindparams(sa.bindparam("rows", type_=JSONB))
+
+# The tombstone joins the last agreed values (JSONB bound once: a json.dumps string cast to jsonb was
+# encoded twice, and the pair no longer read as ended).
+_RECORD_TOMBSTONES = sa.text(
+    "UPDATE hubspot_sync_status AS s SET agreed = coalesce(s.agreed, '{}'::jsonb) || "
+    f"jsonb_build_object('{TOMBSTONE}', t.reason), hubspot_id = t.hubspot_id, status = 'synced', "
+    "error_message = NULL, updated_at = now() "
+    "FROM jsonb_to_recordset(:rows) AS t(lead_id uuid, hubspot_id text, reason jsonb) "
+    f"WHERE s.workspace_id = :ws AND s.entity_type = '{ENTITY}' AND s.entity_id = t.lead_id"
+).bindparams(sa.bindparam("rows", type_=JSONB))
+
+_RELINK = sa.text(
+    "UPDATE hubspot_sync_status AS s SET hubspot_id = t.hubspot_id "
+    "FROM jsonb_to_recordset(:rows) AS t(lead_id uuid, hubspot_id text) "
+    f"WHERE s.workspace_id = :ws AND s.entity_type = '{ENTITY}' AND s.entity_id = t.lead_id"
+).bindparams(sa.bindparam("rows", type_=JSONB))
 
 
 def record_tombstones(conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
-    s = hubspot_sync_status
-    for r in rows:
+    """Ended pairs: the reason as a tombstone next to their agreed values, in one statement."""
+    if rows:
         conn.execute(
-            sa.update(s)
-            .where(
-                s.c.workspace_id == workspace_id,
-                s.c.entity_type == ENTITY,
-                s.c.entity_id == uuid.UUID(r["lead_id"]),
-            )
-            .values(
-                # JSONB bind parameters, encoded once: a json.dumps string cast to jsonb was encoded twice,
-                # and the pair no longer read as ended.
-                agreed=sa.func.coalesce(s.c.agreed, sa.bindparam(None, {}, type_=s.c.agreed.type)).op("||")(
-                    sa.bindparam(None, {TOMBSTONE: r["reason"]}, type_=s.c.agreed.type)
-                ),
-                hubspot_id=r.get("hubspot_id"),
-                status="synced",
-                error_message=None,
-                updated_at=sa.func.now(),
-            )
+            _RECORD_TOMBSTONES,
+            {
+                "ws": workspace_id,
+                "rows": [
+                    {"lead_id": r["lead_id"], "hubspot_id": r.get("hubspot_id"), "reason": r["reason"]}
+                    for r in rows
+                ],
+            },
+        )
+
+
+def relink_pairs(conn: sa.Connection, workspace_id: uuid.UUID, survivors: dict[str, str]) -> None:
+    """Pairs whose contact was merged into another: they point at the survivor (lead id -> its id)."""
+    if survivors:
+        conn.execute(
+            _RELINK,
+            {"ws": workspace_id, "rows": [{"lead_id": k, "hubspot_id": v} for k, v in survivors.items()]},
         )
 
 
@@ -246,18 +339,3 @@ def record_conflicts(
             }
         )
     conn.execute(sa.insert(sync_conflicts), rows)
-
-
-def relink_pairs(conn: sa.Connection, workspace_id: uuid.UUID, relinks: dict[str, str]) -> None:
-    """Pairs whose contact was merged into another: lead id -> the survivor they now hold."""
-    s = hubspot_sync_status
-    for lead_id, survivor in relinks.items():
-        conn.execute(
-            sa.update(s)
-            .where(
-                s.c.workspace_id == workspace_id,
-                s.c.entity_type == ENTITY,
-                s.c.entity_id == uuid.UUID(lead_id),
-            )
-            .values(hubspot_id=survivor)
-        )
