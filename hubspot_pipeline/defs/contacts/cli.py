@@ -11,7 +11,13 @@ import click
 
 @click.command()
 @click.argument("workspace_id", type=click.UUID)
-@click.option("--full", is_flag=True, help="Full resync: hash every lead and list every HubSpot contact.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Full resync: the leads whose mapped fields changed since their last sync (found by digest in "
+    "PostgreSQL, even without an outbox row), and every HubSpot contact read through the list and search "
+    "budgets at once, each compared with its pair; only what differs is planned and written.",
+)
 @click.option("--dry-run", is_flag=True, help="Compute and print the plan; write nothing anywhere.")
 @click.option(
     "--hubspot-url", default=None, help="HubSpot API base URL (e.g. the sandbox's); default: settings."

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dagster as dg
 
 from hubspot_pipeline.defs.contacts import selection
-from hubspot_pipeline.defs.contacts.resources import contacts_run_config
+from hubspot_pipeline.defs.contacts.resources import FULL_RESYNC, contacts_run_config
 
 CONTACT_SYNC = dg.AssetSelection.groups("contacts")
 
@@ -25,10 +25,7 @@ contacts_sync_job = dg.define_asset_job(
 contacts_reconcile_job = dg.define_asset_job(
     "contacts_reconcile_job",
     selection=CONTACT_SYNC,
-    description=(
-        "Full resync of one workspace: every lead hashed against the agreed state, every HubSpot contact "
-        "listed (archived ones too); catches anything a queue or a cursor missed. Nightly, or on request."
-    ),
+    description=f"Full resync of one workspace, nightly or on request. {FULL_RESYNC}",
     config=contacts_run_config(full_resync=True),
 )
 

@@ -7,7 +7,7 @@ Its config is the run's mode, chosen at launch (the jobs set it; the materialize
       contact_sync_run:
         config:
           dry_run: false      # true: compute the plan and show it; write nothing anywhere
-          full_resync: false  # true: hash every lead and list every HubSpot contact (the nightly reconcile)
+          full_resync: false  # true: leads changed by digest, every HubSpot contact read (the nightly reconcile)
 """
 
 from datetime import UTC, datetime
@@ -32,8 +32,9 @@ RESOURCE = "contact_sync_run"
 
 DRY_RUN = "Compute the plan and show it on hashed_diffs; write nothing to HubSpot or the database."
 FULL_RESYNC = (
-    "Hash every lead and list every HubSpot contact, archived ones too, instead of reading only what "
-    "changed since the last run."
+    "Instead of reading only what the queues and cursors say changed: the leads whose mapped fields differ "
+    "from their last sync (by digest, in PostgreSQL), and every HubSpot contact, archived ones listed too, "
+    "each compared with its pair as it is read; catches anything a queue or a cursor missed."
 )
 
 
