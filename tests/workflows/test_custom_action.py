@@ -5,7 +5,11 @@ try (a host resolving to loopback is refused unless private targets are allowed)
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from hubspot_pipeline.workflows.custom_action import CustomActionSender, url_problem
 from tests.workflows.receiver import run_receiver
@@ -57,3 +61,66 @@ def test_the_address_is_checked_after_resolution_before_each_try() -> None:
         )
     assert not delivery.delivered and not delivery.retryable and "loopback" in (delivery.error or "")
     assert receiver.deliveries == []
+
+
+@contextmanager
+def _listener() -> Iterator[tuple[int, list[str]]]:
+    """A TCP port on 127.0.0.1 that records every connection made to it (and says nothing)."""
+    accepted: list[str] = []
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.1)
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, peer = server.accept()
+            except TimeoutError:
+                continue
+            accepted.append(peer[0])
+            connection.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1], accepted
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+
+
+def test_a_host_that_rebinds_to_loopback_after_the_check_is_never_connected_to() -> None:
+    # Attacker: the workspace's DNS answers a public address to the check, then loopback to the connection
+    # (DNS rebinding). The delivery must connect to the address it checked, never resolve again.
+    answers = iter(["93.184.215.14", "127.0.0.1", "127.0.0.1", "127.0.0.1"])
+    asked: list[str] = []
+
+    def rebinding(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return [next(answers)]
+
+    with (
+        _listener() as (port, accepted),
+        CustomActionSender(allow_private=False, timeout=0.5, attempts=1, resolver=rebinding) as sender,
+    ):
+        delivery = sender.send(f"https://localhost:{port}/hooks", {}, idempotency_key="k", secret=SECRET)
+    assert accepted == []  # nothing reached the loopback address
+    assert not delivery.delivered and delivery.retryable
+    assert asked == ["localhost"]  # resolved once, for the check and the connection both
+
+
+def test_a_delivery_goes_to_the_address_it_resolved_with_the_url_s_host() -> None:
+    # The pinned connection keeps the URL's host in the Host header (and the TLS server name, for https).
+    with (
+        run_receiver() as receiver,
+        CustomActionSender(
+            allow_private=True, timeout=5, resolver=lambda host, port: ["127.0.0.1"]
+        ) as sender,
+    ):
+        port = receiver.url.split(":")[2].split("/")[0]
+        url = f"http://receiver.invalid:{port}/hooks/coldcopy"
+        delivery = sender.send(url, {"a": 1}, idempotency_key="k-pin", secret=SECRET)
+    assert delivery.delivered, delivery.error
+    [received] = receiver.deliveries
+    assert received.headers["Host"] == f"receiver.invalid:{port}" and received.path == "/hooks/coldcopy"
