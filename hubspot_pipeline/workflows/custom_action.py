@@ -11,7 +11,9 @@ time. The workspace's secret is derived from the deployment's STATE_SIGNING_SECR
 the workspace id; GET /workflows shows it to the workspace.
 
 Where it may go (core/addresses.py): https to public addresses, checked after DNS resolution before every
-attempt; redirects are never followed. Attempts: up to `attempts` within one delivery on a timeout, a network
+attempt, and the attempt connects to the address that was checked (`pin`: the host is resolved once, the
+request keeps it as Host header and TLS server name), so a name that rebinds to a private address between the
+check and the connection never reaches it; redirects are never followed. Attempts: up to `attempts` within one delivery on a timeout, a network
 error, a 429 or a 5xx, with backoff; a 4xx or a redirect fails at once. The execution is retried later
 (core/retry.py) with the same idempotency key.
 """
@@ -22,6 +24,7 @@ import hashlib
 import hmac
 import socket
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,24 +45,55 @@ def system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
 
 
-def url_problem(url: str, *, allow_private: bool, resolver: Resolver = system_resolver) -> str | None:
-    """What keeps a custom action from this URL (a sentence's end: "must use https"), or None."""
+@dataclass(frozen=True)
+class Pinned:
+    """A URL bound to the one address its host resolved to when it was checked: the request goes to `url`
+    (the address in place of the host) with the original `host` header and, over https, the host as TLS
+    server name (SNI, and what the certificate is verified against)."""
+
+    url: str
+    host: str  # the Host header: the URL's host[:port] as written
+    server_name: str | None  # https only
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"sni_hostname": self.server_name} if self.server_name else {}
+
+
+def pin(url: str, *, allow_private: bool, resolver: Resolver = system_resolver) -> Pinned | str:
+    """Resolve the URL's host once and check every address it gave; the first is where the request goes, so
+    a name that answers a public address to the check and a private one later (DNS rebinding) never reaches
+    the private one. Returns what keeps a custom action from this URL instead (a sentence's end)."""
     target = parse_target(url, allow_private=allow_private)
     if not isinstance(target, Target):
         return target
-    if allow_private:
-        return None
     try:
         addresses = resolver(target.host, target.port)
     except (OSError, UnicodeError):
-        return f"has a host ({target.host}) that does not resolve"
+        addresses = []
     if not addresses:
         return f"has a host ({target.host}) that does not resolve"
-    for address in addresses:
-        problem = address_problem(address)
-        if problem is not None:
-            return f"has a host ({target.host}) that {problem}; custom actions go to public addresses only"
-    return None
+    if not allow_private:
+        for address in addresses:
+            problem = address_problem(address)
+            if problem is not None:
+                return (
+                    f"has a host ({target.host}) that {problem}; custom actions go to public addresses only"
+                )
+    parts = urllib.parse.urlsplit(url)
+    address = addresses[0].split("%", 1)[0]
+    literal = f"[{address}]" if ":" in address else address
+    return Pinned(
+        urllib.parse.urlunsplit(parts._replace(netloc=f"{literal}:{target.port}")),
+        parts.netloc,
+        target.host if target.scheme == "https" else None,
+    )
+
+
+def url_problem(url: str, *, allow_private: bool, resolver: Resolver = system_resolver) -> str | None:
+    """What keeps a custom action from this URL (a sentence's end: "must use https"), or None."""
+    pinned = pin(url, allow_private=allow_private, resolver=resolver)
+    return pinned if isinstance(pinned, str) else None
 
 
 def workspace_secret(master: bytes, workspace_id: uuid.UUID) -> str:
@@ -104,6 +138,8 @@ class CustomActionSender:
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             follow_redirects=False,
+            # No connection kept for another request: one to an address is verified for one host name.
+            limits=httpx.Limits(max_keepalive_connections=0),
             transport=transport,
             headers={"User-Agent": "hubspot-pipeline-workflows/1", "Content-Type": "application/json"},
         )
@@ -121,9 +157,9 @@ class CustomActionSender:
         body = orjson.dumps(dict(payload))
         last = Delivery(False, 0, error="not attempted")
         for attempt in range(1, self.attempts + 1):
-            problem = url_problem(url, allow_private=self.allow_private, resolver=self.resolver)
-            if problem is not None:
-                return Delivery(False, attempt - 1, error=f"the URL {problem}")
+            pinned = pin(url, allow_private=self.allow_private, resolver=self.resolver)
+            if isinstance(pinned, str):
+                return Delivery(False, attempt - 1, error=f"the URL {pinned}")
             timestamp = int(time.time())
             headers = {
                 "X-ColdCopy-Timestamp": str(timestamp),
@@ -132,7 +168,12 @@ class CustomActionSender:
             }
             wait = BACKOFF_SECONDS * 2 ** (attempt - 1)
             try:
-                response = self._http.post(url, content=body, headers=headers)
+                response = self._http.post(
+                    pinned.url,
+                    content=body,
+                    headers={**headers, "Host": pinned.host},
+                    extensions=pinned.extensions,
+                )
             except httpx.TimeoutException:
                 last = Delivery(False, attempt, error="the receiver did not answer in time", retryable=True)
             except httpx.HTTPError as error:

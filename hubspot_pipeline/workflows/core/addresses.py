@@ -2,7 +2,8 @@
 allows private networks and plain http (a local receiver in tests and development).
 
 The host is checked after DNS resolution (every address it resolves to), when the trigger is saved and again
-before every delivery; redirects are never followed (a delivery answered 3xx fails, naming where it pointed),
+before every delivery, which then connects to the address it checked (`custom_action.pin`: no second lookup
+for a rebinding DNS to answer differently); redirects are never followed (a delivery answered 3xx fails, naming where it pointed),
 so a public URL cannot hand the request on to an internal one. This module is the pure part: the URL's shape
 and an address's range.
 """
