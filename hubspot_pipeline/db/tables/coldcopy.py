@@ -143,5 +143,7 @@ email_events = sa.Table(
 sa.Index("email_events_occurred_idx", email_events.c.occurred_at)
 sa.Index("email_events_lead_idx", email_events.c.lead_id)
 sa.Index("email_events_seq_key", email_events.c.seq, unique=True)
+# A workspace's events after its cursor (a trigger run), without walking every other workspace's (0011).
+sa.Index("email_events_workspace_seq_idx", email_events.c.workspace_id, email_events.c.seq)
 sa.Index("email_events_workspace_occurred_idx", email_events.c.workspace_id, email_events.c.occurred_at)
 sa.Index("email_events_message_idx", email_events.c.message_id)
