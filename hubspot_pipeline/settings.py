@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     workflow_actions_allow_private_urls: bool = Field(
         default=False, alias="WORKFLOW_ACTIONS_ALLOW_PRIVATE_URLS"
     )
+    # Signs custom actions: each workspace's secret is an HMAC of it and the workspace id (GET /workflows shows
+    # the workspace its own). Unset: a secret generated once under the data folder, for local use only; a
+    # deployment sets it, the same on every host, and changing it changes every workspace's secret.
+    workflow_signing_secret: SecretStr | None = Field(default=None, alias="WORKFLOW_SIGNING_SECRET")
     # How long one custom-action delivery may take (connect and answer), in seconds.
     workflow_action_timeout_seconds: float = Field(
         default=10.0, gt=0, le=60, alias="WORKFLOW_ACTION_TIMEOUT_SECONDS"

@@ -13,15 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import os
 import secrets
 import uuid
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from hubspot_pipeline.db.tables import oauth_states
 from hubspot_pipeline.hubspot.errors import HubSpotAuthError
+from hubspot_pipeline.local_secret import local_secret
 from hubspot_pipeline.settings import Settings, get_settings
 
 STATE_TTL = dt.timedelta(minutes=10)
@@ -32,15 +31,7 @@ def signing_secret(settings: Settings | None = None) -> bytes:
     settings = settings or get_settings()
     if settings.state_signing_secret is not None and settings.state_signing_secret.get_secret_value():
         return settings.state_signing_secret.get_secret_value().encode()
-    path: Path = settings.data_dir / LOCAL_SECRET_FILE
-    if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(descriptor, secrets.token_urlsafe(48).encode())
-        finally:
-            os.close(descriptor)
-    return path.read_bytes().strip()
+    return local_secret(settings.data_dir, LOCAL_SECRET_FILE)
 
 
 def _sign(secret: bytes, nonce: str, workspace_id: uuid.UUID) -> str:

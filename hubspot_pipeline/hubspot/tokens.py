@@ -13,12 +13,12 @@ decrypts, because MultiFernet tries every key. With the variable unset, a key is
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from hubspot_pipeline.hubspot.errors import HubSpotAuthError, register_secret
+from hubspot_pipeline.local_secret import local_secret
 from hubspot_pipeline.settings import Settings, get_settings
 
 LOCAL_KEY_FILE = "token_encryption.key"
@@ -26,16 +26,7 @@ LOCAL_KEY_FILE = "token_encryption.key"
 
 def local_key(data_dir: Path) -> str:
     """The generated local key, created on first use; readable by the owner only."""
-    path = data_dir / LOCAL_KEY_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        key = Fernet.generate_key()
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(descriptor, key)
-        finally:
-            os.close(descriptor)
-    return path.read_text().strip()
+    return local_secret(data_dir, LOCAL_KEY_FILE, Fernet.generate_key).decode()
 
 
 def configured_keys(settings: Settings) -> list[str]:

@@ -7,8 +7,8 @@ Headers the receiver reads:
                            a receiver that has seen it has already acted
 
 The receiver should refuse a timestamp more than 5 minutes old (a replay) and compare signatures in constant
-time. The workspace's secret is derived from the deployment's STATE_SIGNING_SECRET (or its local secret) and
-the workspace id; GET /workflows shows it to the workspace.
+time. The workspace's secret is derived from the deployment's WORKFLOW_SIGNING_SECRET (or, unset, a local secret
+generated under the data folder) and the workspace id; GET /workflows shows it to the workspace.
 
 Where it may go (core/addresses.py): https to public addresses, checked after DNS resolution before every
 attempt, and the attempt connects to the address that was checked (`pin`: the host is resolved once, the
@@ -28,12 +28,15 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
 
 from hubspot_pipeline.workflows.core.addresses import Target, address_problem, parse_target
+
+if TYPE_CHECKING:
+    from hubspot_pipeline.settings import Settings
 
 Resolver = Callable[[str, int], list[str]]
 BACKOFF_SECONDS = 0.5
@@ -213,11 +216,25 @@ class CustomActionSender:
         return last
 
 
-def workspace_signing_secret(workspace_id: uuid.UUID) -> str:
-    """The secret a workspace's receiver verifies custom actions with (GET /workflows shows it)."""
-    from hubspot_pipeline.hubspot.oauth_state import signing_secret
+LOCAL_SECRET_FILE = "workflow_signing.secret"
 
-    return workspace_secret(signing_secret(), workspace_id)
+
+def signing_secret(settings: Settings | None = None) -> bytes:
+    """WORKFLOW_SIGNING_SECRET, or the local install's generated one. Its own setting: rotating the OAuth
+    state secret must not change every receiver's secret."""
+    from hubspot_pipeline.local_secret import local_secret
+    from hubspot_pipeline.settings import get_settings
+
+    settings = settings or get_settings()
+    configured = settings.workflow_signing_secret
+    if configured is not None and configured.get_secret_value():
+        return configured.get_secret_value().encode()
+    return local_secret(settings.data_dir, LOCAL_SECRET_FILE)
+
+
+def workspace_signing_secret(workspace_id: uuid.UUID, settings: Settings | None = None) -> str:
+    """The secret a workspace's receiver verifies custom actions with (GET /workflows shows it)."""
+    return workspace_secret(signing_secret(settings), workspace_id)
 
 
 def sender_from_settings(**overrides: Any) -> CustomActionSender:

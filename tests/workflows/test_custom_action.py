@@ -8,10 +8,17 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from hubspot_pipeline.workflows.custom_action import CustomActionSender, url_problem
+from hubspot_pipeline.settings import Settings
+from hubspot_pipeline.workflows.custom_action import (
+    CustomActionSender,
+    url_problem,
+    workspace_signing_secret,
+)
 from tests.workflows.receiver import run_receiver
 
 SECRET = "s3cret-of-the-workspace"
@@ -124,3 +131,22 @@ def test_a_delivery_goes_to_the_address_it_resolved_with_the_url_s_host() -> Non
     assert delivery.delivered, delivery.error
     [received] = receiver.deliveries
     assert received.headers["Host"] == f"receiver.invalid:{port}" and received.path == "/hooks/coldcopy"
+
+
+def test_the_signing_secret_is_its_own_setting_not_the_oauth_state_secret(tmp_path: Path) -> None:
+    workspace = uuid.uuid4()
+
+    def secret(**env: str) -> str:
+        return workspace_signing_secret(workspace, Settings(HUBSPOT_PIPELINE_DATA_DIR=tmp_path, **env))
+
+    local = secret()  # unset: generated once under the data folder, then the same
+    assert local == secret() and (tmp_path / "workflow_signing.secret").stat().st_mode & 0o077 == 0
+    assert secret(STATE_SIGNING_SECRET="rotated-oauth-state-secret") == local  # OAuth's rotation leaves it
+    configured = secret(WORKFLOW_SIGNING_SECRET="the-deployment-s-actions-secret")
+    assert configured != local
+    assert configured == secret(
+        WORKFLOW_SIGNING_SECRET="the-deployment-s-actions-secret", STATE_SIGNING_SECRET="x"
+    )
+    assert configured != workspace_signing_secret(
+        uuid.uuid4(), Settings(WORKFLOW_SIGNING_SECRET="the-deployment-s-actions-secret")
+    )  # each workspace its own
