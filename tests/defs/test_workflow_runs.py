@@ -223,3 +223,45 @@ def test_an_email_event_sends_its_custom_action_once_through_the_sensor(
         json.loads(tick.cursor)["positions"]["email_events"]
         > json.loads(start.cursor)["positions"]["email_events"]
     )
+
+
+def test_the_due_sweep_skips_a_workspace_whose_trigger_run_is_queued_or_running(
+    workflow_defs, resources, engine, workspace_id, slug
+) -> None:
+    trigger = _trigger(
+        engine,
+        workspace_id,
+        name="Clicked",
+        event_type="email_clicked",
+        actions=[{"type": "enroll", "workflow_id": str(WORKFLOW_ID)}],
+    )
+    with engine.begin() as conn:  # an execution waiting for its retry, due now
+        conn.execute(
+            sa.insert(hubspot_workflow_executions).values(
+                workspace_id=workspace_id,
+                trigger_id=trigger,
+                event_id="e-due",
+                event_type="email_clicked",
+                event_key=f"email:{uuid.uuid4()}",
+                status="pending",
+                next_attempt_at=datetime(2020, 1, 1, tzinfo=UTC),
+            )
+        )
+    with dg.instance_for_test() as instance:
+        start = _tick(instance, resources, None)
+        swept = _tick(instance, resources, start.cursor)
+        [request] = [r for r in swept.run_requests if r.partition_key == slug]
+        assert request.run_key.startswith("due-") and request.tags[tags.TRIGGER] == "retry"
+
+        # A trigger run of the workspace is queued: the next sweep leaves the workspace to it.
+        instance.add_dynamic_partitions(WORKSPACE, [slug])
+        queued = instance.create_run_for_job(
+            workflow_defs.resolve_job_def("workflow_triggers_job"), tags={"dagster/partition": slug}
+        )
+        again = json.dumps({**json.loads(swept.cursor), "due_at": 0})  # the next minute
+        skipped = _tick(instance, resources, again)
+        assert not [r for r in skipped.run_requests if r.partition_key == slug]
+        assert json.loads(skipped.cursor)["due_at"] > 0  # swept, not postponed
+
+        instance.report_run_canceled(queued)  # the run is over: the sweep launches again
+        assert [r for r in _tick(instance, resources, again).run_requests if r.partition_key == slug]
