@@ -33,18 +33,12 @@ from hubspot_pipeline.defs.activities.partitions import activity_key
 from hubspot_pipeline.defs.activities.resources import MODE, activity_run_config
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE, WORKSPACE_PARTITIONS
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
-from hubspot_pipeline.defs.workspaces.runs import request_tags
+from hubspot_pipeline.defs.workspaces.runs import active_partition_keys, request_tags
 from hubspot_pipeline.sync.store.workspaces import Workspace
 
 EVENTS_PER_TICK = 20_000
 RUNS_PER_TICK = 100  # the backlog sensor's bound; the rest follow on later ticks
 SWEEP_MINUTES = 10  # a pending day is requested again at most this often
-ACTIVE = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
 
 
 def _run(workspace: Workspace, day: date, key: str, trigger: str) -> dg.RunRequest:
@@ -97,14 +91,6 @@ def email_events_sensor(context: dg.SensorEvaluationContext, sync_settings: Sync
     )
 
 
-def _active_keys(instance: dg.DagsterInstance) -> set[str]:
-    """Partition keys (day|slug) of the activity runs queued or running: their days wait."""
-    records = instance.get_run_records(
-        filters=dg.RunsFilter(job_name=activity_batches_job.name, statuses=ACTIVE), limit=1_000
-    )
-    return {r.dagster_run.tags.get("dagster/partition", "") for r in records}
-
-
 @dg.sensor(
     job=activity_batches_job,
     minimum_interval_seconds=60,
@@ -125,7 +111,7 @@ def activity_backlog_sensor(context: dg.SensorEvaluationContext, sync_settings: 
     closed = date.fromisoformat(state["closed"]) if state.get("closed") else today - timedelta(days=1)
     closing = day_to_close(now, closed)
     bucket = now.replace(minute=now.minute - now.minute % SWEEP_MINUTES, second=0, microsecond=0)
-    active = _active_keys(context.instance)
+    active = active_partition_keys(context.instance, activity_batches_job.name)  # their days wait
     closes: list[dg.RunRequest] = []
     pending: list[dg.RunRequest] = []
     started: list[str] = []

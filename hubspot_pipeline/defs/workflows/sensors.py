@@ -1,6 +1,7 @@
 """`engagement_threshold_sensor` (every 5 s): new email events (their `seq`) and engagement events (their id:
 score changes, decided intents) since its cursors launch a trigger run for each workspace they belong to that
-has live triggers; once a minute, so do workspaces with executions due (a retry, a contact now in HubSpot).
+has live triggers; once a minute, so do workspaces with executions due (a retry, a contact now in HubSpot),
+unless a trigger run of the workspace is already queued or running (it takes what is due).
 
 Run keys name the workspace and the cursor positions (or the minute), so a tick evaluated twice launches
 nothing twice; and a run evaluates from its workspace's own cursors and claims what it acts on, so a run too
@@ -19,7 +20,7 @@ from hubspot_pipeline.defs.workflows.resources import MODE
 from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE, WORKSPACE_PARTITIONS
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
-from hubspot_pipeline.defs.workspaces.runs import request_tags
+from hubspot_pipeline.defs.workspaces.runs import active_partition_keys, request_tags
 from hubspot_pipeline.sync.store.workspaces import Workspace
 from hubspot_pipeline.workflows.store.arrivals import NEW_EVENTS, with_due_executions, with_live_triggers
 from hubspot_pipeline.workflows.store.events import last_positions
@@ -44,7 +45,8 @@ def _request(workspace: Workspace, key: str, trigger: str) -> dg.RunRequest:
     description=(
         "Runs workflow triggers within seconds: for each workspace with live triggers and new email or "
         "engagement events (score changes, reply intents) since the sensor's cursors, launches its trigger run; "
-        "once a minute, also for workspaces with executions due (retries, contacts now in HubSpot)."
+        "once a minute, also for workspaces with executions due (retries, contacts now in HubSpot) and no "
+        "trigger run queued or running."
     ),
 )
 def engagement_threshold_sensor(context: dg.SensorEvaluationContext, sync_settings: SyncSettingsResource):
@@ -64,13 +66,15 @@ def engagement_threshold_sensor(context: dg.SensorEvaluationContext, sync_settin
         due = set(with_due_executions(conn, now)) if due_check else set()
         wanted = set(changed) | due
         live = with_live_triggers(conn, among=wanted) if wanted else []
+    # A workspace whose trigger run is queued or running is left to it: that run takes what is due.
+    busy = active_partition_keys(context.instance, workflow_triggers_job.name) if due else set()
     requests = []
     for workspace in live:
         if workspace.id in changed:
             requests.append(
                 _request(workspace, "events-" + "-".join(sorted(changed[workspace.id])), "events")
             )
-        elif workspace.id in due:
+        elif workspace.id in due and workspace.slug not in busy:
             requests.append(_request(workspace, f"due-{now:%Y%m%dT%H%M}", "retry"))
     cursor = json.dumps(
         {

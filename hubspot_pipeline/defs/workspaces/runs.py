@@ -72,3 +72,19 @@ def request_tags(workspace: Workspace, trigger: str, mode: Mapping[str, str]) ->
         tags.TRIGGER: trigger,
         **mode,
     }
+
+
+ACTIVE_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def active_partition_keys(instance: dg.DagsterInstance, job_name: str, limit: int = 1_000) -> set[str]:
+    """Partition keys of the job's runs that are queued or running (at most `limit` runs looked at)."""
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(job_name=job_name, statuses=ACTIVE_STATUSES), limit=limit
+    )
+    return {r.dagster_run.tags.get("dagster/partition", "") for r in records}
