@@ -1,18 +1,19 @@
 """The workspace's workflow triggers: GET/POST/PUT/DELETE /workflows (DELETE takes the id in the body or as
-/workflows/{id}), POST /workflows/test (a trigger against a lead or a sample event, no side effects) and POST
-/workflows/process (ColdCopy's events in real time). Every change is audited."""
+/workflows/{id}), GET /workflows/executions (their executions, paged), POST /workflows/test (a trigger against
+a lead or a sample event, no side effects) and POST /workflows/process (ColdCopy's events in real time). Every
+change is audited."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from hubspot_pipeline.api import audit
+from hubspot_pipeline.api import audit, page_cursor
 from hubspot_pipeline.api.deps import CallerDep, EngineDep
 from hubspot_pipeline.api.errors import ApiError
 from hubspot_pipeline.api.workflow_checks import trigger_problems
@@ -132,6 +133,13 @@ class Execution(BaseModel):
     finished_at: datetime | None
 
 
+class ExecutionPage(BaseModel):
+    executions: list[Execution] = Field(description="Newest first.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page, older; null when this page is the last."
+    )
+
+
 class ProcessResult(BaseModel):
     event_id: uuid.UUID
     stored: bool = Field(description="False when this event id was posted before (nothing stored twice).")
@@ -184,6 +192,45 @@ def list_triggers(caller: CallerDep, engine: EngineDep) -> TriggerList:
     return TriggerList(
         triggers=[_saved(t, counts.get(t.id)) for t in found],
         signing_secret=workspace_signing_secret(caller.workspace_id),
+    )
+
+
+@router.get(
+    "/workflows/executions",
+    response_model=ExecutionPage,
+    summary="The workspace's trigger executions, newest first, in pages; by trigger and status",
+    responses={
+        422: {"description": "A cursor this endpoint did not give, or a limit or filter out of range"}
+    },
+)
+def list_executions(
+    caller: CallerDep,
+    engine: EngineDep,
+    trigger_id: Annotated[uuid.UUID | None, Query(description="One trigger's, deleted ones too.")] = None,
+    status: Annotated[
+        Literal["pending", "success", "failed", "skipped"] | None, Query(description="Only this status.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many per page.")] = 100,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=page_cursor.MAX_LENGTH, description="next_cursor of the previous page."),
+    ] = None,
+) -> ExecutionPage:
+    before = page_cursor.decode(cursor) if cursor is not None else None
+    with engine.connect() as conn:
+        rows = executions.newest_first(
+            conn,
+            caller.workspace_id,
+            limit=limit + 1,  # one more: is there a next page?
+            trigger_id=trigger_id,
+            status=status,
+            before=before,
+        )
+    page = rows[:limit]
+    last = page[-1] if len(rows) > limit else None
+    return ExecutionPage(
+        executions=[Execution(**row) for row in page],
+        next_cursor=page_cursor.encode(last["created_at"], last["id"]) if last else None,
     )
 
 

@@ -211,15 +211,44 @@ def by_keys(conn: sa.Connection, workspace_id: uuid.UUID, event_keys: list[str])
     return listed(conn, workspace_id, sa.and_(executions.c.event_key.in_(event_keys)))
 
 
+def newest_first(
+    conn: sa.Connection,
+    workspace_id: uuid.UUID,
+    *,
+    limit: int,
+    trigger_id: uuid.UUID | None = None,
+    status: str | None = None,
+    before: tuple[datetime, uuid.UUID] | None = None,
+) -> list[dict[str, Any]]:
+    """A page of the workspace's executions, newest first: those created before `before` (created_at, id),
+    the last row of the previous page, of one trigger and one status if given."""
+    e = executions
+    where: list[sa.ColumnElement[bool]] = [sa.true()]
+    if trigger_id is not None:
+        where.append(e.c.trigger_id == trigger_id)
+    if status is not None:
+        where.append(e.c.status == status)
+    if before is not None:
+        at, row_id = before
+        where.append(sa.tuple_(e.c.created_at, e.c.id) < sa.tuple_(sa.literal(at), sa.literal(row_id)))
+    return listed(conn, workspace_id, sa.and_(*where), limit, newest=True)
+
+
 def listed(
-    conn: sa.Connection, workspace_id: uuid.UUID, where: sa.ColumnElement[bool], limit: int = 500
+    conn: sa.Connection,
+    workspace_id: uuid.UUID,
+    where: sa.ColumnElement[bool],
+    limit: int = 500,
+    *,
+    newest: bool = False,
 ) -> list[dict[str, Any]]:
     e, t = executions, triggers
+    order = (e.c.created_at.desc(), e.c.id.desc()) if newest else (e.c.created_at, e.c.id)
     rows = conn.execute(
         sa.select(e, t.c.name.label("trigger_name"))
         .select_from(e.outerjoin(t, t.c.id == e.c.trigger_id))
         .where(e.c.workspace_id == workspace_id, where)
-        .order_by(e.c.created_at, e.c.id)
+        .order_by(*order)
         .limit(limit)
     )
     return [
