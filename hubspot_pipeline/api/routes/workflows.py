@@ -245,14 +245,7 @@ def create_trigger(body: TriggerDefinition, caller: CallerDep, engine: EngineDep
     definition = _checked(body, engine, caller)
     with engine.begin() as conn:
         trigger = triggers.create(conn, caller.workspace_id, definition)
-        audit.record(
-            conn,
-            workspace_id=caller.workspace_id,
-            actor=caller.actor,
-            action="workflows.create",
-            target=str(trigger.id),
-            details=_details(trigger),
-        )
+        audit.by_caller(conn, caller, "workflows.create", str(trigger.id), _details(trigger))
     return _saved(trigger)
 
 
@@ -265,21 +258,13 @@ def create_trigger(body: TriggerDefinition, caller: CallerDep, engine: EngineDep
 def update_trigger(body: TriggerUpdate, caller: CallerDep, engine: EngineDep) -> SavedTrigger:
     definition = TriggerDefinition.model_validate(body.model_dump(exclude={"id"}))
     with engine.connect() as conn:
-        if triggers.get(conn, caller.workspace_id, body.id) is None:
-            raise _not_found(body.id)
+        _existing(conn, caller, body.id)
     definition = _checked(definition, engine, caller)
     with engine.begin() as conn:
         trigger = triggers.update(conn, caller.workspace_id, body.id, definition)
         if trigger is None:
             raise _not_found(body.id)
-        audit.record(
-            conn,
-            workspace_id=caller.workspace_id,
-            actor=caller.actor,
-            action="workflows.update",
-            target=str(trigger.id),
-            details=_details(trigger),
-        )
+        audit.by_caller(conn, caller, "workflows.update", str(trigger.id), _details(trigger))
     return _saved(trigger)
 
 
@@ -289,17 +274,19 @@ def _not_found(trigger_id: uuid.UUID) -> ApiError:
     )
 
 
+def _existing(conn: sa.Connection, caller: CallerDep, trigger_id: uuid.UUID) -> triggers.Trigger:
+    """The workspace's live trigger, or the 404 naming it."""
+    trigger = triggers.get(conn, caller.workspace_id, trigger_id)
+    if trigger is None:
+        raise _not_found(trigger_id)
+    return trigger
+
+
 def _delete(trigger_id: uuid.UUID, caller: CallerDep, engine: sa.Engine) -> Deleted:
     with engine.begin() as conn:
         if not triggers.soft_delete(conn, caller.workspace_id, trigger_id):
             raise _not_found(trigger_id)
-        audit.record(
-            conn,
-            workspace_id=caller.workspace_id,
-            actor=caller.actor,
-            action="workflows.delete",
-            target=str(trigger_id),
-        )
+        audit.by_caller(conn, caller, "workflows.delete", str(trigger_id))
     return Deleted(deleted=trigger_id)
 
 
@@ -336,10 +323,7 @@ def test_trigger(body: TestRequest, caller: CallerDep, engine: EngineDep) -> Tes
         )
     with engine.connect() as conn:
         if body.trigger_id is not None:
-            saved = triggers.get(conn, caller.workspace_id, body.trigger_id)
-            if saved is None:
-                raise _not_found(body.trigger_id)
-            definition = saved.definition
+            definition = _existing(conn, caller, body.trigger_id).definition
         else:
             assert body.trigger is not None
             definition = body.trigger
@@ -388,17 +372,14 @@ def test_trigger(body: TestRequest, caller: CallerDep, engine: EngineDep) -> Tes
     },
 )
 def process_event(body: ProcessEvent, caller: CallerDep, engine: EngineDep) -> ProcessResult:
-    from hubspot_pipeline.settings import get_settings
-
     with engine.begin() as conn:
         events, stored, intent = store_event(conn, caller.workspace_id, body)
-        audit.record(
+        audit.by_caller(
             conn,
-            workspace_id=caller.workspace_id,
-            actor=caller.actor,
-            action="workflows.process",
-            target=str(body.event_id),
-            details={
+            caller,
+            "workflows.process",
+            str(body.event_id),
+            {
                 "event_type": body.event_type,
                 "stored": stored,
                 **({"intent": intent["intent"]} if intent else {}),
@@ -406,26 +387,7 @@ def process_event(body: ProcessEvent, caller: CallerDep, engine: EngineDep) -> P
         )
     evaluate(engine, caller.workspace_id, events)
     keys = sorted({e.key for e in events})
-    with engine.connect() as conn:
-        due = due_ids(conn, caller.workspace_id, keys)
-    if due:
-        actors = actors_for(engine, caller.workspace_id)
-        try:
-            run_due(
-                engine,
-                caller.workspace_id,
-                actors,
-                deadline=deadline(get_settings().workflow_process_budget_seconds),
-                ids=due,
-            )
-        finally:
-            actors.close()
-            client = actors.opened_client
-            if client is not None:
-                client.close()
-                from hubspot_pipeline.monitoring.runs import record_client_calls
-
-                record_client_calls(engine, client.metrics)
+    _run_now(engine, caller.workspace_id, keys)
     with engine.connect() as conn:
         found = executions.by_keys(conn, caller.workspace_id, keys)
     listed = [Execution(**e) for e in found]
@@ -436,3 +398,30 @@ def process_event(body: ProcessEvent, caller: CallerDep, engine: EngineDep) -> P
         executions=listed,
         queued=sum(1 for e in listed if e.status == "pending"),
     )
+
+
+def _run_now(engine: sa.Engine, workspace_id: uuid.UUID, keys: list[str]) -> None:
+    """Run the executions of these events that are due, within the time budget; the rest stay pending."""
+    from hubspot_pipeline.settings import get_settings
+
+    with engine.connect() as conn:
+        due = due_ids(conn, workspace_id, keys)
+    if not due:
+        return
+    actors = actors_for(engine, workspace_id)
+    try:
+        run_due(
+            engine,
+            workspace_id,
+            actors,
+            deadline=deadline(get_settings().workflow_process_budget_seconds),
+            ids=due,
+        )
+    finally:
+        actors.close()
+        client = actors.opened_client
+        if client is not None:
+            client.close()
+            from hubspot_pipeline.monitoring.runs import record_client_calls
+
+            record_client_calls(engine, client.metrics)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from hubspot_pipeline.db.queues import workspaces_after
 from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_config, lead_changes, workspaces
 
 
@@ -77,15 +78,4 @@ def some_slugs(conn: sa.Connection, limit: int) -> tuple[list[str], int]:
 def outbox_changes(conn: sa.Connection, after_id: int, limit: int) -> tuple[dict[uuid.UUID, int], int]:
     """Workspaces with outbox rows in the next `limit` rows after `after_id`: workspace id -> last row id;
     and the id the cursor moves to."""
-    window = (
-        sa.select(lead_changes.c.id, lead_changes.c.workspace_id)
-        .where(lead_changes.c.id > after_id)
-        .order_by(lead_changes.c.id)
-        .limit(limit)
-        .subquery()
-    )
-    rows = conn.execute(
-        sa.select(window.c.workspace_id, sa.func.max(window.c.id)).group_by(window.c.workspace_id)
-    ).all()
-    up_to = max((row[1] for row in rows), default=after_id)
-    return {row[0]: int(row[1]) for row in rows}, up_to
+    return workspaces_after(conn, lead_changes.c.id, after_id, limit)

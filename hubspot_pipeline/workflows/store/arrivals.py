@@ -9,6 +9,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from hubspot_pipeline.db.queues import workspaces_after
 from hubspot_pipeline.db.tables import email_events, engagement_events, workspaces
 from hubspot_pipeline.db.tables import hubspot_workflow_executions as executions
 from hubspot_pipeline.db.tables import hubspot_workflow_triggers as triggers
@@ -18,17 +19,7 @@ from hubspot_pipeline.sync.store.workspaces import Workspace
 def new_email_events(conn: sa.Connection, after_seq: int, limit: int) -> tuple[dict[uuid.UUID, int], int]:
     """Per workspace, the last seq of its events after `after_seq` (at most `limit` looked at), and the last
     seq looked at."""
-    page = (
-        sa.select(email_events.c.workspace_id, email_events.c.seq)
-        .where(email_events.c.seq > after_seq)
-        .order_by(email_events.c.seq)
-        .limit(limit)
-        .subquery()
-    )
-    rows = conn.execute(
-        sa.select(page.c.workspace_id, sa.func.max(page.c.seq)).group_by(page.c.workspace_id)
-    ).all()
-    return {w: int(s) for w, s in rows}, max((int(s) for _, s in rows), default=after_seq)
+    return workspaces_after(conn, email_events.c.seq, after_seq, limit)
 
 
 def with_live_triggers(conn: sa.Connection, among: Iterable[uuid.UUID] | None = None) -> list[Workspace]:
@@ -61,17 +52,7 @@ def with_due_executions(conn: sa.Connection, now: datetime) -> list[uuid.UUID]:
 
 def new_engagement_events(conn: sa.Connection, after_id: int, limit: int) -> tuple[dict[uuid.UUID, int], int]:
     """As new_email_events, for engagement events by id."""
-    page = (
-        sa.select(engagement_events.c.workspace_id, engagement_events.c.id)
-        .where(engagement_events.c.id > after_id)
-        .order_by(engagement_events.c.id)
-        .limit(limit)
-        .subquery()
-    )
-    rows = conn.execute(
-        sa.select(page.c.workspace_id, sa.func.max(page.c.id)).group_by(page.c.workspace_id)
-    ).all()
-    return {w: int(i) for w, i in rows}, max((int(i) for _, i in rows), default=after_id)
+    return workspaces_after(conn, engagement_events.c.id, after_id, limit)
 
 
 NEW_EVENTS = {"email_events": new_email_events, "engagement_events": new_engagement_events}
