@@ -156,3 +156,53 @@ def test_a_deleted_lead_leaves_the_model(engine: sa.Engine, workspace_id: uuid.U
         conn.execute(sa.text("UPDATE leads SET deleted_at = now() WHERE id = :id"), {"id": lead})
     build()
     assert lead not in _scores(engine, workspace_id)
+
+
+def _email_events_rows_read(engine: sa.Engine) -> int:
+    """Rows PostgreSQL has read from email_events so far (sequential and by index), flushed stats included."""
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+        return int(
+            conn.execute(
+                sa.text(
+                    "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables "
+                    "WHERE relname = 'email_events'"
+                )
+            ).scalar_one()
+        )
+
+
+def test_an_incremental_build_reads_only_the_changed_leads_events(
+    engine: sa.Engine, workspace_id: uuid.UUID, build
+) -> None:
+    # 200 leads with 5 events each; then one lead gets a click. The same day's build must read that lead's
+    # events (and the new ones past the high-water mark), not the workspace's thousand.
+    with engine.begin() as conn:
+        leads = (
+            conn.execute(
+                sa.text(
+                    "INSERT INTO leads (workspace_id, email) SELECT :w, 'many' || n || '@example.com' "
+                    "FROM generate_series(1, 200) AS n RETURNING id"
+                ),
+                {"w": workspace_id},
+            )
+            .scalars()
+            .all()
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO email_events (id, workspace_id, lead_id, event_type, occurred_at) "
+                "SELECT gen_random_uuid(), :w, l, t, :at - (n || ' hours')::interval "
+                "FROM unnest(CAST(:leads AS uuid[])) AS l, generate_series(1, 5) AS n, "
+                "(VALUES ('sent'), ('opened')) AS k(t)"
+            ),
+            {"w": workspace_id, "leads": [str(i) for i in leads], "at": MIDNIGHT},
+        )
+        conn.execute(sa.text("ANALYZE email_events"))
+    build()
+    add_event(engine, workspace_id, leads[7], "clicked", MIDNIGHT - timedelta(minutes=5))
+    before = _email_events_rows_read(engine)
+    build()
+    read = _email_events_rows_read(engine) - before
+    assert _scores(engine, workspace_id)[leads[7]]["clicks_7d"] == 1
+    assert read <= 60, f"the incremental build read {read} rows of email_events for one changed lead"
