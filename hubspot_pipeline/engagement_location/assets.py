@@ -17,6 +17,7 @@ from hubspot_pipeline.engagement_location.project import manifest_path
 from hubspot_pipeline.scoring.store.dbt_build import (
     DBT_PROJECT_DIR,
     SCORES_MODEL,
+    WITHOUT_SOURCE_SCANS,
     dbt_env,
     dbt_executable,
     dbt_vars,
@@ -88,7 +89,7 @@ def engagement_models(
     with sync_settings.engine().connect() as conn:
         workspace = partition_workspace(conn, context.partition_key)
     os.environ.update(dbt_env(sync_settings.database_url))  # the profile's connection (dbt/profiles.yml)
-    args = ["build", "--vars", dbt_vars_json(workspace.id)]
+    args = ["build", *WITHOUT_SOURCE_SCANS, "--vars", dbt_vars_json(workspace.id)]
     yield from dbt.cli(args, context=context).stream()
 
 

@@ -26,12 +26,13 @@ MIDNIGHT = datetime(2026, 6, 15, tzinfo=UTC)
 
 @pytest.fixture
 def build(database_url: str, workspace_id: uuid.UUID, tmp_path: Path):
-    def run(reference: date = REFERENCE) -> str:
+    def run(reference: date = REFERENCE, source_checks: bool = False) -> str:
         return dbt_build.build(
             database_url=database_url,
             workspace_id=workspace_id,
             reference_date=reference,
             target_path=tmp_path,
+            source_checks=source_checks,
         )
 
     return run
@@ -78,8 +79,10 @@ def test_dbt_build_passes_its_tests_and_the_score_is_the_formula(
     add_event(engine, workspace_id, bounced, "bounced", MIDNIGHT - timedelta(days=1))
     assert decide_all_pending_intents(engine, workspace_id=workspace_id) == 2
 
-    output = build()
+    output = build(source_checks=True)  # every dbt test, the staging views' included
     assert "Completed successfully" in output and " PASS=" in output and "ERROR=0" in output
+    assert "not_null_stg_email_events_event_id" in output
+    assert "not_null_stg_email_events_event_id" not in build()  # a scheduled build leaves them out
 
     scores = _scores(engine, workspace_id)
     days = 3 + 1 / 24  # the open, an hour before the reply, at the reference time (UTC midnight)
@@ -175,8 +178,9 @@ def _email_events_rows_read(engine: sa.Engine) -> int:
 def test_an_incremental_build_reads_only_the_changed_leads_events(
     engine: sa.Engine, workspace_id: uuid.UUID, build
 ) -> None:
-    # 200 leads with 5 events each; then one lead gets a click. The same day's build must read that lead's
-    # events (and the new ones past the high-water mark), not the workspace's thousand.
+    # 200 leads with 10 events each on the five days before; then one lead gets a click. The same day's
+    # build must read that lead's events, the new ones past the high-water mark and the click's day (the
+    # daily model), not the workspace's 2,000.
     with engine.begin() as conn:
         leads = (
             conn.execute(
@@ -192,7 +196,7 @@ def test_an_incremental_build_reads_only_the_changed_leads_events(
         conn.execute(
             sa.text(
                 "INSERT INTO email_events (id, workspace_id, lead_id, event_type, occurred_at) "
-                "SELECT gen_random_uuid(), :w, l, t, :at - (n || ' hours')::interval "
+                "SELECT gen_random_uuid(), :w, l, t, :at - (n || ' days 1 hour')::interval "
                 "FROM unnest(CAST(:leads AS uuid[])) AS l, generate_series(1, 5) AS n, "
                 "(VALUES ('sent'), ('opened')) AS k(t)"
             ),

@@ -5,18 +5,17 @@
 {% set counted = {'sent': 'sends', 'delivered': 'deliveries', 'opened': 'opens', 'clicked': 'clicks',
                   'replied': 'replies', 'bounced': 'bounces', 'unsubscribed': 'unsubscribes'} %}
 
+{% if is_incremental() %}
+{#- The high-water mark as a literal, so only the events past it are read (lead_engagement_scores.sql). -#}
+{% set previous = previous_build(this, "coalesce(max(max_event_seq), 0) as max_seq") %}
+{% endif %}
+
 with
 {% if is_incremental() %}
-previous as (
-    select coalesce(max(max_event_seq), 0) as max_seq
-    from {{ this }}
-    where {{ in_workspace_scope('workspace_id') }}
-),
-
 touched as (
     select distinct e.workspace_id, (e.occurred_at at time zone 'UTC')::date as day
     from {{ ref('stg_email_events') }} as e
-    where e.seq > (select max_seq from previous)
+    where e.seq > {{ previous.get('max_seq', 0) }}
 ),
 {% endif %}
 
