@@ -109,8 +109,10 @@ def test_scores_reach_hubspot_once_and_a_change_follows(
     assert int(on_contact["coldcopy_engagement_score"]) > 30
     assert on_contact["coldcopy_last_reply_intent"] == "interested"
     assert on_contact["coldcopy_opens_30d"] == "1" and on_contact["coldcopy_replies_30d"] == "1"
-    assert on_contact["coldcopy_last_engaged_at"].startswith(
-        (midnight - timedelta(hours=20)).strftime("%Y-%m-%dT")
+    # A HubSpot datetime, not text: HubSpot keeps ISO 8601 UTC with milliseconds, as the sync pushes it.
+    assert created["coldcopy_last_engaged_at"]["type"] == "datetime"
+    assert on_contact["coldcopy_last_engaged_at"] == (midnight - timedelta(hours=20)).strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z"
     )
 
     # Unchanged: nothing published, nothing pushed.
