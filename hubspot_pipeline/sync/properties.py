@@ -1,5 +1,6 @@
 """Custom HubSpot properties the mappings need (contacts', and companies' when mapped): checked against the
-portal's definitions, the missing ones created (text, or number after a `number` transform) in the sync's own property group."""
+portal's definitions, the missing ones created (text, a number after a `number` transform, a datetime after
+`datetime`) in the sync's own property group."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from hubspot_pipeline.sync.job import SyncJob
 
 PROPERTY_GROUP = "coldcopy_sync"
 PROPERTY_GROUP_LABEL = "ColdCopy sync"
+# (type, fieldType) of a property created for a mapping, by what its transforms produce; otherwise text.
+CREATED_AS = {
+    frozenset({"number", "string"}): ("number", "number"),
+    frozenset({"datetime", "string"}): ("datetime", "date"),
+}
 
 
 class MappingError(ValueError):
@@ -38,9 +44,7 @@ def _ensure(client: HubSpotClient, object_type: str, mapping_set: MappingSet) ->
         client.create_property_group(object_type, PROPERTY_GROUP, PROPERTY_GROUP_LABEL)
     for compiled in missing:
         produces = compiled.pipeline.produces or frozenset({"string"})
-        kind, field_type = (
-            ("number", "number") if produces == frozenset({"number", "string"}) else ("string", "text")
-        )
+        kind, field_type = CREATED_AS.get(produces, ("string", "text"))
         client.create_property(
             object_type,
             {

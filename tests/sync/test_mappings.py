@@ -31,6 +31,11 @@ def back(text: str, *values: str) -> list[str]:
         ('map({"interested": "lead", "replied": "opportunity"})', ["interested", "new"], ["lead", "new"]),
         ('map{"a": "b"}', ["a"], ["b"]),
         ('date("%d/%m/%Y")', ["27/11/2026", "", "not a date"], ["2026-11-27", "", ""]),
+        (
+            "datetime",
+            ["2026-11-29T09:30:00Z", "2026-11-29T10:30:00.123456+01:00", "2026-11-29 09:30", "", "soon"],
+            ["2026-11-29T09:30:00.000Z", "2026-11-29T09:30:00.123Z", "2026-11-29T09:30:00.000Z", "", ""],
+        ),
         ("number", ["42.0", "3.5", "x", ""], ["42", "3.5", "", ""]),
         ("bool", ["Yes", "0", "maybe"], ["true", "false", ""]),
         ('split_name("first")', ["Ada King Lovelace", "Plato"], ["Ada", "Plato"]),

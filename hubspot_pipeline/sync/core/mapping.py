@@ -88,7 +88,7 @@ DEFAULT_CONTACT_MAPPINGS: tuple[FieldMapping, ...] = (
     FieldMapping("status", "coldcopy_lead_status", "to_hubspot"),
     # The engagement scoring's results, as properties the sync creates (issue 15).
     FieldMapping("engagement.score", "coldcopy_engagement_score", "to_hubspot", "number"),
-    FieldMapping("engagement.last_engaged_at", "coldcopy_last_engaged_at", "to_hubspot"),
+    FieldMapping("engagement.last_engaged_at", "coldcopy_last_engaged_at", "to_hubspot", "datetime"),
     FieldMapping("engagement.last_reply_intent", "coldcopy_last_reply_intent", "to_hubspot"),
     FieldMapping("engagement.opens_30d", "coldcopy_opens_30d", "to_hubspot", "number"),
     FieldMapping("engagement.clicks_30d", "coldcopy_clicks_30d", "to_hubspot", "number"),
@@ -363,10 +363,10 @@ def _mapping_problems(
         problems.append("HubSpot computes this property and refuses writes; set direction to from_hubspot")
     kind = str(prop.get("type") or "string")
     produces = pipeline.produces if pipeline is not None else None
-    if kind in ("date", "datetime") and (produces is None or kind not in produces) and m.pushes:
-        problems.append(
-            f'HubSpot property is a {kind}; add a date("<format of the ColdCopy value>") transform'
-        )
+    if kind == "date" and (produces is None or kind not in produces) and m.pushes:
+        problems.append('HubSpot property is a date; add a date("<format of the ColdCopy value>") transform')
+    if kind == "datetime" and (produces is None or kind not in produces) and m.pushes:
+        problems.append("HubSpot property is a datetime; add the `datetime` transform (ISO 8601 values)")
     if kind == "number" and (produces is None or "number" not in produces) and m.pushes:
         problems.append("HubSpot property is a number; add the `number` transform")
     if kind == "bool" and (produces is None or "bool" not in produces) and m.pushes:

@@ -186,6 +186,20 @@ def _date(args: Sequence[object]) -> Step:
     )
 
 
+def _datetime(args: Sequence[object]) -> Step:
+    """An ISO 8601 time as HubSpot keeps a datetime property: UTC with milliseconds
+    (`2026-11-29T09:30:00.000Z`), so what the sync pushes is what it reads back. A time without a zone is
+    taken as UTC; what does not parse becomes empty."""
+    _no_args("datetime", args)
+
+    def apply(values: pd.Series) -> pd.Series:
+        parsed = pd.to_datetime(values.where(values != ""), utc=True, errors="coerce", format="ISO8601")
+        text = parsed.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+        return text.fillna("").astype(object)
+
+    return Step("datetime", (), apply, apply, produces=frozenset({"datetime", "string"}))
+
+
 def _number(args: Sequence[object]) -> Step:
     _no_args("number", args)
 
@@ -247,6 +261,7 @@ BUILDERS: dict[str, Callable[[Sequence[object]], Step]] = {
     "default": _default,
     "map": _map,
     "date": _date,
+    "datetime": _datetime,
     "number": _number,
     "bool": _bool,
     "split_name": _split_name,

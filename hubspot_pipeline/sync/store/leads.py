@@ -35,10 +35,11 @@ def engagement_fields(mapping_set: MappingSet) -> list[str]:
 
 
 def engagement_sql(field: str) -> str:
-    """A lead's (alias `l`) published engagement field as text, NULL when it has none: times in ISO 8601 UTC."""
+    """A lead's (alias `l`) published engagement field as text, NULL when it has none: times in ISO 8601 UTC
+    with milliseconds, as HubSpot keeps a datetime."""
     column = field.removeprefix("engagement.")
     value = (
-        f"to_char(le.{column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        f"to_char(le.{column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
         if column == "last_engaged_at"
         else f"le.{column}::text"
     )
