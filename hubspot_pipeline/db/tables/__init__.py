@@ -14,6 +14,7 @@ from hubspot_pipeline.db.tables.platform import (
     webhook_events,
     workspace_api_keys,
 )
+from hubspot_pipeline.db.tables.privacy import privacy_erasures
 from hubspot_pipeline.db.tables.seed import (
     hubspot_activity_log,
     hubspot_field_mappings,
@@ -55,6 +56,7 @@ __all__ = [
     "metadata",
     "metric_counters",
     "oauth_states",
+    "privacy_erasures",
     "sync_conflicts",
     "sync_cursors",
     "sync_requests",

@@ -11,10 +11,10 @@ def uuid_pk() -> sa.Column:
     return sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=GEN_UUID)
 
 
-def workspace_fk(*, nullable: bool = True, cascade: bool = False) -> sa.Column:
+def workspace_fk(*, nullable: bool = True, cascade: bool = False, ondelete: str | None = None) -> sa.Column:
     return sa.Column(
         "workspace_id",
         UUID(as_uuid=True),
-        sa.ForeignKey("workspaces.id", ondelete="CASCADE" if cascade else None),
+        sa.ForeignKey("workspaces.id", ondelete="CASCADE" if cascade else ondelete),
         nullable=nullable,
     )

@@ -13,7 +13,7 @@ hubspot_integrations = sa.Table(
     "hubspot_integrations",
     metadata,
     uuid_pk(),
-    workspace_fk(),
+    workspace_fk(cascade=True),
     sa.Column("hub_id", sa.Text, nullable=False),
     sa.Column("access_token", sa.Text),  # ciphertext
     sa.Column("refresh_token", sa.Text),  # ciphertext
@@ -29,7 +29,7 @@ hubspot_field_mappings = sa.Table(
     "hubspot_field_mappings",
     metadata,
     uuid_pk(),
-    workspace_fk(),
+    workspace_fk(cascade=True),
     sa.Column("coldcopy_field", sa.Text, nullable=False),
     sa.Column("hubspot_property", sa.Text, nullable=False),
     sa.Column("direction", sa.Text),
@@ -48,7 +48,7 @@ hubspot_sync_status = sa.Table(
     "hubspot_sync_status",
     metadata,
     uuid_pk(),
-    workspace_fk(),
+    workspace_fk(cascade=True),
     sa.Column("entity_type", sa.Text),
     sa.Column("entity_id", UUID(as_uuid=True)),
     sa.Column("hubspot_id", sa.Text),
@@ -97,7 +97,7 @@ hubspot_activity_log = sa.Table(
     "hubspot_activity_log",
     metadata,
     uuid_pk(),
-    workspace_fk(),
+    workspace_fk(cascade=True),
     # ON DELETE SET NULL since 0005: a deleted lead's rows stay (they hold ids, no content).
     sa.Column("lead_id", UUID(as_uuid=True), sa.ForeignKey("leads.id", ondelete="SET NULL")),
     sa.Column("hubspot_contact_id", sa.Text),
