@@ -5,6 +5,7 @@ client.get("contacts", "a@x.com", id_property="email")
 client.create("contacts", {"email": "a@x.com"})                   # a 409 "Existing ID: N" returns record N
 client.update("contacts", "123", {"firstname": "A"})
 client.archive("contacts", "123")
+client.gdpr_delete("123") / client.gdpr_delete("a@x.com", id_property="email")   # False: no such id (404)
 for page in client.list_pages("contacts", properties=["email"], archived=False): ...
 """
 
@@ -104,3 +105,14 @@ class ObjectOps(Transport):
             yield body.get("results", []), after
             if not after:
                 return
+
+    def gdpr_delete(self, object_id: str, *, id_property: str | None = None) -> bool:
+        """Permanently delete a contact and its associated content (GDPR), by id or by `id_property="email"`.
+        True when HubSpot answered 204; False for a 404 (no contact with that id: already gone). By email,
+        HubSpot answers 204 even when no contact holds the address (it blocklists it)."""
+        path = self.objects_path("contacts") + "/gdpr-delete"
+        payload: dict[str, Any] = {"objectId": str(object_id)}
+        if id_property:
+            payload["idProperty"] = id_property
+        response = self.call("POST", path, json=payload, endpoint=f"POST {path}", accept=(404,))
+        return response.status != 404

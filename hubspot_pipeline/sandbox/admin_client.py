@@ -181,6 +181,10 @@ class SandboxAdmin:
         """Every timeline event of the portal: eventTemplateId, id, objectId, tokens, timestamp (ms)."""
         return self._call("GET", self._portal(hub_id) + "/timeline-events")["results"]
 
+    def gdpr_deletions(self, hub_id: int | None = None) -> dict[str, Any]:
+        """GDPR deletes asked: {"results": [{objectId, idProperty, deletedId, at}], "blocklist": [emails]}."""
+        return self._call("GET", self._portal(hub_id) + "/gdpr-deletions")
+
     # --- webhooks -------------------------------------------------------------------------------------
     def webhooks(self) -> dict[str, Any]:
         """Delivery statistics, pending retries and the log of every delivery attempt."""

@@ -92,6 +92,9 @@ class Portal:
         self.timeline_events: dict[tuple[str, str], TimelineEvent] = {}
         self.flows: dict[str, Flow] = {}
         self.enrollments: list[Enrollment] = []
+        # GDPR deletes asked (objectId, idProperty, the id deleted or None, when) and the blocklisted emails.
+        self.gdpr_deletions: list[dict[str, Any]] = []
+        self.gdpr_blocklist: set[str] = set()
         self.budget = PortalBudget()
         self._ids = itertools.count(FIRST_RECORD_ID)
 

@@ -69,6 +69,24 @@ def test_gdpr_delete_removes_the_contact_for_good(api: httpx.Client) -> None:
     assert api.get(f"{CONTACTS}/{contact}", params={"archived": "true"}).status_code == 404
 
 
+def test_gdpr_delete_answers_as_hubspot_does_to_bad_and_unknown_input(
+    api: httpx.Client, hubspot_sandbox: SandboxHandle
+) -> None:
+    gdpr = f"{CONTACTS}/gdpr-delete"
+    for body in ({}, {"objectId": ""}, {"objectId": None}, {"objectId": {"id": 1}}):
+        refused = api.post(gdpr, json=body)
+        assert refused.status_code == 400 and refused.json()["category"] == "VALIDATION_ERROR", body
+        assert "objectId" in refused.json()["message"]
+    assert api.post(gdpr, json={"objectId": "1", "idProperty": "firstname"}).status_code == 400  # not unique
+    unknown_id = api.post(gdpr, json={"objectId": "987654321"})
+    assert unknown_id.status_code == 404 and unknown_id.json()["category"] == "OBJECT_NOT_FOUND"
+    # An address no contact holds: 204, and blocklisted.
+    assert api.post(gdpr, json={"objectId": "Nobody@X.com", "idProperty": "email"}).status_code == 204
+    recorded = hubspot_sandbox.admin.gdpr_deletions()
+    assert recorded["blocklist"] == ["nobody@x.com"]
+    assert [d["deletedId"] for d in recorded["results"]] == [None, None]
+
+
 @pytest.fixture
 def template_id(hubspot_sandbox: SandboxHandle) -> str:
     response = httpx.post(

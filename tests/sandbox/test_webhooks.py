@@ -238,3 +238,38 @@ def test_archive_and_restore_fire_deletion_and_restore(
     assert restored["archived"] is False and api.get(f"{CONTACTS}/{contact}").status_code == 200
     hubspot_sandbox.admin.flush_webhooks()
     assert sorted(e["subscriptionType"] for e in receiver.events()) == ["contact.deletion", "contact.restore"]
+
+
+def test_a_gdpr_delete_fires_privacy_deletion_and_deletion_and_takes_the_contacts_own_content(
+    api: httpx.Client, hubspot_sandbox: SandboxHandle, receiver: Receiver
+) -> None:
+    subscribe(hubspot_sandbox, receiver.url, "contact.privacyDeletion", "contact.deletion")
+    contact = api.post(CONTACTS, json={"properties": {"email": "erase.me@x.com"}}).json()["id"]
+    other = api.post(CONTACTS, json={"properties": {"email": "stays@x.com"}}).json()["id"]
+    to_contact = [
+        {
+            "to": {"id": contact},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 202}],
+        }
+    ]
+
+    def note(body: str) -> str:
+        properties = {"hs_timestamp": "2026-01-01T00:00:00Z", "hs_note_body": body}
+        return api.post(
+            "/crm/v3/objects/notes", json={"properties": properties, "associations": to_contact}
+        ).json()["id"]
+
+    own, shared = note("mine"), note("ours")
+    assert api.put(f"/crm/v4/objects/notes/{shared}/associations/default/contacts/{other}").is_success
+
+    assert api.post(f"{CONTACTS}/gdpr-delete", json={"objectId": contact}).status_code == 204
+
+    hubspot_sandbox.admin.flush_webhooks()
+    kinds = sorted(e["subscriptionType"] for e in receiver.events() if e["objectId"] == int(contact))
+    assert kinds == ["contact.deletion", "contact.privacyDeletion"]
+    assert api.get(f"{CONTACTS}/{contact}", params={"archived": "true"}).status_code == 404
+    assert api.get(f"/crm/v3/objects/notes/{own}").status_code == 404  # the contact's own content went
+    assert api.get(f"/crm/v3/objects/notes/{shared}").status_code == 200  # another contact's stayed
+    recorded = hubspot_sandbox.admin.gdpr_deletions()
+    assert [(d["objectId"], d["deletedId"]) for d in recorded["results"]] == [(contact, contact)]
+    assert recorded["blocklist"] == ["erase.me@x.com"]

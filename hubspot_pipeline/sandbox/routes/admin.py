@@ -349,6 +349,13 @@ async def timeline_events(context: RequestContext) -> Reply:
     )
 
 
+async def gdpr_deletions(context: RequestContext) -> Reply:
+    """Every GDPR delete the portal was asked for, with the id it deleted (None: not found), and the
+    blocklisted emails (HubSpot shows neither through its API; tests look here)."""
+    portal = _portal(context)
+    return Reply(200, {"results": portal.gdpr_deletions, "blocklist": sorted(portal.gdpr_blocklist)})
+
+
 async def webhook_state(context: RequestContext) -> Reply:
     dispatcher = context.sandbox.webhooks
     stats = dispatcher.stats
@@ -398,6 +405,7 @@ def register(router: Router) -> None:
         ("POST", "/flows", add_flow),
         ("GET", "/enrollments", enrollments),
         ("GET", "/timeline-events", timeline_events),
+        ("GET", "/gdpr-deletions", gdpr_deletions),
         ("POST", "/objects/{objectType}/bulk-create", bulk_create),
         ("POST", "/objects/{objectType}/touch", touch),
         ("POST", "/objects/{objectType}/{objectId}/ui-edit", ui_edit),
