@@ -26,6 +26,7 @@ COMMANDS = {
     "sync": "hubspot_pipeline.defs.contacts.cli:sync",
     "activities": "hubspot_pipeline.activities.cli:activities",
     "engagement": "hubspot_pipeline.scoring.cli:engagement",
+    "privacy": "hubspot_pipeline.privacy.cli:privacy",
 }
 VERBOSE = "--verbose"
 

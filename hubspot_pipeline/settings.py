@@ -112,6 +112,19 @@ class Settings(BaseSettings):
     alert_renotify_minutes: float = Field(default=240, gt=0, alias="ALERT_RENOTIFY_MINUTES")
     alert_max_notifications: int = Field(default=3, ge=1, alias="ALERT_MAX_NOTIFICATIONS")
 
+    # GDPR erasure (hubspot_pipeline/privacy). The key of the keyed hash (HMAC-SHA256) an erasure keeps of the
+    # email instead of the email, so the sync never re-creates the person. Required with a real HubSpot app
+    # (HUBSPOT_CLIENT_ID set); unset otherwise: derived from the local signing secret (STATE_SIGNING_SECRET or
+    # the one under the data folder). Never change it: erased emails would no longer be recognised.
+    privacy_hash_secret: SecretStr | None = Field(default=None, alias="PRIVACY_HASH_SECRET")
+    # Retention: personal data kept only for its purpose, purged by `retention_job` (daily) in small batches.
+    retention_webhook_events_days: float = Field(default=30, gt=0, alias="RETENTION_WEBHOOK_EVENTS_DAYS")
+    retention_outbox_days: float = Field(default=30, gt=0, alias="RETENTION_OUTBOX_DAYS")
+    retention_conflict_values_days: float = Field(default=90, gt=0, alias="RETENTION_CONFLICT_VALUES_DAYS")
+    retention_message_bodies_days: float = Field(default=365, gt=0, alias="RETENTION_MESSAGE_BODIES_DAYS")
+    retention_audit_details_days: float = Field(default=365, gt=0, alias="RETENTION_AUDIT_DETAILS_DAYS")
+    retention_batch_size: int = Field(default=1000, ge=1, le=50_000, alias="RETENTION_BATCH_SIZE")
+
     @field_validator("metrics_token")
     @classmethod
     def _metrics_token_is_long(cls, value: SecretStr | None) -> SecretStr | None:

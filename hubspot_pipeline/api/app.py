@@ -10,7 +10,16 @@ from hubspot_pipeline.api import unexpected_errors
 from hubspot_pipeline.api.docs import install_docs
 from hubspot_pipeline.api.errors import install_error_handlers
 from hubspot_pipeline.api.request_limits import RequestLimits
-from hubspot_pipeline.api.routes import config, mappings, monitoring, oauth, sync, webhooks, workflows
+from hubspot_pipeline.api.routes import (
+    config,
+    mappings,
+    monitoring,
+    oauth,
+    privacy,
+    sync,
+    webhooks,
+    workflows,
+)
 
 PREFIX = "/api/integrations/hubspot"
 
@@ -40,7 +49,7 @@ def create_app(engine: sa.Engine | None = None) -> FastAPI:
     install_docs(app, PREFIX)
 
     api = APIRouter(prefix=PREFIX)
-    for module in (oauth, config, mappings, sync, webhooks, workflows, monitoring):
+    for module in (oauth, config, mappings, sync, webhooks, workflows, monitoring, privacy):
         api.include_router(module.router)
 
     @api.get("/health", tags=["service"], summary="Liveness and database reachability (no authentication)")

@@ -36,6 +36,12 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
 
     database_url()  # start (or attach to) the embedded PostgreSQL once, before the workers fork
     _check_database()
+    from hubspot_pipeline.privacy.keys import hash_secret
+
+    try:
+        hash_secret(settings)  # PRIVACY_HASH_SECRET, required with a real HubSpot app: say so at start
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
     uvicorn.run(
         "hubspot_pipeline.api.app:create_app",
         factory=True,

@@ -256,6 +256,7 @@ def plan_sync(job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts) ->
     if frame.empty:
         frame = pd.DataFrame({"id": pd.Series([], dtype=object), EMAIL: pd.Series([], dtype=object)})
     contact_frame = canonical_contacts(frame, job.mapping_set)
+    canonical, contact_frame, skipped_erased = _without_erased(job, canonical, contact_frame)
 
     def plan(lead_times: pd.DataFrame, contact_times: pd.DataFrame) -> Plan:
         return build_plan(
@@ -272,11 +273,29 @@ def plan_sync(job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts) ->
         )
 
     first = plan(changed.times, contacts.times)
+    first.skipped_erased = skipped_erased
     latest = first.conflicts[first.conflicts["policy"] == "latest"] if len(first.conflicts) else None
     if latest is None or latest.empty:
         return first
     lead_times, contact_times = conflict_times(job, latest)
-    return plan(lead_times.combine_first(changed.times), contact_times.combine_first(contacts.times))
+    again = plan(lead_times.combine_first(changed.times), contact_times.combine_first(contacts.times))
+    again.skipped_erased = skipped_erased
+    return again
+
+
+def _without_erased(
+    job: SyncJob, leads: pd.DataFrame, contacts: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Leads and contacts whose email belongs to a person erased from the workspace are left out: the push
+    never re-creates the contact, the pull never re-creates the lead (privacy/erasure.py)."""
+    from hubspot_pipeline.privacy.store import erased_among
+
+    with job.engine.connect() as conn:
+        erased = erased_among(conn, job.workspace_id, [*leads[EMAIL], *contacts[EMAIL]])
+    if not erased:
+        return leads, contacts, 0
+    drop_leads, drop_contacts = leads[EMAIL].isin(erased), contacts[EMAIL].isin(erased)
+    return leads[~drop_leads], contacts[~drop_contacts], int(drop_leads.sum() + drop_contacts.sum())
 
 
 def conflict_times(job: SyncJob, conflicts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

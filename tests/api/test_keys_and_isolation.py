@@ -15,6 +15,7 @@ AUTHENTICATED = [
     ("PUT", "/config", {"enabled": False}),
     ("POST", "/sync/contacts", {"dry_run": True}),
     ("GET", "/sync/status", None),
+    ("POST", "/privacy/erasures", {"email": "nobody@example.com"}),
 ]
 
 

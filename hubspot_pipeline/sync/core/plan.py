@@ -44,6 +44,7 @@ class Plan:
     relinks: dict[str, str] = field(default_factory=dict)  # lead_id -> surviving contact id after a merge
     unchanged: int = 0
     skipped_contacts: int = 0  # HubSpot contacts without an email: nothing to match them with
+    skipped_erased: int = 0  # leads and contacts left alone: their email's person was erased (privacy/)
 
     def counts(self) -> dict[str, int]:
         creates = self.contact_writes["hubspot_id"].isna().sum() if len(self.contact_writes) else 0
@@ -64,6 +65,7 @@ class Plan:
             "relinks": len(self.relinks),
             "unchanged": self.unchanged,
             "skipped_contacts": self.skipped_contacts,
+            "skipped_erased": self.skipped_erased,
         }
 
 
