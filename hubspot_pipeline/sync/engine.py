@@ -2,6 +2,7 @@
 calls in a row for the CLI, tests and benchmarks):
 
     job = prepare(engine, client, workspace_id, full=False)
+    erase_privacy_deletions(engine, workspace_id)   # HubSpot's privacyDeletions first (privacy/), not in a dry run
     leads = read_changed_leads(job)                  # outbox + retry index (+ every lead, hashed, when full)
     contacts = read_changed_contacts(job, leads)     # search cursor + webhook queue + re-reads (+ list scan)
     plan = plan_sync(job, leads, contacts)           # pure: plan.build_plan
@@ -73,6 +74,10 @@ def run_contact_sync(
     job = prepare(
         engine, client, workspace_id, full=full, run_id=run_id, search_lag_seconds=search_lag_seconds
     )
+    if not dry_run:
+        from hubspot_pipeline.privacy.hubspot_deletions import erase_privacy_deletions
+
+        erase_privacy_deletions(engine, workspace_id)  # before the queue is read: see its docstring
     changed = read_changed_leads(job)
     lap("read_leads")
     contacts = read_changed_contacts(job, changed)

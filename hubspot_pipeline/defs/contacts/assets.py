@@ -34,7 +34,8 @@ DESCRIPTIONS = {
         "each bad mapping and the fix, when a mapping cannot work (wrong type, read-only property, ...)."
     ),
     selection.LEADS: (
-        "ColdCopy leads that may need syncing this run: the lead outbox since its cursor, the retry index "
+        "ColdCopy leads that may need syncing this run (after the people HubSpot erased, `contact."
+        "privacyDeletion`, are erased here too): the lead outbox since its cursor, the retry index "
         "(failed rows, retried every run until they succeed or are given up) and, on a full resync, every "
         "lead whose digest differs from the agreed one. Deleted leads are listed so their contacts are never "
         "pulled back."
@@ -147,8 +148,13 @@ def contacts_sync(
             },
         )
     if selection.LEADS in chosen:
+        erased = None
+        if not dry_run:  # HubSpot's privacyDeletions are erased before the queue is read (privacy/)
+            from hubspot_pipeline.privacy.hubspot_deletions import erase_privacy_deletions
+
+            erased = erase_privacy_deletions(job.engine, job.workspace_id)
         leads = sync.read_changed_leads(job)
-        yield stages.done(selection.LEADS, metadata.leads_metadata(leads))
+        yield stages.done(selection.LEADS, metadata.leads_metadata(leads, erased))
     if selection.HUBSPOT_CONTACTS in chosen:
         contacts = sync.read_changed_contacts(job, leads)
         yield stages.done(selection.HUBSPOT_CONTACTS, metadata.contacts_metadata(contacts))

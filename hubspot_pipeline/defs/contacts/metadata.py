@@ -4,12 +4,15 @@ email or a name: materialization metadata is stored in Dagster's event log, and 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
 from hubspot_pipeline.sync.core.plan import Plan
 from hubspot_pipeline.sync.engine import ChangedContacts, ChangedLeads, PushOutcome, SyncReport
+
+if TYPE_CHECKING:
+    from hubspot_pipeline.privacy.hubspot_deletions import PrivacyDeletions
 
 SAMPLES = 5
 _EMAIL = re.compile(r"[^\s@\"'<>(),;:\[\]]+@[^\s@\"'<>(),;:\[\]]+")
@@ -24,13 +27,16 @@ def error_samples(messages: list[str]) -> dg.MetadataValue:
     return dg.MetadataValue.json(sorted({without_emails(m) for m in messages})[:SAMPLES])
 
 
-def leads_metadata(leads: ChangedLeads) -> dict[str, Any]:
+def leads_metadata(leads: ChangedLeads, erased: PrivacyDeletions | None = None) -> dict[str, Any]:
     return {
         "dagster/row_count": len(leads.leads),
         "deleted": len(leads.deleted),
         "scanned": leads.scanned,
         "unchanged_by_hash": leads.unchanged_by_hash,
         "outbox_up_to": leads.outbox_up_to or 0,
+        # People HubSpot erased (contact.privacyDeletion), erased here before reading; repeats did nothing.
+        "privacy_erased": erased.erased if erased else 0,
+        "privacy_repeats": erased.repeats if erased else 0,
     }
 
 
