@@ -124,7 +124,8 @@ def _hubspot_side(public_url: str | None, webhook_path: str) -> tuple[list[Check
             + (
                 ""
                 if contact
-                else "; activate contact.creation, contact.propertyChange, contact.deletion, contact.merge"
+                else "; activate contact.creation, contact.propertyChange, contact.deletion, contact.merge, "
+                "contact.privacyDeletion"
             ),
         )
     )

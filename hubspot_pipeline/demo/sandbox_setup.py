@@ -21,7 +21,14 @@ from hubspot_pipeline.hubspot import OAuthApp
 from hubspot_pipeline.sandbox.admin_client import SandboxAdmin
 from hubspot_pipeline.sync.core.mapping import DEFAULT_CONTACT_MAPPINGS
 
-OBJECT_EVENTS = ("contact.creation", "contact.deletion", "contact.merge", "contact.restore")
+# privacyDeletion: a GDPR delete in HubSpot erases the person in ColdCopy too (privacy/hubspot_deletions.py).
+OBJECT_EVENTS = (
+    "contact.creation",
+    "contact.deletion",
+    "contact.merge",
+    "contact.restore",
+    "contact.privacyDeletion",
+)
 
 
 def configure_webhooks(base_url: str, app_id: int, developer_key: str, target_url: str) -> int:
