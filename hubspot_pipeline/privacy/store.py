@@ -137,6 +137,7 @@ def erase_local(conn: sa.Connection, workspace_id: uuid.UUID, person: Person) ->
         params,
     ).scalars()
     params["ev"] = list(events)
+    lock_workspace(conn, workspace_id)
     with sync_writer(conn):
         counts = {table: _run(conn, sql, params, **types) for table, sql in PAIR_DELETES.items()}
         for table in DBT_LEAD_TABLES:
@@ -256,6 +257,7 @@ def record_erasures(
     ]
     if not rows:
         return []
+    lock_workspace(conn, workspace_id)
     statement = insert(e).values(rows)
 
     def merged(column: str) -> sa.ColumnElement[Any]:
@@ -317,4 +319,14 @@ def record_repeat(conn: sa.Connection, erasure_id: uuid.UUID, hubspot_status: st
             requests=privacy_erasures.c.requests + 1,
             updated_at=sa.func.now(),
         )
+    )
+
+
+def lock_workspace(conn: sa.Connection, workspace_id: uuid.UUID) -> None:
+    """Serialises, per workspace, what an erasure writes with the sync's record of a run (to the end of the
+    caller's transaction): a run that records after an erasure is committed sees it and records nothing of
+    the person; one that records before is undone by the erasure's purge, which comes after."""
+    conn.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended('privacy:' || CAST(:w AS text), 0))"),
+        {"w": workspace_id},
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hubspot_pipeline.privacy.store import erased_among
 from hubspot_pipeline.sync.core.plan import Plan
 from hubspot_pipeline.sync.job import SyncJob
 
@@ -22,6 +23,11 @@ def push_contacts(job: SyncJob, plan: Plan) -> PushOutcome:
     outcome = PushOutcome({}, {})
     if writes.empty or client is None:
         return outcome
+    # An erasure committed since the plan was made: its email is not pushed (privacy/erasure.py).
+    with job.engine.connect() as conn:
+        erased = erased_among(conn, job.workspace_id, [str(e) for e in writes["email"]])
+    if erased:
+        writes = writes[~writes["email"].isin(erased)]
     creates = writes[writes["hubspot_id"].isna()]
     updates = writes[writes["hubspot_id"].notna()]
     if len(creates):

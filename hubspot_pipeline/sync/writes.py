@@ -4,7 +4,7 @@ the push (push.py); and the run's report."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,8 @@ import sqlalchemy as sa
 
 from hubspot_pipeline import monitoring
 from hubspot_pipeline.db.connection import sync_writer
+from hubspot_pipeline.privacy.store import erased_among, lock_workspace
+from hubspot_pipeline.sync.core.mapping import EMAIL
 from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX
 from hubspot_pipeline.sync.core.plan import Plan
 from hubspot_pipeline.sync.figures import contact_sync_figures
@@ -45,6 +47,9 @@ def record_sync(
     """Write leads, state, conflicts and cursors in one transaction, under the sync's writer setting."""
     errors = dict(pushed.errors)
     with job.engine.begin() as conn, sync_writer(conn):
+        # Under the workspace's privacy lock: a person erased while this run was under way is left out.
+        lock_workspace(conn, job.workspace_id)
+        plan = _without_erased_pairs(conn, job, plan)
         new_ids = _write_leads(conn, job, plan, errors)
         settled = settle_pairs(plan.agreed, pushed, errors, new_ids)
         records.record_synced(conn, job.workspace_id, settled.synced, job.mapping_set)
@@ -127,6 +132,27 @@ def settle_pairs(
                 }
             )
     return settled
+
+
+def _without_erased_pairs(conn: sa.Connection, job: SyncJob, plan: Plan) -> Plan:
+    """The plan without the pairs whose email an erasure committed after the plan was made: no lead
+    written, no state, no conflict recorded for them (privacy/erasure.py)."""
+    agreed = [a if isinstance(a, dict) else {} for a in plan.agreed["agreed"]] if len(plan.agreed) else []
+    erased = erased_among(conn, job.workspace_id, [str(a.get(EMAIL) or "") for a in agreed])
+    if not erased:
+        return plan
+    gone = {
+        str(lead_id)
+        for lead_id, values in zip(plan.agreed["lead_id"], agreed, strict=True)
+        if str(values.get(EMAIL) or "") in erased
+    }
+
+    def kept(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[~frame["lead_id"].astype(str).isin(gone)] if len(frame) else frame
+
+    return replace(
+        plan, agreed=kept(plan.agreed), lead_writes=kept(plan.lead_writes), conflicts=kept(plan.conflicts)
+    )
 
 
 def _report(
