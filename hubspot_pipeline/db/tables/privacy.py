@@ -1,5 +1,5 @@
 """What an erasure leaves behind: no personal data, only what stops the sync from re-creating the person.
-Written by hubspot_pipeline/privacy; migration: 0010_privacy."""
+Written by hubspot_pipeline/privacy; migration: 0012_privacy."""
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY

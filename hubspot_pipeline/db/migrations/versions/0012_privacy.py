@@ -21,14 +21,14 @@
   activity log, webhook events) now CASCADE, so a workspace can be deleted at all; the audit log keeps its
   rows (SET NULL): who did what stays on record.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 """
 
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
