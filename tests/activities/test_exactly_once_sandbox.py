@@ -131,9 +131,10 @@ def test_a_batch_killed_mid_push_leaves_every_event_exactly_once(
         for n in range(250)
     ]
     sync_contacts(engine, portal.client, workspace)
-    # Each call in flight for a second: the kill below lands while a batch is in flight even when this
-    # process is slow to notice one (at 150 ms, a loaded machine saw the batch finish before the kill).
-    latency_ms = 1000
+    # Each call in flight for three seconds: the kill below lands while a batch is in flight and before the
+    # last batch is claimed even when this process is slow to notice (at 150 ms, then at 1 s, a machine at
+    # load 10-13 saw every batch claimed before the kill: 6 batches were left after the second, 3 s at 1 s).
+    latency_ms = 3000
     sandbox.admin.configure(faults={"latency_ms": latency_ms})
     command = [sys.executable, "-m", "hubspot_pipeline.cli", "activities", "log", str(workspace)]
     command += ["--hubspot-url", sandbox.base_url, "--max-concurrency", "2"]
