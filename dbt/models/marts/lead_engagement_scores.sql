@@ -111,11 +111,26 @@ per_lead as (
 ),
 
 last_reply as (
+    {% if is_incremental() and not previous.get('new_day', true) %}
+    {#- Each changed lead's last reply by the messages' lead index. Joined whole (as below), the planner, which
+        often guesses a single reply with an intent, scanned the changed leads once per reply: 12,000 replies
+        by 10,000 leads took 24 s (docs/benchmarks.md). -#}
+    select s.lead_id, lr.intent, lr.intent_confidence, lr.sent_at
+    from scope as s
+    cross join lateral (
+        select m.intent, m.intent_confidence, m.sent_at
+        from {{ ref('stg_email_messages') }} as m
+        where m.lead_id = s.lead_id and m.intent is not null
+        order by m.sent_at desc, m.message_id
+        limit 1
+    ) as lr
+    {% else %}
     select distinct on (m.lead_id) m.lead_id, m.intent, m.intent_confidence, m.sent_at
     from {{ ref('stg_email_messages') }} as m
     inner join scope as s on s.lead_id = m.lead_id
     where m.intent is not null
     order by m.lead_id, m.sent_at desc, m.message_id
+    {% endif %}
 )
 
 select
