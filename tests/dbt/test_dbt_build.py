@@ -210,3 +210,28 @@ def test_an_incremental_build_reads_only_the_changed_leads_events(
     read = _email_events_rows_read(engine) - before
     assert _scores(engine, workspace_id)[leads[7]]["clicks_7d"] == 1
     assert read <= 60, f"the incremental build read {read} rows of email_events for one changed lead"
+
+
+def test_a_same_day_build_takes_the_last_reply_decided_since(
+    engine: sa.Engine, workspace_id: uuid.UUID, build
+) -> None:
+    # The same-day build reads each changed lead's last reply by the lead index (lateral): a reply decided
+    # after the first build makes its lead changed, and the later of its two replies gives the intent.
+    lead = _lead_with_reply(engine, workspace_id, "Not interested, thanks.", MIDNIGHT - timedelta(days=3))
+    other = _lead_with_reply(
+        engine, workspace_id, "Yes, I'm interested! Let's talk Tuesday.", MIDNIGHT - timedelta(days=4)
+    )
+    decide_all_pending_intents(engine, workspace_id=workspace_id)
+    build()
+    assert _scores(engine, workspace_id)[lead]["last_reply_intent"] == "not_interested"
+    add_message(
+        engine, workspace_id, lead, "again@example.com", direction="received", sent_at=MIDNIGHT - timedelta(days=1),
+        text="Yes, I'm interested! Let's talk Tuesday.", html=None,
+    )  # fmt: skip
+    assert decide_all_pending_intents(engine, workspace_id=workspace_id) == 1
+    build()
+    scores = _scores(engine, workspace_id)
+    assert scores[lead]["last_reply_intent"] == "interested"
+    assert scores[lead]["last_replied_at"] == MIDNIGHT - timedelta(days=1)
+    assert scores[other]["last_reply_intent"] == "interested"
+    assert len(scores) == 2
