@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 from hubspot_pipeline.db.tables import (
@@ -211,6 +212,82 @@ def test_a_merge_of_two_linked_contacts_keeps_the_lead_whose_email_the_survivor_
     assert contacts(hubspot_client)["second1@example.com"]["jobtitle"] == "Chair"
     before = write_calls(hubspot_sandbox)
     sync(engine, hubspot_client, workspace_id)
+    assert write_calls(hubspot_sandbox) == before
+
+
+def merged_pairs_after_an_email_edit(
+    engine, workspace_id, client: HubSpotClient, sandbox: SandboxHandle, *, edited: str, webhook: bool
+) -> dict[str, str]:
+    """Four leads synced; HubSpot merges them two by two (the primary's lead first in one merge, second in
+    the other, so one merge meets the state rows in the unlucky order whatever order PostgreSQL returns),
+    then, before any sync, the survivor's email is edited in HubSpot (`edited="hubspot"`) or the primary's
+    lead's email in ColdCopy (`"coldcopy"`). `webhook`: the merges' events reach the queue as well (else
+    the sync learns of them from the survivors' hs_merged_object_ids only). Returns kept email -> survivor."""
+    add_leads(
+        engine,
+        workspace_id,
+        [{"email": f"{who}{n}@example.com", "title": who} for n in (1, 2) for who in ("first", "second")],
+    )
+    sync(engine, client, workspace_id)
+    ids = {email: c["id"] for email, c in contacts(client).items()}
+    survivors = {}
+    for primary, other in (("second1", "first1"), ("first2", "second2")):
+        primary_id, other_id = ids[f"{primary}@example.com"], ids[f"{other}@example.com"]
+        survivor = merge_contacts(client, primary_id, other_id)
+        if webhook:
+            payload = {
+                "primaryObjectId": int(primary_id),
+                "mergedObjectIds": [int(other_id)],
+                "newObjectId": int(survivor),
+            }
+            queue_webhook(engine, workspace_id, survivor, "contact.merge", payload)
+            for gone in (primary_id, other_id):
+                queue_webhook(engine, workspace_id, gone, "contact.deletion")
+        if edited == "hubspot":
+            sandbox.admin.ui_edit(survivor, {"email": f"{primary}-renamed@example.com"})
+        else:
+            update_lead(
+                engine, workspace_id, f"{primary}@example.com", email=f"{primary}-renamed@example.com"
+            )
+            # The other lead is edited too, so both leads' state rows are read in one order or another.
+            update_lead(engine, workspace_id, f"{other}@example.com", first_name="Edited")
+        survivors[f"{primary}-renamed@example.com"] = survivor
+    return survivors
+
+
+@pytest.mark.parametrize("webhook", [False, True], ids=["search only", "merge webhook"])
+@pytest.mark.parametrize("edited", ["hubspot", "coldcopy"])
+def test_a_merge_keeps_the_primary_s_lead_when_an_email_changed_before_the_sync_saw_it(
+    engine, workspace_id, hubspot_client: HubSpotClient, hubspot_sandbox: SandboxHandle, edited, webhook
+):
+    # Regression: merge_keepers chose the lead by current emails. Once the survivor's email was edited in
+    # HubSpot, or the primary's lead's in ColdCopy, no lead matched and the first state row kept the
+    # survivor: the merged-away contact's lead took the primary's email and values (or the edited email),
+    # and the primary's lead, whose email was changed by a person, was ended as merged.
+    survivors = merged_pairs_after_an_email_edit(
+        engine, workspace_id, hubspot_client, hubspot_sandbox, edited=edited, webhook=webhook
+    )
+    losers = {
+        "second1-renamed@example.com": "first1@example.com",
+        "first2-renamed@example.com": "second2@example.com",
+    }
+
+    for _ in range(2):
+        report = sync(engine, hubspot_client, workspace_id)
+        assert report.errors == 0, report.error_samples
+    for kept, survivor in survivors.items():
+        state = pair_state(engine, workspace_id, kept)
+        assert (state.hubspot_id, state.status) == (survivor, "synced"), f"{kept}: {state}"
+        assert "_tombstone" not in state.agreed
+        ended = pair_state(engine, workspace_id, losers[kept])
+        assert ended.agreed["_tombstone"] == "merged", f"{losers[kept]}: {ended}"
+    leads_now = lead_rows(engine, workspace_id)
+    assert set(leads_now) == {*survivors, *losers.values()}  # the loser leads keep their own emails
+    assert {leads_now[e]["title"] for e in losers.values()} == {"first", "second"}
+    in_hubspot = contacts(hubspot_client)
+    assert {e: in_hubspot[e]["id"] for e in in_hubspot} == survivors  # nothing re-created, emails agree
+    before = write_calls(hubspot_sandbox)
+    assert sync(engine, hubspot_client, workspace_id).errors == 0
     assert write_calls(hubspot_sandbox) == before
 
 

@@ -262,6 +262,54 @@ def test_two_leads_merged_into_one_contact_keep_one_link_and_retire_the_other():
     assert plan.contact_writes.empty  # L2 is not pushed: that would re-create the contact HubSpot merged away
 
 
+BEA = {"email": "bea@example.com", "firstname": "Bea"}
+
+
+@pytest.mark.parametrize("order", ["primary's lead first", "primary's lead second"])
+@pytest.mark.parametrize(
+    "history",
+    [
+        "survivor renamed, merge event",
+        "survivor renamed, additional emails",
+        "primary's lead renamed",
+        "chain, merge events",
+    ],
+)
+def test_a_merge_keeps_the_primary_s_lead_by_ids_and_agreed_emails_not_current_ones(order, history):
+    # L2 (contact 102, bea@) is the primary; L1 (101, ada@) is merged into it: survivor 300. People then
+    # change an email before the sync sees the merge, so no current email names the primary's lead.
+    state = {
+        "L1": {"hubspot_id": "101", "agreed": AGREED},
+        "L2": {"hubspot_id": "102", "agreed": AGREED | BEA},
+    }
+    leads = {"L1": LEAD, "L2": LEAD | {"email": "bea@example.com", "first_name": "Bea"}}
+    survivor = CONTACT | BEA
+    merges, facts = {"101": "300", "102": "300"}, {}
+    if history.startswith("survivor renamed"):
+        survivor = survivor | {"email": "bea.new@example.com"}
+    if history.endswith("merge event"):
+        facts["merge_primaries"] = {"300": "102"}
+    if history.endswith("additional emails"):
+        facts["additional_emails"] = {"300": {"ada@example.com"}}
+    if history == "primary's lead renamed":
+        leads["L2"] = leads["L2"] | {"email": "bea.b@example.com"}
+    if history.startswith("chain"):  # 101 and 102 merged (primary 101) into 200, then 200 into 103 as 300
+        state["L3"] = {"hubspot_id": "103", "agreed": AGREED | {"email": "cy@example.com"}}
+        leads["L3"] = LEAD | {"email": "cy@example.com"}
+        merges = {"101": "200", "102": "200", "200": "300", "103": "300"}
+        facts["merge_primaries"] = {"200": "101", "300": "103"}
+        survivor = survivor | {"email": "cy.new@example.com"}
+    if order == "primary's lead second":
+        state, leads = dict(reversed(state.items())), dict(reversed(leads.items()))
+    plan = plan_for(leads=leads, contacts={"300": survivor}, state=state, merges=merges, **facts)
+
+    keeper = "L3" if history.startswith("chain") else "L2"
+    assert plan.relinks == {keeper: "300"}
+    assert set(plan.tombstones["lead_id"]) == set(state) - {keeper}
+    assert set(plan.tombstones["reason"]) == {"merged"}
+    assert set(plan.agreed["lead_id"]) == {keeper}
+
+
 def test_a_failed_row_is_retried_even_when_its_hash_is_unchanged():
     # The pull failed last run; the lead still equals the agreed values, so only the retry index brings it back.
     state = {"L1": {"hubspot_id": "101", "agreed": AGREED, "status": "error"}}
