@@ -24,6 +24,7 @@ from hubspot_pipeline.sync.store import queues
 from hubspot_pipeline.sync.store import state as pair_state
 
 MERGED_IDS = "hs_merged_object_ids"
+ADDITIONAL_EMAILS = "hs_additional_emails"  # a merged-away contact's email goes there (reference §2.6)
 SCAN_CHUNK_ROWS = 100_000
 
 
@@ -115,6 +116,8 @@ class ChangedContacts:
     times: pd.DataFrame  # index HubSpot id, canonical columns + ROW_TIME
     archived: set[str]
     merges: dict[str, str]
+    merge_primaries: dict[str, str]  # survivor -> the primary of its merge, from merge events
+    additional_emails: dict[str, set[str]]  # merge survivor -> its additional emails (lowercase)
     search_cursor: dict[str, int] | None
     webhook_ids: list[int]
     extra_leads: Leads
@@ -128,7 +131,7 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
     client = job.client
     if client is None:
         raise ValueError("reading HubSpot needs a client; pass one to prepare()")
-    properties = [*job.mapping_set.hubspot_properties, MERGED_IDS, "lastmodifieddate"]
+    properties = [*job.mapping_set.hubspot_properties, MERGED_IDS, ADDITIONAL_EMAILS, "lastmodifieddate"]
     with job.engine.connect() as conn:
         saved = queues.get_cursor(conn, job.workspace_id, queues.SEARCH_STREAM)
         events = queues.pending_webhook_events(conn, job.workspace_id)
@@ -190,10 +193,14 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
         # came later, so it wins; what was read after the listing (search, re-reads) wins over it.
         for hubspot_id in (archived & set(scan.records)) - later:
             del records[hubspot_id]
+    additional: dict[str, set[str]] = {}
     for record in records.values():
-        for loser in str((record.get("properties") or {}).get(MERGED_IDS) or "").split(";"):
+        props = record.get("properties") or {}
+        for loser in str(props.get(MERGED_IDS) or "").split(";"):
             if loser.strip() and loser.strip() != str(record["id"]):
                 merges[loser.strip()] = str(record["id"])
+                emails = str(props.get(ADDITIONAL_EMAILS) or "").split(";")
+                additional[str(record["id"])] = {e.strip().lower() for e in emails if e.strip()}
     archived -= set(records)
     # Leads the contacts belong to that the lead side did not bring: linked ones, and unlinked by email.
     contact_ids = set(records) | archived | set(merges)
@@ -217,6 +224,8 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
         times,
         archived,
         merges,
+        dict(effects.primaries),
+        additional,
         cursor_json,
         [int(e["id"]) for e in events],
         extra_leads,
@@ -269,6 +278,8 @@ def plan_sync(job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts) ->
             deleted_leads=deleted,
             archived_contacts=contacts.archived,
             merges=contacts.merges,
+            merge_primaries=contacts.merge_primaries,
+            additional_emails=contacts.additional_emails,
             on_hubspot_archive=job.settings.on_hubspot_archive,
         )
 

@@ -54,11 +54,13 @@ def test_a_merge_survivor_stays_with_the_lead_whose_email_it_holds_and_the_other
         }
     )
     leads = pd.Series({"L1": "a@x.com", "L2": "b@x.com"})
-    ends = end_merged(pairs, {"1": "2"}, leads, pd.Series({"2": "a@x.com"}))
-    assert ends.relinks == {"L1": "2"}
-    assert ends.tombstones == [{"lead_id": "L2", "hubspot_id": "2", "reason": "merged"}]
+    # Merged into a new id, 3 (HubSpot's default): no lead holds its id, so its email says which was primary.
+    # (Had HubSpot kept 2's id, 2 was the primary and L2 keeps it: merge_keeper decides by identity first.)
+    ends = end_merged(pairs, {"1": "3", "2": "3"}, leads, pd.Series({"3": "a@x.com"}))
+    assert ends.relinks == {"L1": "3"}
+    assert ends.tombstones == [{"lead_id": "L2", "hubspot_id": "3", "reason": "merged"}]
     assert ends.ended == {"L2"}
-    assert ends.state.at["L1", "hubspot_id"] == "2"  # the state now points at the survivor
+    assert ends.state.at["L1", "hubspot_id"] == "3"  # the state now points at the survivor
 
 
 def test_no_merge_leaves_every_pair_as_it_was() -> None:

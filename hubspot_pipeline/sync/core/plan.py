@@ -92,6 +92,8 @@ def build_plan(
     deleted_leads: Collection[str] = (),
     archived_contacts: Collection[str] = (),
     merges: Mapping[str, str] | None = None,
+    merge_primaries: Mapping[str, str] | None = None,
+    additional_emails: Mapping[str, Collection[str]] | None = None,
     on_hubspot_archive: str = "unlink",
 ) -> Plan:
     """Plan one sync of a batch of pairs.
@@ -104,10 +106,19 @@ def build_plan(
     lead_times / contact_times: per-field change times (UTC) by canonical column, ROW_TIME as fallback.
     deleted_leads: lead ids deleted in ColdCopy. archived_contacts: HubSpot ids archived (deleted) there.
     merges: HubSpot id merged away -> id it was merged into (chains are followed).
+    merge_primaries: survivor -> the primary of its merge (merge events); additional_emails: survivor ->
+      its hs_additional_emails (the merged-away contacts' emails). Both say which lead keeps a survivor.
     """
     archived = {str(a) for a in archived_contacts}
     deleted = {str(d) for d in deleted_leads}
-    ends = end_merged(with_tombstones(state), dict(merges or {}), leads[EMAIL], contacts[EMAIL])
+    ends = end_merged(
+        with_tombstones(state),
+        dict(merges or {}),
+        leads[EMAIL],
+        contacts[EMAIL],
+        primaries=merge_primaries,
+        additional_emails=additional_emails,
+    )
     end_archived(ends, archived, on_hubspot_archive)
     end_deleted(ends, deleted)
     state, ended = ends.state, ends.ended
@@ -167,13 +178,26 @@ def with_tombstones(state: pd.DataFrame) -> pd.DataFrame:
 
 
 def end_merged(
-    state: pd.DataFrame, merges: Mapping[str, str], lead_emails: pd.Series, contact_emails: pd.Series
+    state: pd.DataFrame,
+    merges: Mapping[str, str],
+    lead_emails: pd.Series,
+    contact_emails: pd.Series,
+    *,
+    primaries: Mapping[str, str] | None = None,
+    additional_emails: Mapping[str, Collection[str]] | None = None,
 ) -> Ends:
     """Merges: each live link followed to the surviving contact; of the leads on one survivor one keeps it
     (relinked), the others' pairs end (re-pushing them would re-create the contacts HubSpot merged away).
     `state` (from with_tombstones) is updated in place with the relinks."""
     live = state[state["tombstone"].isna() & state["hubspot_id"].notna()]
-    relinks, merged_away = merge_keepers(live["hubspot_id"], merges, lead_emails, contact_emails)
+    evidence = MergeEvidence(
+        dict(primaries or {}),
+        {str(k): frozenset(v) for k, v in (additional_emails or {}).items()},
+        {str(i): str(a.get(EMAIL) or "") for i, a in live["agreed"].items() if isinstance(a, Mapping)},
+        lead_emails.to_dict(),
+        contact_emails.to_dict(),
+    )
+    relinks, merged_away = merge_keepers(live["hubspot_id"], merges, evidence)
     for lead_id, survivor in relinks.items():
         state.loc[lead_id, "hubspot_id"] = survivor
     tombstones = [{"lead_id": i, "hubspot_id": s, "reason": "merged"} for i, s in merged_away.items()]
@@ -218,15 +242,25 @@ def _follow(merges: Mapping[str, str], hubspot_id: str) -> str:
     return hubspot_id
 
 
+@dataclass(frozen=True)
+class MergeEvidence:
+    """What tells which lead keeps a contact HubSpot merged, by HubSpot id or lead id."""
+
+    primaries: Mapping[str, str]  # survivor -> primary of its merge (merge events)
+    additional_emails: Mapping[str, Collection[str]]  # survivor -> emails of the contacts merged into it
+    agreed_emails: Mapping[str, str]  # lead -> email the pair last agreed on
+    lead_emails: Mapping[str, str]  # lead -> current canonical email (leads read)
+    contact_emails: Mapping[str, str]  # contact -> current canonical email (contacts read)
+
+
 def merge_keepers(
-    links: pd.Series, merges: Mapping[str, str], lead_emails: pd.Series, contact_emails: pd.Series
+    links: pd.Series, merges: Mapping[str, str], evidence: MergeEvidence
 ) -> tuple[dict[str, str], dict[str, str]]:
     """After HubSpot merges contacts: which lead keeps each surviving contact, which leads' pairs end.
 
-    links: the live pairs' HubSpot ids by lead id; lead_emails / contact_emails: canonical emails of the
-    leads and contacts read. The survivor stays with the lead whose email it holds (HubSpot keeps the
-    primary's email); when it was not read or holds none of theirs, with the lead already linked to its id,
-    else the first. Returns (lead id -> survivor to relink, lead id -> survivor of pairs to end).
+    links: the live pairs' HubSpot ids by lead id. The survivor stays with the primary's lead, found by
+    identity first (merge_keeper), since either side may have changed an email before this run.
+    Returns (lead id -> survivor to relink, lead id -> survivor of pairs to end).
     """
     claims: dict[str, list[str]] = {}
     for lead_id, hubspot_id in links.items():
@@ -236,11 +270,39 @@ def merge_keepers(
     for survivor, claimants in claims.items():
         if not any(str(links[i]) in merges for i in claimants):
             continue  # no merge on this contact
-        email = contact_emails.get(survivor, "")
-        by_email = [i for i in claimants if email and lead_emails.get(i) == email]
-        holder = [i for i in claimants if str(links[i]) == survivor]
-        keeper = (by_email or holder or claimants)[0]
+        keeper = merge_keeper(survivor, claimants, {i: str(links[i]) for i in claimants}, evidence)
         if str(links[keeper]) != survivor:
             relinks[keeper] = survivor
         ended.update({i: survivor for i in claimants if i != keeper})
     return relinks, ended
+
+
+def merge_keeper(
+    survivor: str, claimants: list[str], links: Mapping[str, str], evidence: MergeEvidence
+) -> str:
+    """Of the leads whose contacts were merged into `survivor`, the one that keeps it, strongest evidence
+    first: the lead linked to the survivor's id (the primary's id was kept) or, by the merge events, to its
+    primary (followed down a chain of merges); the lead whose last agreed email the survivor holds
+    (HubSpot keeps the primary's); the only leads whose agreed email is not among the survivor's
+    additional emails (where the merged-away contacts' emails go); the lead whose current email the
+    survivor holds; else the first."""
+    by_contact = {hubspot_id: lead_id for lead_id, hubspot_id in reversed(list(links.items()))}
+    node, seen = survivor, set()
+    while node not in seen:
+        seen.add(node)
+        if node in by_contact:
+            return by_contact[node]
+        if node not in evidence.primaries:
+            break
+        node = str(evidence.primaries[node])
+    email = evidence.contact_emails.get(survivor, "")
+    agreed = {i: evidence.agreed_emails.get(i, "") for i in claimants}
+    additional = evidence.additional_emails.get(survivor, ())
+    for chosen in (
+        [i for i in claimants if email and agreed[i] == email],
+        [i for i in claimants if additional and agreed[i] and agreed[i] not in additional],
+        [i for i in claimants if email and evidence.lead_emails.get(i) == email],
+    ):
+        if chosen:
+            return chosen[0]
+    return claimants[0]

@@ -18,6 +18,7 @@ class EventEffects:
     archived: set[str] = field(default_factory=set)
     restored: set[str] = field(default_factory=set)  # restored after any deletion the queue holds
     merges: dict[str, str] = field(default_factory=dict)  # merged-away id -> survivor
+    primaries: dict[str, str] = field(default_factory=dict)  # survivor -> the primary of its merge
     wanted: set[str] = field(default_factory=set)  # ids to re-read
     times: dict[str, dict[str, int]] = field(default_factory=dict)  # id -> property -> newest ms
 
@@ -48,6 +49,8 @@ def event_effects(events: Iterable[Mapping[str, Any]], object_type: str) -> Even
             for loser in payload.get("mergedObjectIds") or []:
                 if str(loser) != survivor:
                     effects.merges[str(loser)] = survivor
+            if payload.get("primaryObjectId"):
+                effects.primaries[survivor] = str(payload["primaryObjectId"])
             effects.wanted.add(survivor)
         elif kind.endswith(".restore"):
             effects.archived.discard(object_id)
