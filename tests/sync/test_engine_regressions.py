@@ -291,6 +291,41 @@ def test_a_merge_keeps_the_primary_s_lead_when_an_email_changed_before_the_sync_
     assert write_calls(hubspot_sandbox) == before
 
 
+def test_a_merge_survivor_archived_before_the_sync_ends_the_pairs_as_the_merge_says(
+    engine, workspace_id, hubspot_client: HubSpotClient, hubspot_sandbox: SandboxHandle
+):
+    # Regression (a4b7058, the stateful test's "survivor archived before the sync learns of the merge"): the
+    # survivor, archived, is not read, and the merge event names only the merged-away contact, so the
+    # primary (replaced by a new id) was not known as merged. The primary's lead stayed on the old id, and
+    # the other lead was taken as the survivor's: under delete_lead both leads were deleted, where only the
+    # kept one goes with its archived contact and the merged-away one's pair just ends.
+    set_config(engine, workspace_id, on_hubspot_archive="delete_lead")
+    add_leads(engine, workspace_id, [{"email": "kept@example.com"}, {"email": "merged@example.com"}])
+    sync(engine, hubspot_client, workspace_id)
+    ids = {email: c["id"] for email, c in contacts(hubspot_client).items()}
+    primary, other = ids["kept@example.com"], ids["merged@example.com"]
+    survivor = merge_contacts(hubspot_client, primary, other)
+    hubspot_client.archive("contacts", survivor)
+    payload = {"primaryObjectId": int(primary), "mergedObjectIds": [int(other)], "newObjectId": int(survivor)}
+    queue_webhook(engine, workspace_id, survivor, "contact.merge", payload)
+    for gone in (primary, other, survivor):  # HubSpot's deletions: the merged ids, then the archive
+        queue_webhook(engine, workspace_id, gone, "contact.deletion")
+
+    report = sync(engine, hubspot_client, workspace_id)
+    assert report.errors == 0, report.error_samples
+    assert set(lead_rows(engine, workspace_id)) == {"merged@example.com"}  # only the kept lead is deleted
+    with engine.connect() as conn:
+        ended = conn.execute(
+            sa.select(leads.c.email, hubspot_sync_status.c.hubspot_id, hubspot_sync_status.c.agreed)
+            .join(leads, leads.c.id == hubspot_sync_status.c.entity_id)
+            .where(hubspot_sync_status.c.workspace_id == workspace_id)
+        ).all()
+    assert sorted((e, h, a["_tombstone"]) for e, h, a in ended) == [
+        ("kept@example.com", survivor, "hubspot_archived"),
+        ("merged@example.com", survivor, "merged"),
+    ]
+
+
 def conflicts_of(engine: sa.Engine, workspace_id: uuid.UUID) -> dict[str, sa.Row]:
     """The recorded conflicts by HubSpot id (one field in conflict per contact here)."""
     with engine.connect() as conn:
