@@ -51,6 +51,8 @@ def event_effects(events: Iterable[Mapping[str, Any]], object_type: str) -> Even
                     effects.merges[str(loser)] = survivor
             if payload.get("primaryObjectId"):
                 effects.primaries[survivor] = str(payload["primaryObjectId"])
+                if effects.primaries[survivor] != survivor:  # a new id: the primary is merged away too
+                    effects.merges[effects.primaries[survivor]] = survivor
             effects.wanted.add(survivor)
         elif kind.endswith(".restore"):
             effects.archived.discard(object_id)
