@@ -326,6 +326,54 @@ def test_a_merge_survivor_archived_before_the_sync_ends_the_pairs_as_the_merge_s
     ]
 
 
+@pytest.mark.parametrize("hard", [True, False], ids=["hard delete", "soft delete"])
+def test_a_merge_survivor_whose_kept_lead_was_deleted_is_not_pulled_back_as_a_new_lead(
+    engine, workspace_id, hubspot_client: HubSpotClient, hubspot_sandbox: SandboxHandle, hard
+):
+    # Regression (found by the stateful test): a survivor the plan relinked counted as a free contact unless
+    # its kept lead went on syncing. When that lead was deleted before the sync learnt of the merge, the
+    # survivor was pulled back as a new lead (hard delete), or its lead could not be created over the deleted
+    # one's email and the search cursor stopped there every run (soft delete).
+    add_leads(engine, workspace_id, [{"email": "kept@example.com"}, {"email": "merged@example.com"}])
+    sync(engine, hubspot_client, workspace_id)
+    ids = {email: c["id"] for email, c in contacts(hubspot_client).items()}
+    survivor = merge_contacts(hubspot_client, ids["kept@example.com"], ids["merged@example.com"])
+    with engine.begin() as conn:
+        where = (leads.c.workspace_id == workspace_id, leads.c.email == "kept@example.com")
+        if hard:
+            conn.execute(sa.delete(leads).where(*where))
+        else:
+            conn.execute(sa.update(leads).where(*where).values(deleted_at=sa.func.now()))
+
+    report = sync(engine, hubspot_client, workspace_id)
+    assert report.errors == 0 and report.counts["pull_new"] == 0, report.counts
+    assert set(lead_rows(engine, workspace_id)) == {"merged@example.com"}  # nothing pulled back
+    assert pair_state(engine, workspace_id, "merged@example.com").agreed["_tombstone"] == "merged"
+    with engine.connect() as conn:
+        ended = conn.execute(
+            sa.select(hubspot_sync_status.c.hubspot_id, hubspot_sync_status.c.agreed).where(
+                hubspot_sync_status.c.workspace_id == workspace_id,
+                hubspot_sync_status.c.entity_type == "contact",
+            )
+        ).all()
+    assert sorted((h, a["_tombstone"]) for h, a in ended) == [
+        (survivor, "lead_deleted"),
+        (survivor, "merged"),
+    ]
+    cursor_before = search_cursor(engine, workspace_id)
+    again = sync(engine, hubspot_client, workspace_id)
+    assert again.counts["pull_new"] == 0 and again.counts["tombstones"] == 0, again.counts
+    assert set(lead_rows(engine, workspace_id)) == {"merged@example.com"}
+    assert search_cursor(engine, workspace_id) == cursor_before  # settled: nothing left to read again
+
+
+def search_cursor(engine: sa.Engine, workspace_id: uuid.UUID) -> object:
+    from hubspot_pipeline.sync.store import queues
+
+    with engine.connect() as conn:
+        return queues.get_cursor(conn, workspace_id, queues.SEARCH_STREAM)
+
+
 def conflicts_of(engine: sa.Engine, workspace_id: uuid.UUID) -> dict[str, sa.Row]:
     """The recorded conflicts by HubSpot id (one field in conflict per contact here)."""
     with engine.connect() as conn:
