@@ -134,7 +134,6 @@ def test_pairing_keeps_links_matches_by_email_and_makes_placeholders_for_new_con
         pairs,
         syncing=pairs.index,
         linked_contacts={"1"},
-        relinked=(),
         mapping_set=MAPPING_SET,
     )
     got = pairing.pairs[["lead_id", "hubspot_id", "has_agreed"]].to_dict("records")
@@ -158,7 +157,6 @@ def test_a_contact_an_ended_pair_holds_is_not_pulled_back_as_a_new_lead() -> Non
         pairs,
         syncing=pd.Index([]),
         linked_contacts={"1"},
-        relinked=(),
         mapping_set=MAPPING_SET,
     )
     assert pairing.pairs.empty

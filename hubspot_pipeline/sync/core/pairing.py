@@ -58,7 +58,6 @@ def pair_records(
     *,
     syncing: pd.Index,
     linked_contacts: Collection[str],
-    relinked: Collection[str],
     mapping_set: MappingSet,
 ) -> Pairing:
     """Pair the leads still syncing with the contacts read.
@@ -66,12 +65,12 @@ def pair_records(
     leads: canonical leads still syncing (not deleted, ended or tombstoned); contacts: canonical contacts
     not archived; state: every pair's state (index lead id, `hubspot_id`, `status`); syncing: the lead ids
     whose pair is live; linked_contacts: every contact a pair holds (ended ones too: their contacts are not
-    pulled back as new leads); relinked: merge survivors taken over this run (free again)."""
+    pulled back as new leads), merge survivors relinked this run included, whether their kept pair goes on
+    or ended this run (its lead deleted): either way no new contact to pull back as a lead."""
     live = state.loc[state.index.isin(syncing)]
     linked = live[live["hubspot_id"].notna() & live.index.isin(leads.index)]
     unlinked_leads = leads.index[~leads.index.isin(linked.index)]
-    free = contacts[~contacts.index.isin(set(linked_contacts)) | contacts.index.isin(set(relinked))]
-    free = free[~free.index.isin(linked["hubspot_id"].astype(str))]
+    free = contacts[~contacts.index.isin(set(linked_contacts))]
     by_email = pd.Series(free.index, index=free[EMAIL].to_numpy())
     by_email = by_email[~by_email.index.duplicated()]
     first_match = leads.loc[unlinked_leads, EMAIL].map(by_email)

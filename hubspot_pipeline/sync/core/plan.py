@@ -133,7 +133,6 @@ def build_plan(
         state,
         syncing=syncing,
         linked_contacts=set(state["hubspot_id"].dropna().astype(str)),
-        relinked=set(ends.relinks.values()),
         mapping_set=mapping_set,
     )
     columns = mapping_set.columns
