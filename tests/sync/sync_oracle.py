@@ -5,8 +5,9 @@ oracle says, at each sync, what both sides must hold. It knows nothing of the en
 no cursor, no state row. Its rules are the product's, per field of a lead and its contact:
 
 - one side changed the field since the two last agreed: that side's value;
-- both changed it to different values: `coldcopy_wins`, `hubspot_wins`, or under `latest` the later
-  write (equal times go to ColdCopy; rewriting a lead's field in another case or padding is a write);
+- both changed it to different values: the field's policy (its own override, else the workspace's):
+  `coldcopy_wins`, `hubspot_wins`, or under `latest` the later write (equal times go to ColdCopy;
+  rewriting a lead's field in another case or padding is a write);
 - a pair seen for the first time (a lead and a contact with one email) has agreed on nothing: an empty
   value takes the other side's, two values are a conflict as above;
 - the lead's status only flows to HubSpot: HubSpot holds it unless someone changed it there since, until
@@ -14,6 +15,8 @@ no cursor, no state row. Its rules are the product's, per field of a lead and it
 - a contact with the email of a deleted lead is not pulled back as a new lead;
 - a deleted lead, an archived contact (`unlink`, `delete_lead`) and the lead of a contact merged into one
   that already has its own lead end the pair: neither side is synced or re-created again;
+- an archived contact under `keep` forgets the pair: the lead rests until it changes, a full resync, or its
+  contact coming back (restored) with its email; then it pairs again as a lead never synced;
 - a lead HubSpot refuses (an invalid email) stays in the retry index, its pair frozen, until it is fixed.
 
 Values are canonical (trimmed; emails lowercased), "" is empty. Times are world-clock milliseconds.
@@ -52,6 +55,7 @@ class Lead:
     side: Side
     valid: bool = True  # HubSpot accepts its email
     deleted: bool = False
+    resting: bool = False  # its contact was archived under `keep`: not synced until it changes
     gone: bool = False  # hard-deleted: its row, and so its email, is no more
 
 
@@ -60,6 +64,7 @@ class Contact:
     side: Side
     archived: bool = False
     gone: bool = False  # merged away: HubSpot no longer has it
+    touched: bool = False  # created, edited or restored since the last sync: the sync reads it
 
 
 @dataclass
@@ -78,6 +83,7 @@ class Expected:
     )  # email -> (lead id, contact id, lead values, contact values)
     failing: set[str] = field(default_factory=set)  # lead ids in the retry index
     frozen: set[str] = field(default_factory=set)  # lead ids whose pair waits for a valid email
+    resting: set[str] = field(default_factory=set)  # lead ids whose contact was archived under `keep`
     ended: set[str] = field(default_factory=set)  # lead ids no longer synced
     dead_contacts: set[str] = field(default_factory=set)  # contacts no lead is synced with
     deleted_leads: set[str] = field(default_factory=set)  # leads the sync soft-deleted
@@ -98,8 +104,9 @@ def resolve(policy: str, agreed: str | None, lead: str, lead_at: int, contact: s
 
 
 class Oracle:
-    def __init__(self, policy: str, on_archive: str) -> None:
+    def __init__(self, policy: str, on_archive: str, overrides: dict[str, str] | None = None) -> None:
         self.policy, self.on_archive = policy, on_archive
+        self.overrides = dict(overrides or {})  # column -> its own conflict policy
         self.leads: dict[str, Lead] = {}
         self.contacts: dict[str, Contact] = {}
         self.pairs: dict[str, Pair] = {}  # lead id -> pair
@@ -111,7 +118,10 @@ class Oracle:
     def lead_written(
         self, lead_id: str, column: str, value: str, at: int, *, stored_changed: bool, valid: bool = True
     ) -> None:
-        self.leads[lead_id].side.write(column, value, at, stored_changed=stored_changed)
+        lead = self.leads[lead_id]
+        if lead.side.values[column] != value or stored_changed:
+            lead.resting = False  # a change: the outbox brings the lead back
+        lead.side.write(column, value, at, stored_changed=stored_changed)
         if column == "email":
             self.leads[lead_id].valid = valid
 
@@ -120,13 +130,15 @@ class Oracle:
         self.leads[lead_id].gone = hard
 
     def contact_created(self, contact_id: str, values: dict[str, str], at: int) -> None:
-        self.contacts[contact_id] = Contact(Side.new(values, at))
+        self.contacts[contact_id] = Contact(Side.new(values, at), touched=True)
 
     def contact_written(self, contact_id: str, column: str, value: str, at: int) -> None:
         self.contacts[contact_id].side.write(column, value, at)
+        self.contacts[contact_id].touched = True
 
     def contact_archived(self, contact_id: str, archived: bool = True) -> None:
         self.contacts[contact_id].archived = archived
+        self.contacts[contact_id].touched = not archived
 
     def contacts_merged(
         self, primary: str, other: str, survivor: str, values: dict[str, str], at: int
@@ -138,7 +150,7 @@ class Oracle:
         for column in COLUMNS:  # when HubSpot's history says each value was last changed
             source = primary if old[primary].values[column] == side.values[column] else other
             side.changed_at[column] = old[source].changed_at.get(column, at)
-        self.contacts[survivor] = Contact(side)
+        self.contacts[survivor] = Contact(side, touched=True)
         for cid in (primary, other):
             self.contacts[cid].gone = True
         keeper = None
@@ -163,16 +175,22 @@ class Oracle:
         return [cid for cid, c in self.contacts.items() if not (c.archived or c.gone) and cid not in taken]
 
     def unlinked_leads(self) -> list[str]:
-        return [k for k, lead in self.leads.items() if not lead.deleted and k not in self.pairs]
+        return [
+            k for k, lead in self.leads.items() if not (lead.deleted or lead.resting) and k not in self.pairs
+        ]
 
     # --- a sync -----------------------------------------------------------------------------------
-    def settle(self) -> Expected:
+    def settle(self, *, full: bool = False) -> Expected:
         """What one complete sync leaves; the oracle then holds that state."""
         out = Expected()
+        self._wake_resting(full)
         for lead_id, pair in self.live_pairs().items():
             lead, contact = self.leads[lead_id], self.contacts[pair.contact_id]
             if lead.deleted:
                 pair.ended = "lead_deleted"
+            elif contact.archived and self.on_archive == "keep":
+                del self.pairs[lead_id]  # forgotten: the lead rests
+                lead.resting = True
             elif contact.archived and self.on_archive in ("unlink", "delete_lead"):
                 pair.ended = "hubspot_archived"
                 if self.on_archive == "delete_lead":
@@ -182,6 +200,7 @@ class Oracle:
             if pair.ended is not None:
                 out.ended.add(lead_id)
                 out.dead_contacts.add(pair.contact_id)
+        out.resting = {k for k, lead in self.leads.items() if lead.resting and not lead.deleted}
         by_email = {self.contacts[c].side.values["email"]: c for c in self.unlinked_contacts()}
         matched: set[str] = set()
         for lead_id in self.unlinked_leads():
@@ -206,7 +225,7 @@ class Oracle:
             values = {}
             for column in BIDIRECTIONAL:
                 values[column] = resolve(
-                    self.policy,
+                    self.overrides.get(column, self.policy),
                     agreed.get(column) if pair.agreed is not None else None,
                     lead.side.values[column],
                     lead.side.changed_at[column],
@@ -239,7 +258,21 @@ class Oracle:
                 continue
             values = {c: contact.side.values[c] for c in BIDIRECTIONAL}
             out.pairs[email] = (None, contact_id, values | {STATUS: "new"}, values | {STATUS: "new"})
+        for contact in self.contacts.values():
+            contact.touched = False
         return out
+
+    def _wake_resting(self, full: bool) -> None:
+        """Resting leads a sync takes up again: all on a full resync (it reads every lead never synced),
+        else those whose email a contact read this run holds (a restore brings their contact back)."""
+        read = {
+            c.side.values["email"]
+            for cid, c in self.contacts.items()
+            if c.touched and not (c.archived or c.gone) and cid in self.unlinked_contacts()
+        }
+        for lead in self.leads.values():
+            if lead.resting and (full or lead.side.values["email"] in read):
+                lead.resting = False
 
     def adopt(
         self, lead_id: str, contact_id: str, values: dict[str, str], contact_values: dict[str, str]

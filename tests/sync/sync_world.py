@@ -124,6 +124,7 @@ class World:
         *,
         policy: str,
         on_archive: str,
+        overrides: dict[str, str] | None = None,
         property_webhooks: bool,
         duplicate_webhooks: float,
     ) -> None:
@@ -149,7 +150,14 @@ class World:
             )
             conn.execute(
                 sa.insert(hubspot_field_mappings),
-                [{"workspace_id": self.workspace_id, **m} for m in MAPPINGS],
+                [
+                    {
+                        "workspace_id": self.workspace_id,
+                        **m,
+                        "conflict_policy": (overrides or {}).get(m["hubspot_property"]),
+                    }
+                    for m in MAPPINGS
+                ],
             )
             conn.execute(
                 sa.insert(hubspot_integrations).values(
