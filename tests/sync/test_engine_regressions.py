@@ -520,3 +520,51 @@ def test_a_company_deletion_with_a_linked_contact_s_id_leaves_the_contact_pair_a
     update_lead(engine, workspace_id, "kept@example.com", title="CEO")  # the pair still syncs
     assert sync(engine, hubspot_client, workspace_id).errors == 0
     assert contacts(hubspot_client)["kept@example.com"]["jobtitle"] == "CEO"
+
+
+def test_a_nul_character_from_hubspot_fails_its_own_pair_and_the_rest_of_the_batch_syncs(
+    engine, workspace_id, hubspot_client: HubSpotClient, hubspot_sandbox: SandboxHandle
+):
+    # Regression: PostgreSQL's text and jsonb refuse NUL (\x00). A contact property holding one, pulled into a
+    # lead's custom field or column, failed the run's whole transaction: nothing of the batch was recorded.
+    use_mappings(
+        engine, workspace_id, {"coldcopy_field": "custom_fields.industry", "hubspot_property": "industry_cc"}
+    )
+    emails = ["nul-custom@example.com", "nul-name@example.com", "fine@example.com"]
+    add_leads(engine, workspace_id, [{"email": e, "custom_fields": {"industry": "Media"}} for e in emails])
+    sync(engine, hubspot_client, workspace_id)
+    ids = {email: c["id"] for email, c in contacts(hubspot_client).items()}
+    hubspot_sandbox.admin.ui_edit(ids["nul-custom@example.com"], {"industry_cc": "Pub\x00lishing"})
+    hubspot_sandbox.admin.ui_edit(ids["nul-name@example.com"], {"firstname": "Ad\x00a"})
+    hubspot_sandbox.admin.ui_edit(ids["fine@example.com"], {"industry_cc": "Retail", "firstname": "Bo"})
+    hubspot_client.create("contacts", {"email": "nul-new@example.com", "industry_cc": "\x00"})
+    hubspot_client.create("contacts", {"email": "new@example.com", "industry_cc": "Press"})
+
+    for _ in range(2):  # and again: the refused pairs are retried, the others stay quiet
+        report = sync(engine, hubspot_client, workspace_id)
+        assert report.errors == 3, report.error_samples
+    samples = " | ".join(report.error_samples)
+    for field in ("custom_fields.industry", "first_name", "nul-new@example.com"):
+        assert field in samples, samples
+    leads_now = lead_rows(engine, workspace_id)
+    assert leads_now["fine@example.com"]["custom_fields"] == {"industry": "Retail"}
+    assert leads_now["fine@example.com"]["first_name"] == "Bo"
+    assert leads_now["new@example.com"]["custom_fields"] == {"industry": "Press"}
+    assert "nul-new@example.com" not in leads_now
+    assert leads_now["nul-custom@example.com"]["custom_fields"] == {"industry": "Media"}
+    for email, field in (
+        ("nul-custom@example.com", "custom_fields.industry"),
+        ("nul-name@example.com", "first_name"),
+    ):
+        state = pair_state(engine, workspace_id, email)
+        assert state.status == "error" and field in state.error_message, state.error_message
+        assert str(state.entity_id) in state.error_message and "\x00" not in state.error_message
+    assert pair_state(engine, workspace_id, "fine@example.com").status == "synced"
+
+    hubspot_sandbox.admin.ui_edit(ids["nul-custom@example.com"], {"industry_cc": "Publishing"})  # fixed
+    report = sync(engine, hubspot_client, workspace_id)
+    assert report.errors == 2, report.error_samples
+    assert lead_rows(engine, workspace_id)["nul-custom@example.com"]["custom_fields"] == {
+        "industry": "Publishing"
+    }
+    assert pair_state(engine, workspace_id, "nul-custom@example.com").status == "synced"
