@@ -66,6 +66,7 @@ def contact_sync_figures(
             else:
                 pulled_failed += 1
     figures.count(RECORDS_SYNCED, len(pulled_ok), object_type=CONTACT, direction="from_hubspot")
+    pulled_failed += len(plan.refused)  # values PostgreSQL cannot store: left out of the plan's writes
     figures.count(RECORDS_FAILED, pulled_failed, object_type=CONTACT, direction="from_hubspot")
     # A lead's latest change in the outbox (any mapped field) to now, when the run records the push.
     figures.observe_many(

@@ -52,6 +52,7 @@ def record_sync(
         plan = _without_erased_pairs(conn, job, plan)
         new_ids = _write_leads(conn, job, plan, errors)
         settled = settle_pairs(plan.agreed, pushed, errors, new_ids)
+        settle_refused(settled, plan.refused)
         records.record_synced(conn, job.workspace_id, settled.synced, job.mapping_set)
         records.record_failed(conn, job.workspace_id, settled.failed)
         records.record_tombstones(conn, job.workspace_id, plan.tombstones.to_dict("records"))
@@ -77,7 +78,8 @@ def record_sync(
         "scanned": changed.scanned,
         "unchanged": plan.unchanged + changed.unchanged_by_hash,
     }
-    return _report(job, plan, counts, len(failed), [str(f["error"]) for f in failed[:5]], dry_run=False)
+    samples = [str(f["error"]) for f in failed[:5]] + settled.not_created[:5]
+    return _report(job, plan, counts, len(failed) + len(settled.not_created), samples, dry_run=False)
 
 
 def _write_leads(conn: sa.Connection, job: SyncJob, plan: Plan, errors: dict[str, str]) -> dict[str, str]:
@@ -107,6 +109,7 @@ class Settled:
     synced: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
     unsettled: int = 0
+    not_created: list[str] = field(default_factory=list)  # why a contact was not made a lead (refused)
 
 
 def settle_pairs(
@@ -183,3 +186,14 @@ def dry_run_report(job: SyncJob, changed: ChangedLeads, plan: Plan) -> SyncRepor
         "unchanged": plan.unchanged + changed.unchanged_by_hash,
     }
     return _report(job, plan, counts, 0, [], dry_run=True)
+
+
+def settle_refused(settled: Settled, refused: pd.DataFrame) -> None:
+    """Pairs the plan left out, their values unstorable (plan.refuse_nul): a lead's pair fails with the
+    reason; a contact that would become a lead is not created and is read again next run."""
+    for row in refused.to_dict("records"):
+        if str(row["lead_id"]).startswith(NEW_LEAD_PREFIX):
+            settled.unsettled += 1
+            settled.not_created.append(str(row["error"]))
+        else:
+            settled.failed.append(row)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from hubspot_pipeline.sync.core.field_merge import CONFLICT_COLUMNS, Times, merge_fields, sides
@@ -22,6 +23,9 @@ from hubspot_pipeline.sync.core.mapping import EMAIL, MappingSet
 from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX, TOMBSTONE
 from hubspot_pipeline.sync.core.pairing import pair_records, quiet_pairs, text_frame
 from hubspot_pipeline.sync.core.plan_rows import agreed_rows, contact_writes, empty_frame, lead_writes
+
+NUL = "\x00"  # HubSpot stores it in a property; PostgreSQL's text and jsonb refuse it
+REFUSED_COLUMNS = ["lead_id", "hubspot_id", "error"]  # Plan.refused
 
 
 @dataclass
@@ -42,6 +46,8 @@ class Plan:
     lead_deletes: list[str] = field(default_factory=list)  # leads to soft-delete (archive policy delete_lead)
     unlinks: list[str] = field(default_factory=list)  # state rows to forget (archive policy keep)
     relinks: dict[str, str] = field(default_factory=dict)  # lead_id -> surviving contact id after a merge
+    # lead_id (or placeholder), hubspot_id, error: pairs left alone this run, their values unstorable (NUL)
+    refused: pd.DataFrame = field(default_factory=lambda: empty_frame(REFUSED_COLUMNS))
     unchanged: int = 0
     skipped_contacts: int = 0  # HubSpot contacts without an email: nothing to match them with
     skipped_erased: int = 0  # leads and contacts left alone: their email's person was erased (privacy/)
@@ -63,6 +69,7 @@ class Plan:
             "lead_deletes": len(self.lead_deletes),
             "unlinks": len(self.unlinks),
             "relinks": len(self.relinks),
+            "refused": len(self.refused),
             "unchanged": self.unchanged,
             "skipped_contacts": self.skipped_contacts,
             "skipped_erased": self.skipped_erased,
@@ -143,7 +150,7 @@ def build_plan(
     values = sides(pairs, lead_frame, contacts, state["agreed"], columns)
     merged = merge_fields(pairs, values, mapping_set, Times(lead_times, contact_times))
     plan_pairs = pairs.assign(email=merged.resolved[EMAIL].to_numpy())
-    return Plan(
+    plan = Plan(
         contact_writes=contact_writes(
             plan_pairs,
             merged.resolved,
@@ -162,6 +169,7 @@ def build_plan(
         unchanged=int(quiet.sum()),
         skipped_contacts=pairing.skipped,
     )
+    return refuse_nul(plan, plan_pairs, merged.resolved, mapping_set)
 
 
 def with_tombstones(state: pd.DataFrame) -> pd.DataFrame:
@@ -305,3 +313,52 @@ def merge_keeper(
         if chosen:
             return chosen[0]
     return claimants[0]
+
+
+def refuse_nul(plan: Plan, pairs: pd.DataFrame, resolved: pd.DataFrame, mapping_set: MappingSet) -> Plan:
+    """Leaves out of the plan every pair whose resolved values (or conflict values) hold a NUL character,
+    which PostgreSQL cannot store in a lead, its state or a conflict: one such value must fail its own pair,
+    named with its lead and field, not the run's transaction. `pairs` and `resolved` are row-aligned."""
+    bad: dict[int, list[str]] = {}
+    for column in resolved.columns:
+        values = resolved[column].to_numpy(dtype=object)
+        if NUL in "".join(v for v in values if isinstance(v, str)):  # one C-speed scan per column
+            for row in np.flatnonzero([isinstance(v, str) and NUL in v for v in values]):
+                bad.setdefault(int(row), []).append(column)
+    lead_ids = pairs["lead_id"].astype(str).to_numpy()
+    for column in ("coldcopy_value", "hubspot_value"):  # a value that lost its conflict is recorded too
+        for lead_id, name in plan.conflicts.loc[
+            plan.conflicts[column].astype(str).str.contains(NUL), ["lead_id", "field"]
+        ].itertuples(index=False):
+            for row in np.flatnonzero(lead_ids == str(lead_id)):
+                bad.setdefault(int(row), []).append(str(name))
+    if not bad:
+        return plan
+    rows = []
+    for at, columns in sorted(bad.items()):
+        lead_id, hubspot_id = lead_ids[at], pairs["hubspot_id"].iloc[at]
+        fields = ", ".join(
+            f"{mapping_set.by_column(c).mapping.coldcopy_field} (HubSpot {c})" for c in dict.fromkeys(columns)
+        )
+        email = str(resolved[EMAIL].iloc[at]).replace(NUL, "\\x00")
+        if lead_id.startswith(NEW_LEAD_PREFIX):
+            error = (
+                f"HubSpot contact {hubspot_id} ({email}) is not made a lead: {fields} holds a NUL character "
+                "(\\x00), which PostgreSQL cannot store; remove it in HubSpot and the next run creates the lead"
+            )
+        else:
+            error = (
+                f"lead {lead_id} ({email}): {fields} holds a NUL character (\\x00) from HubSpot contact "
+                f"{hubspot_id or '(new)'}, which PostgreSQL cannot store; remove it in HubSpot, then the sync "
+                "retries"
+            )
+        rows.append({"lead_id": lead_id, "hubspot_id": hubspot_id, "error": error})
+    refused = empty_frame(REFUSED_COLUMNS, rows)
+    out = set(refused["lead_id"])
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[~frame["lead_id"].astype(str).isin(out)].reset_index(drop=True)
+
+    plan.contact_writes, plan.lead_writes = keep(plan.contact_writes), keep(plan.lead_writes)
+    plan.conflicts, plan.agreed, plan.refused = keep(plan.conflicts), keep(plan.agreed), refused
+    return plan
