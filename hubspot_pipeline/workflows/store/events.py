@@ -32,16 +32,24 @@ def email_event(row: Any) -> Event:
     )
 
 
+def _rows_after(
+    conn: sa.Connection, cursor: sa.Column, after: int, limit: int, workspace_id: uuid.UUID | None
+) -> tuple[list[Any], int]:
+    """Up to `limit` rows of the cursor column's table after `after`, in cursor order (one workspace's if
+    given), and the last cursor value read (`after` when none)."""
+    table = cursor.table
+    query = sa.select(table).where(cursor > after).order_by(cursor).limit(limit)
+    if workspace_id is not None:
+        query = query.where(table.c.workspace_id == workspace_id)
+    rows = list(conn.execute(query).all())
+    return rows, (int(getattr(rows[-1], cursor.name)) if rows else after)
+
+
 def email_events_after(
     conn: sa.Connection, after_seq: int, limit: int, workspace_id: uuid.UUID | None = None
 ) -> tuple[list[Event], int]:
     """Email events recorded after `after_seq` that can fire a trigger, and the last seq read."""
-    e = email_events
-    query = sa.select(e).where(e.c.seq > after_seq).order_by(e.c.seq).limit(limit)
-    if workspace_id is not None:
-        query = query.where(e.c.workspace_id == workspace_id)
-    rows = conn.execute(query).all()
-    last = rows[-1].seq if rows else after_seq
+    rows, last = _rows_after(conn, email_events.c.seq, after_seq, limit, workspace_id)
     return [email_event(row) for row in rows if row.event_type in EMAIL_TRIGGER_TYPES], last
 
 
@@ -76,12 +84,7 @@ def engagement_events_after(
 ) -> tuple[list[Event], int]:
     """Engagement events (score changes, decided intents) recorded after `after_id`, and the last id read.
     Their ids commit in order (the table's insert lock), so nothing behind the cursor appears later."""
-    e = engagement_events
-    query = sa.select(e).where(e.c.id > after_id).order_by(e.c.id).limit(limit)
-    if workspace_id is not None:
-        query = query.where(e.c.workspace_id == workspace_id)
-    rows = conn.execute(query).all()
-    last = rows[-1].id if rows else after_id
+    rows, last = _rows_after(conn, engagement_events.c.id, after_id, limit, workspace_id)
     return [engagement_event(row) for row in rows if row.kind != "threshold_crossed"], last
 
 
