@@ -47,7 +47,9 @@ def connected_fuzz_tenant(engine: sa.Engine, sandbox_api, fuzz_tenant: Tenant) -
     return tenant
 
 
-@schema.include(path_regex="/(mappings|properties|config|sync/contacts|workflows.*)$").parametrize()
+@schema.include(
+    path_regex="/(mappings|properties|config|sync/contacts|workflows.*|privacy/erasures)$"
+).parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_a_connected_workspace_answer_5xx(case, connected_fuzz_tenant: Tenant) -> None:
     case.call_and_validate(headers=connected_fuzz_tenant.headers, checks=[not_a_server_error])
