@@ -3,7 +3,7 @@
     limiter = PostgresRateLimiter(engine, portal_key="hub:123", per_ten_seconds=110, daily_limit=None)
     grant = limiter.acquire("general")   # blocks until a call may be made (grant.waited: seconds waited)
     ...make the call...
-    limiter.complete(grant)              # the call is over (answered or failed)
+    limiter.complete(grant, ended=t)     # the call is over (answered or failed); t: time.monotonic() then
     limiter.acquire("search")            # search has its own 5-per-second budget (reference §9.1)
     limiter.observe(headers)             # X-HubSpot-RateLimit-* of a response: lower Max, others' use
     limiter.block("general", 10)         # after a 429: every process pauses
@@ -16,7 +16,18 @@ when fewer than `limit` entries lie within the window before now. That guarantee
 HubSpot* holds more than `limit` calls, whatever the mix of processes and threads, and however late a request
 reaches HubSpot: the last call granted in any such window saw every other one in its log. (A fixed-window
 counter lets twice the limit through across a window edge; logging grant times alone fails when a request is
-delayed on its way.) `guard_seconds` widens the window for clock differences between PostgreSQL and HubSpot.
+delayed on its way.)
+
+Both ends of every interval the limiter compares are read on one clock, PostgreSQL's: a call's start (its
+grant, taken before the request leaves) and its end (taken after its answer arrived). HubSpot's clock may be
+any amount ahead or behind; a constant offset cancels out of a difference, so only the two clocks' rates can
+disagree, by parts per million (NTP slews a clock by at most 500 ppm: 5 ms over 10 s), and HubSpot's stamps
+have a resolution (milliseconds at the sandbox). `guard_seconds` (default 50 ms, ten times that) widens the
+window for those; it is not a latency allowance, since the start and end bounds already hold the latency.
+The end is the moment the answer arrived, carried over to PostgreSQL's clock without a gap: `complete` is told
+when (`ended`, the caller's monotonic clock) and logs `clock_timestamp() - (now - ended)`, where now is read
+before the statement is sent, so the logged moment is never earlier than the true one (and the time spent
+waiting for the pool or for the row's lock is not added to every call).
 
 `per_ten_seconds` is the portal's general budget (100, 110 for OAuth apps, 190, 250); one process configures
 it (the sync), the others pass None and use whatever the portal's row says. `daily` counts calls since the
@@ -60,7 +71,7 @@ class Grant:
 class RateLimiter(Protocol):
     def acquire(self, kind: Kind) -> Grant: ...
 
-    def complete(self, grant: Grant) -> None: ...
+    def complete(self, grant: Grant, ended: float | None = None) -> None: ...
 
     def observe(self, headers: Mapping[str, str]) -> None: ...
 
@@ -75,7 +86,7 @@ class UnlimitedRateLimiter:
     def acquire(self, kind: Kind) -> Grant:
         return Grant(kind)
 
-    def complete(self, grant: Grant) -> None:
+    def complete(self, grant: Grant, ended: float | None = None) -> None:
         return None
 
     def observe(self, headers: Mapping[str, str]) -> None:
@@ -98,7 +109,7 @@ class PostgresRateLimiter:
         window_seconds: float = 10.0,
         search_per_second: int = 5,
         daily_limit: int | None = None,
-        guard_seconds: float = 0.25,
+        guard_seconds: float = 0.05,
         search_guard_seconds: float = 0.1,
         max_call_seconds: float = 75.0,
         timezone: str = "UTC",
@@ -164,18 +175,21 @@ class PostgresRateLimiter:
                 return Grant(kind, time.monotonic() - started, entry)
             self._sleep(min(wait, MAX_SINGLE_SLEEP))
 
-    def complete(self, grant: Grant) -> None:
-        """The call is over: HubSpot counted it by now, so its log entry becomes now (from its provisional,
-        later, bound), and the budget frees up as early as it safely can."""
+    def complete(self, grant: Grant, ended: float | None = None) -> None:
+        """The call is over: HubSpot counted it by then, so its log entry becomes that moment (from its
+        provisional, later, bound), and the budget frees up as early as it safely can. `ended`: when the
+        answer arrived, on `time.monotonic()`; None: now."""
         if grant.entry is None:
             return
+        # Read before the statement is sent: PostgreSQL's clock_timestamp() comes later, so the entry below is
+        # at or after the true end on PostgreSQL's clock.
+        ago = 0.0 if ended is None else max(time.monotonic() - ended, 0.0)
+        end = sa.func.clock_timestamp() - sa.func.make_interval(0, 0, 0, 0, 0, 0, ago)
         with self.engine.begin() as conn:
             conn.execute(
                 sa.update(buckets)
                 .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == grant.kind)
-                .values(
-                    grants=sa.func.array_replace(buckets.c.grants, grant.entry, sa.func.clock_timestamp())
-                )
+                .values(grants=sa.func.array_replace(buckets.c.grants, grant.entry, end))
             )
 
     def _try_acquire(self, kind: Kind) -> tuple[float, dt.datetime | None]:

@@ -167,7 +167,7 @@ class Transport:
                 raw = self._http.request(method, path, json=json, params=params, headers=headers)
             except httpx.TransportError as error:
                 if isinstance(error, UNSENT_ERRORS):
-                    self.limiter.complete(grant)
+                    self.limiter.complete(grant, time.monotonic())
                 # Otherwise HubSpot may still count the request later: its entry keeps its provisional bound.
                 self.metrics.record_call(label, "network", time.monotonic() - started)
                 decision = decide_network(self.retry, attempts, error, idempotent=idempotent, rng=self._rng)
@@ -184,8 +184,9 @@ class Transport:
                 self.metrics.record_retry(decision.kind)
                 self._sleep(decision.wait)
                 continue
-            self.limiter.complete(grant)
-            self.metrics.record_call(label, raw.status_code, time.monotonic() - started)
+            answered = time.monotonic()
+            self.limiter.complete(grant, answered)
+            self.metrics.record_call(label, raw.status_code, answered - started)
             self._note_server_clock(raw.headers)
             if kind == "general":
                 self.limiter.observe(raw.headers)

@@ -138,3 +138,63 @@ def test_calls_made_by_someone_else_are_counted_from_the_remaining_header(engine
     limiter.observe({"X-HubSpot-RateLimit-Max": "10", "X-HubSpot-RateLimit-Remaining": "0"})
     limiter.complete(limiter.acquire("general"))
     assert slept  # the budget was spent elsewhere: the next call had to wait
+
+
+def _entries(engine: sa.Engine, portal: str) -> list[object]:
+    from hubspot_pipeline.db.tables import hubspot_rate_limit_buckets as buckets
+
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.select(buckets.c.grants).where(
+                    buckets.c.portal_key == portal, buckets.c.policy == "general"
+                )
+            ).scalar_one()
+        )
+
+
+def test_a_completed_call_is_logged_when_its_answer_arrived_not_when_complete_ran(engine: sa.Engine) -> None:
+    # The end handed to complete() is carried over to PostgreSQL's clock: the entry is no earlier than the
+    # answer (the limiter's safety) and not as late as the complete() call (lock and pool waits are not
+    # charged to the call).
+    portal = f"test:{uuid.uuid4()}"
+    limiter = PostgresRateLimiter(engine, portal, per_ten_seconds=10)
+    grant = limiter.acquire("general")
+    with engine.connect() as conn:
+        before_answer = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+    answered = time.monotonic()
+    time.sleep(1.0)  # the caller is slow to report it
+    with engine.connect() as conn:
+        before_complete = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+    limiter.complete(grant, answered)
+    (entry,) = _entries(engine, portal)
+    assert before_answer <= entry
+    assert (before_complete - entry).total_seconds() >= 0.5
+
+
+def test_without_an_end_a_completed_call_is_logged_at_completion(engine: sa.Engine) -> None:
+    portal = f"test:{uuid.uuid4()}"
+    limiter = PostgresRateLimiter(engine, portal, per_ten_seconds=10)
+    grant = limiter.acquire("general")
+    with engine.connect() as conn:
+        before_complete = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+    limiter.complete(grant)
+    (entry,) = _entries(engine, portal)
+    assert grant.entry is not None and before_complete <= entry < grant.entry
+
+
+def test_the_default_guard_is_small_and_still_spaces_calls_a_full_window_apart(engine: sa.Engine) -> None:
+    # The window is measured on PostgreSQL's clock at both ends, so the guard covers clock rates and stamp
+    # resolution only: 50 ms, not a latency allowance. Call n+limit starts a window plus the guard after call n
+    # ended.
+    portal = f"test:{uuid.uuid4()}"
+    limiter = PostgresRateLimiter(engine, portal, per_ten_seconds=2, window_seconds=0.5)
+    assert limiter._windows["general"][1] == 550
+    ends = []
+    starts = []
+    for _ in range(4):
+        grant = limiter.acquire("general")
+        starts.append(time.monotonic())
+        ends.append(time.monotonic())
+        limiter.complete(grant, ends[-1])
+    assert starts[2] - ends[0] >= 0.55 - 0.01 and starts[3] - ends[1] >= 0.55 - 0.01
