@@ -203,3 +203,63 @@ def test_a_key_with_an_unknown_workspace_or_event_type_is_refused_with_what_to_d
         assert not result.success
         failure = " ".join(str(e.event_specific_data) for e in result.all_events if e.is_failure)
         assert "no workspace has the slug 'nobody-has-this'" in failure
+
+
+def test_the_backlog_sensors_backfill_materializes_the_ninety_days_and_logs_each_event_once(
+    engine, activity_defs, oauth_workspace, hubspot_sandbox, resources
+):
+    # A first connect: the backlog sensor asks for one run of the workspace over its 90 days (not 90 runs),
+    # and that run, as the daemon would launch it (its tags and config), materializes every day of the range
+    # and logs each event of those days once; events before the start stay out; run again, it logs nothing.
+    from hubspot_pipeline.activities.core.days import first_connect_since
+    from hubspot_pipeline.defs.activities import sensors
+
+    workspace_id, slug = oauth_workspace
+    now = datetime.now(UTC)
+    start = day_window(TODAY)[0]
+    sequences = [
+        add_sequence(
+            engine, workspace_id, f"lead{n}@example.com", start - timedelta(days=n, hours=-9), kinds=kinds
+        )
+        for n, kinds in ((89, ("sent", "opened")), (45, ("sent", "clicked", "replied")), (10, ("sent",)))
+    ]
+    before_start = add_sequence(
+        engine, workspace_id, "old@example.com", start - timedelta(days=95), kinds=("sent",)
+    )
+    with _client(engine, workspace_id, hubspot_sandbox) as client:
+        sync_contacts(engine, client, workspace_id)
+    with dg.instance_for_test() as instance:
+        tick = sensors.activity_backlog_sensor(
+            dg.build_sensor_context(
+                instance=instance, resources={"sync_settings": resources["sync_settings"]}
+            )
+        )
+        [request] = [r for r in tick.run_requests if f":{slug}:" in (r.run_key or "")]
+        for added in tick.dynamic_partitions_requests:
+            instance.add_dynamic_partitions(added.partitions_def_name, list(added.partition_keys or []))
+        job = activity_defs.resolve_job_def("activity_batches_job")
+        hubspot_sandbox.admin.reset_counters()
+        result = job.execute_in_process(
+            run_config=request.run_config, tags=request.tags, instance=instance, raise_on_error=False
+        )
+        assert result.success
+        days = {e.partition for e in result.get_asset_materialization_events() if e.partition is not None}
+        first_day = first_connect_since(now).date()
+        expected_days = [first_day + timedelta(days=n) for n in range(90)]
+        assert expected_days[0] == TODAY - timedelta(days=89)
+        assert days == {str(activity_key(day.isoformat(), slug)) for day in expected_days}
+        assert len(result.get_asset_materialization_events()) == 90
+        # Every event of the 90 days once (`delivered` is not logged by default), none from before.
+        logged = [str(r.email_event_id) for r in log_rows(engine, workspace_id)]
+        expected = {str(e) for s in sequences for kind, e in s.events.items() if kind != "delivered"}
+        assert sorted(logged) == sorted(expected)
+        assert not set(logged) & {str(e) for e in before_start.events.values()}
+        run_tags = instance.get_run_by_id(result.run_id).tags
+        assert run_tags[tags.WORKSPACE_ID] == str(workspace_id) and run_tags[tags.TRIGGER] == "backlog"
+
+        hubspot_sandbox.admin.reset_counters()
+        again = job.execute_in_process(
+            run_config=request.run_config, tags=request.tags, instance=instance, raise_on_error=False
+        )
+        assert again.success and hubspot_sandbox.admin.counters()["total"] == 0
+        assert len(log_rows(engine, workspace_id)) == len(expected)

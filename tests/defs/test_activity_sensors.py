@@ -126,20 +126,53 @@ def test_a_workspace_starts_ninety_days_back_once_its_contacts_exist(
             dg.build_sensor_context(instance=instance, cursor=before.cursor, resources=_settings(resources))
         )
         assert _since(engine, workspace_id) == first_connect_since(NOW)
-        mine = [r for r in tick.run_requests if f":{slug}:" in r.run_key]
-        days = [r.partition_key.keys_by_dimension["day"] for r in mine]
-        expected = [
-            TODAY - timedelta(days=n) for n in (0, 10, 89)
-        ]  # newest first; 100 days ago is before the start
-        assert days == [d.isoformat() for d in expected]
-        assert all(r.tags[tags.TRIGGER] == "backlog" for r in mine)
-        # Within the sweep window the same ticks ask for the same runs (same keys): nothing launches twice.
-        again = sensors.activity_backlog_sensor(
+        # One run for the workspace, over the days from the oldest with events to today (100 days ago is
+        # before the start), not a run per day: a single-run backfill of the range.
+        [backfill] = [r for r in tick.run_requests if f":{slug}:" in r.run_key]
+        first, last = (TODAY - timedelta(days=89)).isoformat(), TODAY.isoformat()
+        assert backfill.partition_key is None
+        assert backfill.tags["dagster/asset_partition_range_start"] == f"{first}|{slug}"
+        assert backfill.tags["dagster/asset_partition_range_end"] == f"{last}|{slug}"
+        assert backfill.run_key.endswith(f":{slug}:{first}..{last}")
+        # It carries the workspace's tag, which dagster.yaml limits to one run at a time per workspace.
+        assert backfill.tags[tags.WORKSPACE_ID] == str(workspace_id)
+        assert backfill.tags[tags.TRIGGER] == "backlog" and backfill.tags[tags.SYNC_KIND] == "activities"
+        assert backfill.run_config["resources"]["activity_batch_run"]["config"]["event_types"] is None
+        # Launched (queued, then running), the backfill's days wait: no later tick asks for any of them.
+        instance.add_run(
+            dg.DagsterRun(
+                job_name=activity_batches_job.name,
+                run_id=str(uuid.uuid4()),
+                status=dg.DagsterRunStatus.STARTED,
+                tags=dict(backfill.tags),
+            )
+        )
+        running = sensors.activity_backlog_sensor(
             dg.build_sensor_context(instance=instance, cursor=tick.cursor, resources=_settings(resources))
         )
-        assert {r.run_key for r in again.run_requests if f":{slug}:" in r.run_key} <= {
-            r.run_key for r in mine
-        }
+        assert not [r for r in running.run_requests if f":{slug}:" in r.run_key]
+
+
+def test_a_single_pending_day_gets_that_days_run(resources, engine, workspace_id, slug) -> None:
+    connect(engine, workspace_id)
+    lead = _lead_with_contact(engine, workspace_id)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(hubspot_sync_config).values(
+                workspace_id=workspace_id, activities_since=first_connect_since(NOW)
+            )
+        )
+    _event(engine, workspace_id, lead, NOW - timedelta(days=3))
+    with dg.instance_for_test() as instance:
+        yesterday = (TODAY - timedelta(days=1)).isoformat()
+        tick = sensors.activity_backlog_sensor(
+            dg.build_sensor_context(
+                instance=instance, cursor=json.dumps({"closed": yesterday}), resources=_settings(resources)
+            )
+        )
+        [run] = [r for r in tick.run_requests if f":{slug}:" in r.run_key]
+        assert run.partition_key.keys_by_dimension["day"] == (TODAY - timedelta(days=3)).isoformat()
+        assert "dagster/asset_partition_range_start" not in run.tags
 
 
 def test_a_day_whose_run_is_running_waits_and_yesterday_is_closed_once_after_midnight(

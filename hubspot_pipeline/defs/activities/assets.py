@@ -3,7 +3,8 @@ engagement, a timeline event, or a note on a private-app portal), by `activities
 
 One partition per UTC day x workspace. Today's partition runs as events arrive and yesterday's once more after
 midnight (sensors.py); any date range of chosen workspaces is a backfill from the UI, and runs again and again
-without writing anything twice. Its upstream is the workspace's contact sync (`contacts/sync_state`): an event
+without writing anything twice. A run over a range of one workspace's days (the backlog sensor's catch-up,
+a first connect's 90 days) logs the whole range at once and materializes each of its days. Its upstream is the workspace's contact sync (`contacts/sync_state`): an event
 waits until its lead's contact exists, so a backfill that selects both runs the contacts first.
 """
 
@@ -50,6 +51,7 @@ def activity_batches(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     run = activity_batch_run
     settings = run.settings
+    first, last = run.days
     report = log_activities(
         settings.engine(),
         run.client,
@@ -62,7 +64,7 @@ def activity_batches(
     counts = report.counts
     yield dg.MaterializeResult(
         metadata={
-            "day": run.day.isoformat(),
+            "day": first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}",
             "enabled": report.enabled,
             "timeline_events_supported": report.timeline_supported,
             "logged": counts["logged"],

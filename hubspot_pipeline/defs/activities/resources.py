@@ -17,11 +17,11 @@ from pydantic import Field, PrivateAttr
 from hubspot_pipeline.activities.core.days import day_window
 from hubspot_pipeline.activities.core.events import EVENT_TYPES
 from hubspot_pipeline.activities.engine import ActivityReport
-from hubspot_pipeline.defs.activities.partitions import DAY
+from hubspot_pipeline.defs.activities.partitions import DAY, day_range
 from hubspot_pipeline.defs.monitoring.runs import record_workspace_run
 from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
-from hubspot_pipeline.defs.workspaces.runs import start_workspace_run
+from hubspot_pipeline.defs.workspaces.runs import partition_range, start_workspace_run
 from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.monitoring import Figures
 from hubspot_pipeline.monitoring.catalogue import RECORDS_FAILED
@@ -38,23 +38,28 @@ def activity_run_config(event_types: list[str] | None = None) -> dict[str, Any]:
     return {"resources": {RESOURCE: {"config": {"event_types": event_types}}}}
 
 
-def day_of(run_tags: dict[str, str]) -> date | None:
+def days_of(run_tags: dict[str, str]) -> tuple[date, date] | None:
+    """The first and last UTC day of the run: its day partition's, or those of its range of one workspace's
+    days (the backlog sensor's backfill); None if it names neither."""
     value = run_tags.get(f"dagster/partition/{DAY}")
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    if value:
+        try:
+            return date.fromisoformat(value), date.fromisoformat(value)
+        except ValueError:
+            return None
+    ranged = partition_range(run_tags)
+    return day_range(*ranged) if ranged else None
 
 
 class ActivityBatchRun(dg.ConfigurableResource):
-    """The run's workspace and UTC day (named by the partition key), the event types it logs, and one HubSpot
-    client for the run. When the run ends it records its outcome and figures for monitoring."""
+    """The run's workspace and UTC day (named by the partition key) or days (a range of one workspace's days),
+    the event types it logs, and one HubSpot client for the run. When the run ends it records its outcome and figures for monitoring."""
 
     event_types: list[str] | None = Field(None, description=EVENT_TYPES_HELP)
     settings: dg.ResourceDependency[SyncSettingsResource]
 
     _workspace: Workspace | None = PrivateAttr(None)
-    _day: date | None = PrivateAttr(None)
+    _days: tuple[date, date] | None = PrivateAttr(None)
     _client: HubSpotClient | None = PrivateAttr(None)
     _started_at: datetime | None = PrivateAttr(None)
     _report: ActivityReport | None = PrivateAttr(None)
@@ -68,11 +73,11 @@ class ActivityBatchRun(dg.ConfigurableResource):
                 f"use some of {', '.join(EVENT_TYPES)}, or leave it unset for every type the workspace logs"
             )
         assert context.run is not None, "an activity batch runs inside a Dagster run"
-        self._day = day_of(dict(context.run.tags))
-        if self._day is None:
+        self._days = days_of(dict(context.run.tags))
+        if self._days is None:
             raise dg.Failure(
                 description="this run has no day partition: launch activities/activity_batches for a day and a "
-                "workspace (keys look like 2026-11-29|<workspace slug>)"
+                "workspace (keys look like 2026-11-29|<workspace slug>), or for a range of one workspace's days"
             )
         self._workspace = start_workspace_run(context, self.settings.engine(), MODE)
         self._client = self.settings.client(self._workspace.id)
@@ -110,13 +115,15 @@ class ActivityBatchRun(dg.ConfigurableResource):
         return self._workspace
 
     @property
-    def day(self) -> date:
-        assert self._day is not None, "activity_batch_run is used inside a run"
-        return self._day
+    def days(self) -> tuple[date, date]:
+        """The run's first and last UTC day (the same for a day's run)."""
+        assert self._days is not None, "activity_batch_run is used inside a run"
+        return self._days
 
     @property
     def window(self) -> tuple[datetime, datetime]:
-        return day_window(self.day)
+        first, last = self.days
+        return day_window(first)[0], day_window(last)[1]
 
     @property
     def client(self) -> HubSpotClient:

@@ -4,11 +4,17 @@
   (day, workspace) they fall on, so an event is in HubSpot seconds after ColdCopy records it.
 - `activity_backlog_sensor` (every minute): starts a newly connected workspace 90 days back once its contact
   sync has made contacts; after midnight, runs the day that ended once more (events recorded late); and
-  launches a run for every day that still has events to log: failures to retry, events whose contact now
-  exists, anything a crashed run or a slow transaction left behind. Days with a run queued or running wait.
+  catches up on every day that still has events to log (failures to retry, events whose contact now exists,
+  anything a crashed run or a slow transaction left behind) with one run per workspace: a day's run for one
+  day, otherwise a run over the range of days from the oldest to the newest such day (a single-run backfill:
+  it materializes every day of the range). A first connect is one run over its 90 days, not 90 runs. Days with
+  a run queued or running wait. Runs carry the workspace's id tag, which `dagster.yaml` limits to one run at a
+  time per workspace.
 
-Run keys name the workspace, the day and what the run covers, so a tick evaluated twice launches nothing
-twice; and every run is idempotent, so a run too many logs nothing.
+Run keys name the workspace, the day (or days) and what the run covers, so a tick evaluated twice launches
+nothing twice (a first connect's tick evaluated again after a crash asks for the pending days' range instead:
+a second run of the workspace, which waits for the first and logs nothing twice); and every run is
+idempotent, so a run too many logs nothing.
 """
 
 from __future__ import annotations
@@ -29,11 +35,11 @@ from hubspot_pipeline.activities.store.arrivals import last_seq, new_event_days
 from hubspot_pipeline.activities.store.settings import has_contacts, logging_workspaces, start_logging_since
 from hubspot_pipeline.activities.store.status import pending_days
 from hubspot_pipeline.defs.activities.jobs import activity_batches_job
-from hubspot_pipeline.defs.activities.partitions import activity_key
+from hubspot_pipeline.defs.activities.partitions import activity_key, keys_in_range
 from hubspot_pipeline.defs.activities.resources import MODE, activity_run_config
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE, WORKSPACE_PARTITIONS
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
-from hubspot_pipeline.defs.workspaces.runs import active_partition_keys, request_tags
+from hubspot_pipeline.defs.workspaces.runs import active_partition_keys, range_tags, request_tags
 from hubspot_pipeline.sync.store.workspaces import Workspace
 
 EVENTS_PER_TICK = 20_000
@@ -47,6 +53,16 @@ def _run(workspace: Workspace, day: date, key: str, trigger: str) -> dg.RunReque
         partition_key=activity_key(day.isoformat(), workspace.slug),
         run_config=activity_run_config(),
         tags=request_tags(workspace, trigger, MODE),
+    )
+
+
+def _backfill(workspace: Workspace, first: date, last: date, key: str, trigger: str) -> dg.RunRequest:
+    """One run over the workspace's days from `first` to `last`: every day of the range is materialized."""
+    start, end = (str(activity_key(day.isoformat(), workspace.slug)) for day in (first, last))
+    return dg.RunRequest(
+        run_key=f"{key}:{workspace.slug}:{first.isoformat()}..{last.isoformat()}",
+        run_config=activity_run_config(),
+        tags={**request_tags(workspace, trigger, MODE), **range_tags(start, end)},
     )
 
 
@@ -97,10 +113,11 @@ def email_events_sensor(context: dg.SensorEvaluationContext, sync_settings: Sync
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Leaves no day behind: starts a newly connected workspace's activity logging 90 days back once its "
-        "contact sync has made contacts; after midnight UTC runs the day that ended once more; and launches "
-        f"the batch of every day that still has events to log (at most every {SWEEP_MINUTES} minutes per day, "
-        "none while that day's run is queued or running): failures to retry, events whose contact now exists, "
-        "what a crashed run left behind."
+        "contact sync has made contacts; after midnight UTC runs the day that ended once more; and catches up "
+        "on every day that still has events to log (failures to retry, events whose contact now exists, what a "
+        "crashed run left behind) with one run per workspace: that day's batch, or one run over the range of "
+        f"days from the oldest to the newest (a first connect: one run of up to 90 days); at most every "
+        f"{SWEEP_MINUTES} minutes, none for a day whose run is queued or running."
     ),
 )
 def activity_backlog_sensor(context: dg.SensorEvaluationContext, sync_settings: SyncSettingsResource):
@@ -111,7 +128,8 @@ def activity_backlog_sensor(context: dg.SensorEvaluationContext, sync_settings: 
     closed = date.fromisoformat(state["closed"]) if state.get("closed") else today - timedelta(days=1)
     closing = day_to_close(now, closed)
     bucket = now.replace(minute=now.minute - now.minute % SWEEP_MINUTES, second=0, microsecond=0)
-    active = active_partition_keys(context.instance, activity_batches_job.name)  # their days wait
+    # Their days wait (a running backfill's days included).
+    active = active_partition_keys(context.instance, activity_batches_job.name, expand_range=keys_in_range)
     closes: list[dg.RunRequest] = []
     pending: list[dg.RunRequest] = []
     started: list[str] = []
@@ -127,13 +145,26 @@ def activity_backlog_sensor(context: dg.SensorEvaluationContext, sync_settings: 
             launched.append(workspace)
             if closing is not None:
                 closes.append(_run(workspace, closing, "close", "close_day"))
-            for day in sorted(
-                pending_days(conn, workspace.id, sorted(settings.event_types), since), reverse=True
-            ):
-                key = f"{day.isoformat()}|{workspace.slug}"
-                if FIRST_DAY <= day <= today and day != closing and key not in active:
-                    # The newest first: what a person looks at.
-                    pending.append(_run(workspace, day, f"pending-{bucket:%Y%m%dT%H%M}", "backlog"))
+            days = [
+                day
+                for day in pending_days(conn, workspace.id, sorted(settings.event_types), since)
+                if FIRST_DAY <= day <= today
+                and day != closing
+                and f"{day.isoformat()}|{workspace.slug}" not in active
+            ]
+            if started and started[-1] == workspace.slug:
+                # A first connect: one run over all its days, since the start up to today, so that every day
+                # partition of the 90 is materialized (those without events log nothing).
+                first = max(utc_day(since), FIRST_DAY)
+                pending.append(_backfill(workspace, first, today, f"start-{first.isoformat()}", "backlog"))
+            elif days:
+                key = f"pending-{bucket:%Y%m%dT%H%M}"
+                first, last = min(days), max(days)
+                pending.append(
+                    _run(workspace, first, key, "backlog")
+                    if first == last
+                    else _backfill(workspace, first, last, key, "backlog")
+                )
     if started:
         context.log.info(f"activity logging started {FIRST_CONNECT_DAYS} days back for {', '.join(started)}")
     cursor = json.dumps({"closed": (closing or closed).isoformat()})

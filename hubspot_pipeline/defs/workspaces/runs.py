@@ -4,10 +4,11 @@ its mode and what launched it. Called by each area's run-scoped resource (contac
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import dagster as dg
 import sqlalchemy as sa
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE
@@ -17,8 +18,26 @@ SLUGS_NAMED = 10  # workspaces listed in the message for an unknown key
 
 
 def workspace_key(run_tags: Mapping[str, str]) -> str | None:
-    """The run's workspace partition key: the key itself, or its `workspace` dimension (day x workspace)."""
-    return run_tags.get(f"dagster/partition/{WORKSPACE}") or run_tags.get("dagster/partition")
+    """The run's workspace partition key: the key itself, or its `workspace` dimension (day x workspace); for
+    a run over a partition range (days of one workspace), the workspace both ends name (None if they differ)."""
+    key = run_tags.get(f"dagster/partition/{WORKSPACE}") or run_tags.get("dagster/partition")
+    if key:
+        return key
+    first, last = partition_range(run_tags) or ("", "")
+    # A day x workspace key reads `day|workspace` (Dagster orders the dimensions by name).
+    first_slug, last_slug = first.rsplit("|", 1)[-1], last.rsplit("|", 1)[-1]
+    return first_slug if first_slug and first_slug == last_slug else None
+
+
+def partition_range(run_tags: Mapping[str, str]) -> tuple[str, str] | None:
+    """(first, last) partition key of a run over a partition range; None for a run of one partition."""
+    first, last = run_tags.get(ASSET_PARTITION_RANGE_START_TAG), run_tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    return (first, last) if first and last else None
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """Tags of a run over the partitions from `first` to `last` (one run, as a single-run backfill makes)."""
+    return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
 
 
 def unknown_key_message(key: str | None, slugs: list[str], total: int) -> str:
@@ -82,9 +101,22 @@ ACTIVE_STATUSES = [
 ]
 
 
-def active_partition_keys(instance: dg.DagsterInstance, job_name: str, limit: int = 1_000) -> set[str]:
-    """Partition keys of the job's runs that are queued or running (at most `limit` runs looked at)."""
+def active_partition_keys(
+    instance: dg.DagsterInstance,
+    job_name: str,
+    limit: int = 1_000,
+    expand_range: Callable[[str, str], Iterable[str]] | None = None,
+) -> set[str]:
+    """Partition keys of the job's runs that are queued or running (at most `limit` runs looked at); with
+    `expand_range` (first, last -> the keys between), every key of a run over a partition range too."""
     records = instance.get_run_records(
         filters=dg.RunsFilter(job_name=job_name, statuses=ACTIVE_STATUSES), limit=limit
     )
-    return {r.dagster_run.tags.get("dagster/partition", "") for r in records}
+    keys = set()
+    for record in records:
+        run_tags = record.dagster_run.tags
+        keys.add(run_tags.get("dagster/partition", ""))
+        ranged = partition_range(run_tags)
+        if ranged is not None and expand_range is not None:
+            keys.update(expand_range(*ranged))
+    return keys
