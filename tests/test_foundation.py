@@ -71,6 +71,22 @@ def test_demo_data_is_deterministic_from_the_seed() -> None:
     assert len({row[2] for row in first}) == 50  # emails unique
 
 
+def test_demo_ids_are_version_4_uuids_as_uuid_formats_them() -> None:
+    # The generator formats its ids from random bytes itself (uuid.UUID per id was most of its time): the
+    # same text as uuid.UUID's, version 4, RFC 4122 variant.
+    import uuid
+
+    import numpy as np
+
+    from hubspot_pipeline.demo.generate import _uuids
+
+    ids = _uuids(np.random.default_rng(5), 500)
+    parsed = [uuid.UUID(text) for text in ids]
+    assert ids == [str(u) for u in parsed]
+    assert {u.version for u in parsed} == {4} and {u.variant for u in parsed} == {uuid.RFC_4122}
+    assert len(set(ids)) == 500
+
+
 def test_demo_data_loads_through_copy_without_touching_the_outbox(
     engine: sa.Engine, database_url: str
 ) -> None:
