@@ -39,5 +39,5 @@ def test_calls_with_latency_never_exceed_the_sandbox_window(
     windows = admin.rate_windows(hub_id=hub, window_ms=10_000, limit=100)
     assert len(pages) == CALLS
     assert windows["attempts"] == CALLS
-    assert windows["attemptsOverLimit"] == 0 and windows["maxAttemptsInWindow"] == 100
+    assert windows["attemptsOverLimit"] == 0 and windows["maxAttemptsInWindow"] <= 100
     assert admin.counters(hub)["byStatus"].get("429", 0) == 0
