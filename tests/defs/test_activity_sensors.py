@@ -61,6 +61,16 @@ def _event(
         )
 
 
+def _start_logging(engine: sa.Engine, workspace_id: uuid.UUID) -> None:
+    """The workspace's activity logging started 90 days back, as the backlog sensor leaves it."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(hubspot_sync_config).values(
+                workspace_id=workspace_id, activities_since=first_connect_since(NOW)
+            )
+        )
+
+
 def _since(engine: sa.Engine, workspace_id: uuid.UUID) -> datetime | None:
     with engine.connect() as conn:
         return conn.scalar(
@@ -73,12 +83,7 @@ def _since(engine: sa.Engine, workspace_id: uuid.UUID) -> datetime | None:
 def test_new_events_launch_their_days_run_within_a_tick(resources, engine, workspace_id, slug) -> None:
     connect(engine, workspace_id)
     lead = _lead_with_contact(engine, workspace_id)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.insert(hubspot_sync_config).values(
-                workspace_id=workspace_id, activities_since=first_connect_since(NOW)
-            )
-        )
+    _start_logging(engine, workspace_id)
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(instance=instance, resources=_settings(resources))
         start = sensors.email_events_sensor(context)
@@ -156,12 +161,7 @@ def test_a_workspace_starts_ninety_days_back_once_its_contacts_exist(
 def test_a_single_pending_day_gets_that_days_run(resources, engine, workspace_id, slug) -> None:
     connect(engine, workspace_id)
     lead = _lead_with_contact(engine, workspace_id)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.insert(hubspot_sync_config).values(
-                workspace_id=workspace_id, activities_since=first_connect_since(NOW)
-            )
-        )
+    _start_logging(engine, workspace_id)
     _event(engine, workspace_id, lead, NOW - timedelta(days=3))
     with dg.instance_for_test() as instance:
         yesterday = (TODAY - timedelta(days=1)).isoformat()
@@ -180,12 +180,7 @@ def test_a_day_whose_run_is_running_waits_and_yesterday_is_closed_once_after_mid
 ) -> None:
     connect(engine, workspace_id)
     lead = _lead_with_contact(engine, workspace_id)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.insert(hubspot_sync_config).values(
-                workspace_id=workspace_id, activities_since=first_connect_since(NOW)
-            )
-        )
+    _start_logging(engine, workspace_id)
     _event(engine, workspace_id, lead, day_window(TODAY)[0] + timedelta(minutes=1))
     with dg.instance_for_test() as instance:
         instance.add_run(

@@ -140,6 +140,11 @@ def test_calls_made_by_someone_else_are_counted_from_the_remaining_header(engine
     assert slept  # the budget was spent elsewhere: the next call had to wait
 
 
+def _pg_now(engine: sa.Engine):  # PostgreSQL's clock, the one the limiter logs on
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+
+
 def _entries(engine: sa.Engine, portal: str) -> list[object]:
     from hubspot_pipeline.db.tables import hubspot_rate_limit_buckets as buckets
 
@@ -160,12 +165,10 @@ def test_a_completed_call_is_logged_when_its_answer_arrived_not_when_complete_ra
     portal = f"test:{uuid.uuid4()}"
     limiter = PostgresRateLimiter(engine, portal, per_ten_seconds=10)
     grant = limiter.acquire("general")
-    with engine.connect() as conn:
-        before_answer = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+    before_answer = _pg_now(engine)
     answered = time.monotonic()
     time.sleep(1.0)  # the caller is slow to report it
-    with engine.connect() as conn:
-        before_complete = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+    before_complete = _pg_now(engine)
     limiter.complete(grant, answered)
     (entry,) = _entries(engine, portal)
     assert before_answer <= entry
@@ -176,8 +179,7 @@ def test_without_an_end_a_completed_call_is_logged_at_completion(engine: sa.Engi
     portal = f"test:{uuid.uuid4()}"
     limiter = PostgresRateLimiter(engine, portal, per_ten_seconds=10)
     grant = limiter.acquire("general")
-    with engine.connect() as conn:
-        before_complete = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+    before_complete = _pg_now(engine)
     limiter.complete(grant)
     (entry,) = _entries(engine, portal)
     assert grant.entry is not None and before_complete <= entry < grant.entry
