@@ -11,6 +11,7 @@ cumulative), a sum and a count, so recording it is the same addition as a counte
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -70,12 +71,21 @@ class Figures:
             raise ValueError(f"{metric.name} is a {metric.kind}, not a histogram")
         base = _labels(metric, labels)
         bounds = (*metric.buckets, math.inf)
+        # Counted per bucket first, then added: one key built per bucket, not per observation (50,000 a run).
+        in_bucket = [0] * len(bounds)
+        total_key, count_key = (metric.name + "_sum", base), (metric.name + "_count", base)
+        total, count = self.values.get(total_key, 0), 0
         for seconds in observations:
             seconds = max(0.0, float(seconds))  # clocks of two machines: a change cannot arrive early
-            le = next(bound for bound in bounds if seconds <= bound)
-            self._add((metric.name + "_bucket", tuple(sorted((*base, ("le", bucket_label(le)))))), 1)
-            self._add((metric.name + "_sum", base), seconds)
-            self._add((metric.name + "_count", base), 1)
+            in_bucket[bisect.bisect_left(bounds, seconds)] += 1  # the first bound >= seconds
+            total += seconds
+            count += 1
+        for le, n in zip(bounds, in_bucket, strict=True):
+            if n:
+                self._add((metric.name + "_bucket", tuple(sorted((*base, ("le", bucket_label(le)))))), n)
+        if count:
+            self.values[total_key] = total
+            self._add(count_key, count)
 
     def _add(self, key: tuple[str, Labels], amount: float) -> None:
         self.values[key] = self.values.get(key, 0) + amount

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot.full_read import FullReadStats
 from hubspot_pipeline.sync.core.hashing import hash_values
-from hubspot_pipeline.sync.core.mapping import MappingSet, canonical_contacts
+from hubspot_pipeline.sync.core.mapping import MappingSet, canonical_contacts, contact_records_frame
 from hubspot_pipeline.sync.core.markers import TOMBSTONE
 from hubspot_pipeline.sync.job import SyncJob
 
@@ -125,7 +125,7 @@ def scan_contacts(job: SyncJob, properties: list[str]) -> ContactScan:
             return
         started = time.thread_time()  # CPU time: the walks' threads wait on HubSpot meanwhile
         ids = np.fromiter((int(r["id"]) for r in buffer), dtype=np.int64, count=len(buffer))
-        frame = pd.DataFrame([{"id": r["id"], **(r.get("properties") or {})} for r in buffer])
+        frame = contact_records_frame(buffer, job.mapping_set.columns)
         canonical = canonical_contacts(frame, job.mapping_set)
         hashes = hash_values(canonical, job.mapping_set.pushed_columns).view(np.int64)
         same = pairs.unchanged(ids, hashes, canonical)

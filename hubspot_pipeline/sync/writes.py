@@ -116,10 +116,16 @@ def settle_pairs(
     agreed: pd.DataFrame, pushed: PushOutcome, errors: dict[str, str], new_ids: dict[str, str]
 ) -> Settled:
     settled = Settled()
-    for row in agreed.to_dict("records"):
-        key = str(row["lead_id"])
+    # Plain lists, not to_dict("records"): a dict per pair of 50,000 cost seconds.
+    for key, known, values, sync_hash in zip(
+        agreed["lead_id"].astype(str).tolist(),
+        agreed["hubspot_id"].tolist(),
+        agreed["agreed"].tolist(),
+        agreed["sync_hash"].tolist(),
+        strict=True,
+    ):
         lead_id = new_ids.get(key, None if key.startswith(NEW_LEAD_PREFIX) else key)
-        hubspot_id = row["hubspot_id"] if isinstance(row["hubspot_id"], str) else pushed.hubspot_ids.get(key)
+        hubspot_id = known if isinstance(known, str) else pushed.hubspot_ids.get(key)
         if lead_id is None:
             settled.unsettled += 1
         elif key in errors or hubspot_id is None:
@@ -127,12 +133,7 @@ def settle_pairs(
             settled.failed.append({"lead_id": lead_id, "hubspot_id": hubspot_id, "error": error})
         else:
             settled.synced.append(
-                {
-                    "lead_id": lead_id,
-                    "hubspot_id": hubspot_id,
-                    "agreed": row["agreed"],
-                    "sync_hash": row["sync_hash"],
-                }
+                {"lead_id": lead_id, "hubspot_id": hubspot_id, "agreed": values, "sync_hash": sync_hash}
             )
     return settled
 

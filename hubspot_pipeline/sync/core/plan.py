@@ -196,6 +196,8 @@ def end_merged(
     """Merges: each live link followed to the surviving contact; of the leads on one survivor one keeps it
     (relinked), the others' pairs end (re-pushing them would re-create the contacts HubSpot merged away).
     `state` (from with_tombstones) is updated in place with the relinks."""
+    if not merges:
+        return Ends(state)  # no merge learnt this run: every link stays as it is
     live = state[state["tombstone"].isna() & state["hubspot_id"].notna()]
     evidence = MergeEvidence(
         dict(primaries or {}),
@@ -215,6 +217,8 @@ def end_archived(ends: Ends, archived: Collection[str], on_hubspot_archive: str)
     """Contacts archived in HubSpot, per the workspace's choice: `keep` forgets the pair (the lead may pair
     again from the next run), `unlink` ends it, `delete_lead` ends it and soft-deletes the lead."""
     state, ended = ends.state, ends.ended
+    if not archived:
+        return
     for lead_id, hubspot_id in state["hubspot_id"].items():
         if str(hubspot_id) not in archived or lead_id in ended or pd.notna(state.at[lead_id, "tombstone"]):
             continue
@@ -269,16 +273,17 @@ def merge_keepers(
     identity first (merge_keeper), since either side may have changed an email before this run.
     Returns (lead id -> survivor to relink, lead id -> survivor of pairs to end).
     """
+    link_of = {str(lead_id): str(hubspot_id) for lead_id, hubspot_id in links.items()}  # not Series lookups
     claims: dict[str, list[str]] = {}
-    for lead_id, hubspot_id in links.items():
-        claims.setdefault(_follow(merges, str(hubspot_id)), []).append(str(lead_id))
+    for lead_id, hubspot_id in link_of.items():
+        claims.setdefault(_follow(merges, hubspot_id), []).append(lead_id)
     relinks: dict[str, str] = {}
     ended: dict[str, str] = {}
     for survivor, claimants in claims.items():
-        if not any(str(links[i]) in merges for i in claimants):
+        if not any(link_of[i] in merges for i in claimants):
             continue  # no merge on this contact
-        keeper = merge_keeper(survivor, claimants, {i: str(links[i]) for i in claimants}, evidence)
-        if str(links[keeper]) != survivor:
+        keeper = merge_keeper(survivor, claimants, {i: link_of[i] for i in claimants}, evidence)
+        if link_of[keeper] != survivor:
             relinks[keeper] = survivor
         ended.update({i: survivor for i in claimants if i != keeper})
     return relinks, ended
@@ -322,7 +327,7 @@ def refuse_nul(plan: Plan, pairs: pd.DataFrame, resolved: pd.DataFrame, mapping_
     bad: dict[int, list[str]] = {}
     for column in resolved.columns:
         values = resolved[column].to_numpy(dtype=object)
-        if NUL in "".join(v for v in values if isinstance(v, str)):  # one C-speed scan per column
+        if NUL in _joined_text(values):  # one C-speed scan per column
             for row in np.flatnonzero([isinstance(v, str) and NUL in v for v in values]):
                 bad.setdefault(int(row), []).append(column)
     lead_ids = pairs["lead_id"].astype(str).to_numpy()
@@ -362,3 +367,13 @@ def refuse_nul(plan: Plan, pairs: pd.DataFrame, resolved: pd.DataFrame, mapping_
     plan.contact_writes, plan.lead_writes = keep(plan.contact_writes), keep(plan.lead_writes)
     plan.conflicts, plan.agreed, plan.refused = keep(plan.conflicts), keep(plan.agreed), refused
     return plan
+
+
+def _joined_text(values: np.ndarray) -> str:
+    """The column's text values joined (non-text ones left out): a plain join of a list when every value
+    is text, which is the usual case, and far faster than a generator that checks each value."""
+    as_list = values.tolist()
+    try:
+        return "".join(as_list)
+    except TypeError:
+        return "".join(v for v in as_list if isinstance(v, str))

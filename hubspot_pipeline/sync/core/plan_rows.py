@@ -33,11 +33,13 @@ def contact_writes(
         pairs["hubspot_id"].to_numpy(dtype=object),
     )
     email_at = columns.index(EMAIL)
+    # Which fields each pair sends, for every pair at once; then plain lists, row by row.
+    chosen = np.flatnonzero(push.any(axis=1) | creating)
+    wanted_all = np.where(creating[chosen, None], pushed[None, :] & (values[chosen] != ""), push[chosen])
     rows = []
-    for i in np.flatnonzero(push.any(axis=1) | creating):
-        row = values[i]
-        wanted = (pushed & (row != "")) if creating[i] else push[i]
-        props = {columns[j]: row[j] for j in np.flatnonzero(wanted)}
+    for i, wanted in zip(chosen.tolist(), wanted_all.tolist(), strict=True):
+        row = values[i].tolist()
+        props = {columns[j]: row[j] for j, w in enumerate(wanted) if w}
         if not props:
             continue
         props[EMAIL] = row[email_at]
@@ -90,7 +92,8 @@ def agreed_rows(pairs: pd.DataFrame, resolved: pd.DataFrame, mapping_set: Mappin
     """lead_id, hubspot_id, agreed {column: value}, sync_hash, retry: the resolved values, hashed as the lead
     holding them will hash."""
     columns = list(resolved.columns)
-    agreed = [dict(zip(columns, row, strict=True)) for row in resolved.to_numpy(dtype=object)]
+    by_column = [resolved[c].tolist() for c in columns]  # plain lists: iterating numpy rows is slower
+    agreed = [dict(zip(columns, row, strict=True)) for row in zip(*by_column, strict=True)]
     # The agreed values are the resolved ones: hash them as the lead will be hashed.
     hashes = hash_frame(resolved, mapping_set.pushed_columns).to_numpy(dtype=object) if len(resolved) else []
     return pd.DataFrame(

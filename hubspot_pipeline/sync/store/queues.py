@@ -49,7 +49,9 @@ def read_outbox(
     ).all()
     if not rows:
         return OutboxBatch([], [], pd.DataFrame(), after_id)
-    frame = pd.DataFrame.from_records(rows, columns=["lead_id", "field", "changed_at", "id", "operation"])
+    frame = pd.DataFrame.from_records(
+        [tuple(r) for r in rows], columns=["lead_id", "field", "changed_at", "id", "operation"]
+    )  # plain tuples: see leads.read_leads
     frame["changed_at"] = pd.to_datetime(frame["changed_at"], utc=True)
     last = frame.sort_values("id").groupby("lead_id")["operation"].last()
     deleted = sorted(last[last == "delete"].index)

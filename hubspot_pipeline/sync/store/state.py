@@ -59,7 +59,10 @@ def read_state(
         rows.extend(conn.execute(query).all())
     # dtype=object keeps None as None: an inferred string column turns a NULL agreed (a pair that never
     # succeeded) into NaN as soon as another row has one, and decoding it failed the run.
-    frame = pd.DataFrame(rows, columns=["lead_id", *STATE_COLUMNS, "attempts"], dtype=object)
+    # Plain tuples, not Rows: pandas' named-tuple probe costs a failed key lookup per Row (leads.read_leads).
+    frame = pd.DataFrame(
+        [tuple(r) for r in rows], columns=["lead_id", *STATE_COLUMNS, "attempts"], dtype=object
+    )
     frame["agreed"] = [orjson.loads(a) if a is not None else None for a in frame["agreed"]]
     frame = frame.drop_duplicates("lead_id")
     return frame.set_index("lead_id")
