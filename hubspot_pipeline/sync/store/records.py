@@ -21,7 +21,7 @@ from hubspot_pipeline.db.tables import (
 from hubspot_pipeline.db.tables.coldcopy import LEAD_STATUSES
 from hubspot_pipeline.sync.core.mapping import CUSTOM_PREFIX, MappingSet
 from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX, TOMBSTONE
-from hubspot_pipeline.sync.store.leads import digest_sql
+from hubspot_pipeline.sync.store.leads import digest_sql, engagement_join
 from hubspot_pipeline.sync.store.state import ENTITY, MAX_ATTEMPTS
 
 UPDATE_PAGE = 5_000  # pulled leads per set-based statement: one JSONB parameter of a few MB at most
@@ -215,7 +215,7 @@ def record_synced(
     conn.execute(
         sa.text(
             f"INSERT INTO lead_digests (lead_id, workspace_id, digest) SELECT l.id, l.workspace_id, {digest_sql(mapping_set)} "
-            "FROM leads l JOIN sync_state_in t ON t.entity_id = l.id "
+            f"FROM leads l JOIN sync_state_in t ON t.entity_id = l.id{engagement_join(mapping_set)} "
             "ON CONFLICT (lead_id) DO UPDATE SET digest = excluded.digest"
         )
     )
