@@ -16,6 +16,7 @@ from hubspot_pipeline.api.errors import ApiError
 from hubspot_pipeline.api.hubspot_access import workspace_client
 from hubspot_pipeline.db.tables import hubspot_field_mappings
 from hubspot_pipeline.sync.core.mapping import validate_mapping_set
+from hubspot_pipeline.sync.core.transforms import transform_nesting
 
 router = APIRouter(tags=["configuration"])
 OBJECT_TYPES = {"contact": "contacts", "company": "companies"}
@@ -23,28 +24,6 @@ MAX_MAPPINGS = 500
 # The transform parser reads a step's arguments with json.loads, which recurses once per bracket: 2,000
 # characters of brackets reach Python's recursion limit. No transform needs more than three levels.
 MAX_TRANSFORM_NESTING = 16
-
-
-def transform_nesting(text: str) -> int:
-    """How deep brackets nest in a transform, outside double-quoted text (which the parser reads as text)."""
-    deepest = depth = 0
-    quoted = escaped = False
-    for char in text:
-        if quoted:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                quoted = False
-        elif char == '"':
-            quoted = True
-        elif char in "([{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in ")]}":
-            depth -= 1
-    return deepest
 
 
 class Property(BaseModel):

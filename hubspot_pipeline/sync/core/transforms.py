@@ -270,10 +270,11 @@ BUILDERS: dict[str, Callable[[Sequence[object]], Step]] = {
 MAX_TRANSFORM_LENGTH = 4000
 
 
-def _split_top_level(text: str) -> list[str]:
-    """Split at `|` outside quotes, parentheses and braces."""
-    parts: list[str] = []
-    depth, quote, escaped, start = 0, False, False, 0
+def _unquoted(text: str) -> tuple[list[tuple[int, str]], bool]:
+    """The characters of a transform outside double-quoted text (where a backslash escapes the next character),
+    with their positions; and whether a quote is still open at the end."""
+    outside: list[tuple[int, str]] = []
+    quote = escaped = False
     for index, char in enumerate(text):
         if quote:
             if escaped:
@@ -284,7 +285,30 @@ def _split_top_level(text: str) -> list[str]:
                 quote = False
         elif char == '"':
             quote = True
-        elif char in "({[":
+        else:
+            outside.append((index, char))
+    return outside, quote
+
+
+def transform_nesting(text: str) -> int:
+    """How deep brackets nest in a transform, outside double-quoted text (which the parser reads as text)."""
+    deepest = depth = 0
+    for _, char in _unquoted(text)[0]:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split at `|` outside quotes, parentheses and braces."""
+    parts: list[str] = []
+    depth, start = 0, 0
+    outside, quote_open = _unquoted(text)
+    for index, char in outside:
+        if char in "({[":
             depth += 1
         elif char in ")}]":
             depth -= 1
@@ -293,7 +317,7 @@ def _split_top_level(text: str) -> list[str]:
         elif char == "|" and depth == 0:
             parts.append(text[start:index])
             start = index + 1
-    if quote:
+    if quote_open:
         raise TransformError("a double quote is never closed in the transform")
     if depth:
         raise TransformError("a bracket is never closed in the transform")
