@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import orjson
+
+from tests.local_http import serve_posts
 
 
 @dataclass
@@ -41,39 +42,19 @@ class Receiver:
 def run_receiver(path: str = "/webhooks/hubspot?portal=1") -> Iterator[Receiver]:
     receiver: Receiver | None = None
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            assert receiver is not None
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            with receiver.lock:
-                number = len(receiver.deliveries)
-                receiver.deliveries.append(Delivery(self.path, dict(self.headers.items()), body))
-                receiver.in_flight += 1
-                receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
-            status, delay = receiver.answer(number)
-            time.sleep(delay)
-            with receiver.lock:
-                receiver.in_flight -= 1
-            try:
-                self.send_response(status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the sandbox gave up waiting, as HubSpot does after 5 s
+    def on_post(request_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        assert receiver is not None
+        with receiver.lock:
+            number = len(receiver.deliveries)
+            receiver.deliveries.append(Delivery(request_path, headers, body))
+            receiver.in_flight += 1
+            receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
+        status, delay = receiver.answer(number)
+        time.sleep(delay)
+        with receiver.lock:
+            receiver.in_flight -= 1
+        return status, {}, b""
 
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    class Server(ThreadingHTTPServer):
-        request_queue_size = 128  # the default backlog of 5 would hold back concurrent deliveries
-        daemon_threads = True
-
-    server = Server(("127.0.0.1", 0), Handler)
-    receiver = Receiver(f"http://127.0.0.1:{server.server_address[1]}{path}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_posts(on_post) as port:
+        receiver = Receiver(f"http://127.0.0.1:{port}{path}")
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
