@@ -7,6 +7,7 @@ The Dagster path (sensor, job, crash recovery) is tests/defs/test_workflow_runs.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -27,7 +28,7 @@ from hubspot_pipeline.settings import get_settings
 from hubspot_pipeline.sync.connection import workspace_client
 from hubspot_pipeline.workflows.custom_action import workspace_signing_secret
 from tests.activities.builders import add_lead, sync_contacts
-from tests.workflows.receiver import run_receiver
+from tests.workflows.receiver import Receiver, run_receiver
 
 WORKFLOW_ID = 5150
 
@@ -388,24 +389,42 @@ def test_an_open_sets_contact_properties_from_lead_and_event_fields(
     assert contact["properties"]["jobtitle"] == "Ada opened (opened)"
 
 
-def test_a_custom_action_is_signed_and_keyed_and_sent_once(client, engine, tenant, allow_private) -> None:
+@pytest.fixture
+def receiver(allow_private) -> Iterator[Receiver]:
+    """A local custom-action endpoint the workspace's triggers may post to."""
+    with run_receiver() as endpoint:
+        yield endpoint
+
+
+def save_custom_action_trigger(
+    client, tenant: Tenant, receiver: Receiver, name: str, event_type: str
+) -> None:
+    """A trigger on `event_type` whose one action posts to the receiver (which gets a ping on save)."""
+    trigger = {
+        "name": name,
+        "event_type": event_type,
+        "actions": [{"type": "custom_action", "url": receiver.url}],
+    }
+    assert client.post(url("/workflows"), json=trigger, headers=tenant.headers).status_code == 201
+
+
+def new_event(event_type: str, lead_id: uuid.UUID, **fields: str) -> dict:
+    """A ColdCopy event of the lead, with an id of its own, happening now."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "lead_id": str(lead_id),
+        "occurred_at": datetime.now(UTC).isoformat(),
+        **fields,
+    }
+
+
+def test_a_custom_action_is_signed_and_keyed_and_sent_once(client, engine, tenant, receiver) -> None:
     lead_id = add_lead(engine, tenant.workspace_id, "clicker@buyer.example.com")
-    with run_receiver() as receiver:
-        trigger = {
-            "name": "clicked",
-            "event_type": "email_clicked",
-            "actions": [{"type": "custom_action", "url": receiver.url}],
-        }
-        assert client.post(url("/workflows"), json=trigger, headers=tenant.headers).status_code == 201
-        event = {
-            "event_id": str(uuid.uuid4()),
-            "event_type": "clicked",
-            "lead_id": str(lead_id),
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "link_url": "https://coldcopy.example.com/pricing",
-        }
-        first = client.post(url("/workflows/process"), json=event, headers=tenant.headers).json()
-        client.post(url("/workflows/process"), json=event, headers=tenant.headers)
+    save_custom_action_trigger(client, tenant, receiver, "clicked", "email_clicked")
+    event = new_event("clicked", lead_id, link_url="https://coldcopy.example.com/pricing")
+    first = client.post(url("/workflows/process"), json=event, headers=tenant.headers).json()
+    client.post(url("/workflows/process"), json=event, headers=tenant.headers)
     assert [e["status"] for e in first["executions"]] == ["success"]
     [delivery] = receiver.actions()
     secret = workspace_signing_secret(tenant.workspace_id)
@@ -416,25 +435,13 @@ def test_a_custom_action_is_signed_and_keyed_and_sent_once(client, engine, tenan
 
 
 def test_a_failing_receiver_is_retried_with_the_same_key_then_left_pending_with_the_error(
-    client, engine, tenant, allow_private
+    client, engine, tenant, receiver
 ) -> None:
     lead_id = add_lead(engine, tenant.workspace_id, "down@buyer.example.com")
-    with run_receiver() as receiver:
-        trigger = {
-            "name": "bounced",
-            "event_type": "email_bounced",
-            "actions": [{"type": "custom_action", "url": receiver.url}],
-        }
-        client.post(url("/workflows"), json=trigger, headers=tenant.headers)
-        receiver.answer = lambda n: (503, 0.0, {})
-        event = {
-            "event_id": str(uuid.uuid4()),
-            "event_type": "bounced",
-            "lead_id": str(lead_id),
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "bounce_reason": "mailbox full",
-        }
-        body = client.post(url("/workflows/process"), json=event, headers=tenant.headers).json()
+    save_custom_action_trigger(client, tenant, receiver, "bounced", "email_bounced")
+    receiver.answer = lambda n: (503, 0.0, {})
+    event = new_event("bounced", lead_id, bounce_reason="mailbox full")
+    body = client.post(url("/workflows/process"), json=event, headers=tenant.headers).json()
     [execution] = body["executions"]
     assert execution["status"] == "pending" and execution["attempts"] == 1 and execution["next_attempt_at"]
     assert "HTTP 503" in execution["error"] and body["queued"] == 1
@@ -442,27 +449,16 @@ def test_a_failing_receiver_is_retried_with_the_same_key_then_left_pending_with_
     assert len(receiver.actions()) == 3 and keys == {f"{execution['id']}:0:custom_action"}
 
 
-def test_an_unsubscribe_event_fires_unsubscribe_triggers(client, engine, tenant, allow_private) -> None:
+def test_an_unsubscribe_event_fires_unsubscribe_triggers(client, engine, tenant, receiver) -> None:
     lead_id = add_lead(engine, tenant.workspace_id, "bye@buyer.example.com")
-    with run_receiver() as receiver:
-        trigger = {
-            "name": "gone",
-            "event_type": "unsubscribe",
-            "actions": [{"type": "custom_action", "url": receiver.url}],
-        }
-        client.post(url("/workflows"), json=trigger, headers=tenant.headers)
-        event = {
-            "event_id": str(uuid.uuid4()),
-            "event_type": "unsubscribed",
-            "lead_id": str(lead_id),
-            "occurred_at": datetime.now(UTC).isoformat(),
-        }
-        body = client.post(url("/workflows/process"), json=event, headers=tenant.headers).json()
-        removal = client.post(
-            url("/workflows/process"),
-            json=reply(lead_id, "Please remove me from your list."),
-            headers=tenant.headers,
-        ).json()
+    save_custom_action_trigger(client, tenant, receiver, "gone", "unsubscribe")
+    event = new_event("unsubscribed", lead_id)
+    body = client.post(url("/workflows/process"), json=event, headers=tenant.headers).json()
+    removal = client.post(
+        url("/workflows/process"),
+        json=reply(lead_id, "Please remove me from your list."),
+        headers=tenant.headers,
+    ).json()
     assert [e["status"] for e in body["executions"]] == ["success"]
     assert removal["intent"]["intent"] == "unsubscribe_request" and [
         e["status"] for e in removal["executions"]
