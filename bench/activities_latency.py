@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -25,17 +24,10 @@ import time
 import urllib.parse
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
-
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-PREFIX = "/api/integrations/hubspot"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from api_edit_to_lead import _poll, _spawn, _wait  # noqa: E402
+from live_stack import BIN, PREFIX, ROOT, poll, spawn, start_sandbox_and_api, stop
 
 
 def main() -> None:
@@ -79,22 +71,7 @@ def main() -> None:
     engine = get_engine()
     workspace = None
     try:
-        children.append(
-            _spawn(
-                [str(BIN / "hubspot-pipeline"), "sandbox", "--port", str(args.sandbox_port)],
-                env,
-                logs / "activities_sandbox.log",
-            )
-        )
-        children.append(
-            _spawn(
-                [str(BIN / "hubspot-pipeline"), "serve", "--port", str(args.api_port)],
-                env,
-                logs / "activities_api.log",
-            )
-        )
-        _wait(f"{sandbox_url}/_sandbox/health")
-        _wait(f"{api_url}{PREFIX}/health")
+        start_sandbox_and_api(children, env, logs, "activities", args.sandbox_port, args.api_port)
         admin = SandboxAdmin(sandbox_url, 1234567)
         hub_id, _ = admin.add_portal(900_000_000 + uuid.uuid4().int % 10_000_000)
         with engine.begin() as conn:
@@ -120,7 +97,7 @@ def main() -> None:
         httpx.get(f"{api_url}{PREFIX}/callback", params=query).raise_for_status()
 
         children.append(
-            _spawn(
+            spawn(
                 [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
                 env,
                 logs / "activities_daemon.log",
@@ -149,8 +126,8 @@ def main() -> None:
                     is not None
                 )
 
-        first_sync = _poll("the first contact sync", lambda: contacts() == args.events, 300)
-        start_wait = _poll("activity logging to start", started, 300)
+        first_sync = poll("the first contact sync", lambda: contacts() == args.events, 300)
+        start_wait = poll("activity logging to start", started, 300)
         time.sleep(6)  # the event sensor's cursor moves past anything recorded before
         latencies = []
         for i, lead_id in enumerate(lead_ids):
@@ -186,7 +163,7 @@ def main() -> None:
                         )
                     )
 
-            _poll(f"event {i} to reach HubSpot", lambda: logged() is not None, 180)
+            poll(f"event {i} to reach HubSpot", lambda: logged() is not None, 180)
             latencies.append(time.monotonic() - recorded)
             token = admin.issue_oauth_token(hub_id=hub_id)["access_token"]
             email = httpx.get(
@@ -211,14 +188,7 @@ def main() -> None:
         (logs / "activities_latency.json").write_text(json.dumps(result, indent=2))
         print(json.dumps(result, indent=2))
     finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
+        stop(children)
         if workspace is not None:
             # Leave nothing syncing behind: the workspace stays, disconnected, for the record.
             with engine.begin() as conn:

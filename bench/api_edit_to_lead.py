@@ -15,47 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
 import time
 import urllib.parse
 import uuid
-from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
-
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-PREFIX = "/api/integrations/hubspot"
-
-
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def _wait(url: str, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise SystemExit(f"{url} did not answer within {seconds} s")
-
-
-def _poll(what: str, check, seconds: float) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < seconds:
-        if check():
-            return time.monotonic() - start
-        time.sleep(0.1)
-    raise SystemExit(f"timed out waiting for {what}")
+from live_stack import BIN, PREFIX, ROOT, poll, spawn, start_sandbox_and_api, stop
 
 
 def main() -> None:
@@ -104,22 +73,7 @@ def main() -> None:
     engine = get_engine()
     workspace = None
     try:
-        children.append(
-            _spawn(
-                [str(BIN / "hubspot-pipeline"), "sandbox", "--port", str(args.sandbox_port)],
-                env,
-                logs / "edit_sandbox.log",
-            )
-        )
-        children.append(
-            _spawn(
-                [str(BIN / "hubspot-pipeline"), "serve", "--port", str(args.api_port)],
-                env,
-                logs / "edit_api.log",
-            )
-        )
-        _wait(f"{sandbox_url}/_sandbox/health")
-        _wait(f"{api_url}{PREFIX}/health")
+        start_sandbox_and_api(children, env, logs, "edit", args.sandbox_port, args.api_port)
         admin = SandboxAdmin(sandbox_url, 1234567)
         hub_id, _ = admin.add_portal(900_000_000 + uuid.uuid4().int % 10_000_000)
 
@@ -156,9 +110,7 @@ def main() -> None:
             httpx.post(f"{webhooks}/subscriptions", params=developer, json=body).raise_for_status()
 
         children.append(
-            _spawn(
-                [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], env, logs / "edit_daemon.log"
-            )
+            spawn([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], env, logs / "edit_daemon.log")
         )
         httpx.post(f"{api_url}{PREFIX}/sync/contacts", json={}, headers=headers).raise_for_status()
 
@@ -171,7 +123,7 @@ def main() -> None:
                 ).all()
             return {row.email: row.hubspot_id for row in rows}
 
-        first_sync = _poll("the first sync", lambda: len(synced()) == args.edits, 300)
+        first_sync = poll("the first sync", lambda: len(synced()) == args.edits, 300)
         ids = synced()
         time.sleep(10)  # let the echo of the first sync (creation webhooks and their run) pass
         latencies = []
@@ -191,7 +143,7 @@ def main() -> None:
                     )
 
             admin.ui_edit(ids[email], {"firstname": value}, hub_id=hub_id)
-            latencies.append(_poll(f"edit {i} to reach its lead", arrived, 120))
+            latencies.append(poll(f"edit {i} to reach its lead", arrived, 120))
             print(f"edit {i}: {latencies[-1]:.2f} s", flush=True)
         latencies.sort()
         result = {
@@ -213,14 +165,7 @@ def main() -> None:
         (logs / name).write_text(json.dumps(result, indent=2))
         print(json.dumps(result, indent=2))
     finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
+        stop(children)
         if workspace is not None:
             # Leave nothing syncing behind: the workspace stays, disconnected, for the record.
             with engine.begin() as conn:

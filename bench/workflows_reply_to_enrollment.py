@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -31,42 +30,13 @@ import time
 import urllib.parse
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+from live_stack import BIN, PREFIX, ROOT, poll, spawn, start_sandbox_and_api, stop
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-PREFIX = "/api/integrations/hubspot"
 TEXT = "Yes - I'm interested. Can we set up a call next week?"
 WORKFLOW_ID = 8181
-
-
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def _wait(url: str, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise SystemExit(f"{url} did not answer within {seconds} s")
-
-
-def _poll(what: str, check, seconds: float, start: float | None = None) -> float:
-    start = time.monotonic() if start is None else start
-    while time.monotonic() - start < seconds:
-        if check():
-            return time.monotonic() - start
-        time.sleep(0.05)
-    raise SystemExit(f"timed out waiting for {what}")
 
 
 def _summary(latencies: list[float]) -> dict[str, float]:
@@ -119,22 +89,7 @@ def main() -> None:
     workspace = None
     total = args.replies * 2
     try:
-        children.append(
-            _spawn(
-                [str(BIN / "hubspot-pipeline"), "sandbox", "--port", str(args.sandbox_port)],
-                env,
-                logs / "wf_sandbox.log",
-            )
-        )
-        children.append(
-            _spawn(
-                [str(BIN / "hubspot-pipeline"), "serve", "--port", str(args.api_port)],
-                env,
-                logs / "wf_api.log",
-            )
-        )
-        _wait(f"{sandbox_url}/_sandbox/health")
-        _wait(f"{api_url}{PREFIX}/health")
+        start_sandbox_and_api(children, env, logs, "wf", args.sandbox_port, args.api_port)
         admin = SandboxAdmin(sandbox_url, 1234567)
         hub_id, _ = admin.add_portal(900_000_000 + uuid.uuid4().int % 10_000_000)
         flow = admin.add_flow("Interested replies", workflow_id=WORKFLOW_ID, hub_id=hub_id)
@@ -162,7 +117,7 @@ def main() -> None:
         httpx.get(f"{api_url}{PREFIX}/callback", params=query).raise_for_status()
 
         children.append(
-            _spawn([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], env, logs / "wf_daemon.log")
+            spawn([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], env, logs / "wf_daemon.log")
         )
         httpx.post(f"{api_url}{PREFIX}/sync/contacts", json={}, headers=headers).raise_for_status()
 
@@ -176,7 +131,7 @@ def main() -> None:
                     )
                 ).scalar_one()
 
-        first_sync = _poll("the first sync", lambda: synced() == total, 300)
+        first_sync = poll("the first sync", lambda: synced() == total, 300, every=0.05)
         trigger = {
             "name": "Interested replies",
             "event_type": "positive_reply",
@@ -211,7 +166,9 @@ def main() -> None:
             httpx.post(
                 f"{api_url}{PREFIX}/workflows/process", json=event, headers=headers, timeout=60
             ).raise_for_status()
-            api_latencies.append(_poll(f"API reply {i}", lambda email=email: enrolled(email), 120, began))
+            api_latencies.append(
+                poll(f"API reply {i}", lambda email=email: enrolled(email), 120, began, every=0.05)
+            )
             print(f"api reply {i}: {api_latencies[-1]:.2f} s", flush=True)
 
         sensor_latencies = []
@@ -251,7 +208,7 @@ def main() -> None:
                 append_events(conn, [intent_decided(workspace, lead_ids[i], message, "interested", 0.9)])
             began = time.monotonic()
             sensor_latencies.append(
-                _poll(f"sensor reply {i}", lambda email=email: enrolled(email), 180, began)
+                poll(f"sensor reply {i}", lambda email=email: enrolled(email), 180, began, every=0.05)
             )
             print(f"sensor reply {i}: {sensor_latencies[-1]:.2f} s", flush=True)
 
@@ -266,14 +223,7 @@ def main() -> None:
         (logs / "workflows_reply_to_enrollment.json").write_text(json.dumps(result, indent=2))
         print(json.dumps(result, indent=2))
     finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
+        stop(children)
         if workspace is not None:
             with engine.begin() as conn:  # leave nothing syncing behind
                 conn.execute(
