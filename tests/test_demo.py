@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROW = r"demo-\d+-\d\s+" + r"\s+".join([r"(\d+)"] * 10)
+ROW = r"demo-\d+-\d\s+" + r"\s+".join([r"(\d+)"] * 13)
 ACTIVITY_ROW = r"demo-\d+-\d\s+" + r"\s+".join([r"(\d+)"] * 10)
 TRIGGER_ROW = r"(?m)demo-\d+-\d[ ]+" + r"[ ]+".join([r"(\d+)"] * 6) + r"[ ]*$"
 
@@ -41,12 +41,18 @@ def test_the_demo_syncs_both_ways_and_a_second_run_writes_nothing(database_url: 
     rows = re.findall(ROW, first)
     assert len(rows) == 2
     for row in rows:
-        leads, contacts, push, push_new, pull, pull_new, conflicts, written, errors, companies = map(int, row)
+        leads, contacts, push, push_new, pull, pull_new, conflicts, written, errors = map(int, row[:9])
+        companies, companies_created, _updated, companies_pulled = map(int, row[9:])
         assert leads > 0 and contacts > 0 and push_new > 0 and pull_new > 0 and conflicts > 0
         assert written == push and pull >= pull_new and errors == 0 and companies > 0
+        assert companies_created > 0 and companies_pulled > 0  # companies both ways
     assert "hubspot wins" in first
-    companies = re.search(r"companies by domain: (\d+) in HubSpot, contacts associated in (\d+) batch", first)
-    assert companies and int(companies.group(1)) > 0 and int(companies.group(2)) > 0
+    companies = re.search(
+        r"companies by domain: (\d+) kept by ColdCopy .* (\d+) paired with HubSpot, (\d+) named from HubSpot; "
+        r"contacts associated in (\d+) batch",
+        first,
+    )
+    assert companies and all(int(n) > 0 for n in companies.groups()), first
     idle = [row for row in re.findall(ROW, second) if set(row) == {"0"}]
     assert len(idle) == 2
     assert re.search(r"HubSpot API calls: \d+ \(0 writes\)", second)

@@ -23,6 +23,9 @@ from hubspot_pipeline.hubspot import (
 OVERLAP_EVERY = 3
 DIFFER_EVERY = 2
 HUBSPOT_ONLY = 20
+# Of each workspace's company domains, every COMPANY_EVERY-th is already a HubSpot company, named there by a
+# person (HubSpot's name is newer than the one ColdCopy derives from its leads: the first sync pulls it).
+COMPANY_EVERY = 4
 
 
 @dataclasses.dataclass
@@ -31,6 +34,7 @@ class SeededPortal:
     matching: int = 0
     differing: int = 0
     hubspot_only: int = 0
+    companies: int = 0
 
 
 def connect_workspace(engine: sa.Engine, app: OAuthApp, workspace_id: uuid.UUID, hub_id: int) -> str:
@@ -85,4 +89,24 @@ def seed_portal(
     result = client.batch_upsert("contacts", inputs, id_property="email")
     if result.errors:
         raise RuntimeError(f"seeding HubSpot failed for {len(result.errors)} contacts: {result.errors[0]}")
+    seeded.companies = _seed_companies(engine, client, workspace_id)
     return seeded
+
+
+def _seed_companies(engine: sa.Engine, client: HubSpotClient, workspace_id: uuid.UUID) -> int:
+    """HubSpot companies for every COMPANY_EVERY-th domain of the workspace's leads, with their own name."""
+    from hubspot_pipeline.sync.core.companies import domain_of
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(leads.c.email, leads.c.website).where(leads.c.workspace_id == workspace_id)
+        ).all()
+    domains = sorted({domain_of(r.website or "", r.email) for r in rows} - {""})[::COMPANY_EVERY]
+    inputs = [{"domain": d, "name": f"{d.split('.')[0].title()} (named in HubSpot)"} for d in domains]
+    if inputs:
+        created = client.batch_create("companies", inputs, key_property="domain")
+        if created.errors:
+            raise RuntimeError(
+                f"seeding HubSpot failed for {len(created.errors)} companies: {created.errors[0]}"
+            )
+    return len(inputs)

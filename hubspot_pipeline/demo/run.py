@@ -14,7 +14,13 @@ import click
 import dagster as dg
 import sqlalchemy as sa
 
-from hubspot_pipeline.db.tables import hubspot_integrations, hubspot_sync_status, sync_conflicts, workspaces
+from hubspot_pipeline.db.tables import (
+    companies,
+    hubspot_integrations,
+    hubspot_sync_status,
+    sync_conflicts,
+    workspaces,
+)
 
 READ_ONLY_SUFFIXES = ("/search", "/batch/read")
 
@@ -43,6 +49,9 @@ COLUMNS = (
     ("written", "pushed_contacts", "written"),
     ("errors", "sync_state", "errors"),
     ("companies", "hubspot_companies", "companies"),
+    ("co.push", "hubspot_companies", "created"),
+    ("co.upd", "hubspot_companies", "updated"),
+    ("co.pull", "hubspot_companies", "pulled"),
 )
 
 
@@ -92,7 +101,8 @@ def _print_reports(title: str, reports: dict[str, dict[str, dict[str, Any]]]) ->
     click.echo(f"\n{title}")
     click.echo(
         "  (rows read by leads and hubspot_contacts; push, pull and conflicts planned by hashed_diffs; "
-        "written by pushed_contacts; errors recorded in sync_state; companies by hubspot_companies)"
+        "written by pushed_contacts; errors recorded in sync_state; companies looked at, created (co.push) and "
+        "updated (co.upd) in HubSpot, and updated from HubSpot (co.pull) by hubspot_companies)"
     )
     click.echo(f"  {'workspace':<14}" + "".join(f"{name:>10}" for name, _, _ in COLUMNS))
     for slug, stages in reports.items():
@@ -117,13 +127,24 @@ def _print_reports(title: str, reports: dict[str, dict[str, dict[str, Any]]]) ->
 
 def _print_companies(engine: sa.Engine, workspace_ids: list[uuid.UUID], counters: dict[str, Any]) -> None:
     with engine.connect() as conn:
-        companies = conn.scalar(
+        kept = conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(companies)
+            .where(companies.c.workspace_id.in_(workspace_ids))
+        )
+        paired = conn.scalar(
             sa.select(sa.func.count())
             .select_from(hubspot_sync_status)
             .where(
                 hubspot_sync_status.c.workspace_id.in_(workspace_ids),
                 hubspot_sync_status.c.entity_type == "company",
+                hubspot_sync_status.c.hubspot_id.is_not(None),
             )
+        )
+        named = conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(companies)
+            .where(companies.c.workspace_id.in_(workspace_ids), companies.c.name.like("% (named in HubSpot)"))
         )
     association_calls = sum(
         sum(by_status.values())
@@ -131,7 +152,8 @@ def _print_companies(engine: sa.Engine, workspace_ids: list[uuid.UUID], counters
         if "/associations/" in endpoint
     )
     click.echo(
-        f"  companies by domain: {companies} in HubSpot, contacts associated in {association_calls} batch call(s)"
+        f"  companies by domain: {kept} kept by ColdCopy (table companies), {paired} paired with HubSpot, "
+        f"{named} named from HubSpot; contacts associated in {association_calls} batch call(s)"
     )
 
 
@@ -217,7 +239,8 @@ def run_demo(
         echo_step(
             f"seeded HubSpot: {sum(s.matching for s in seeded)} contacts matching leads by email "
             f"({sum(s.differing for s in seeded)} with a different job title and phone), "
-            f"{sum(s.hubspot_only for s in seeded)} known to HubSpot only"
+            f"{sum(s.hubspot_only for s in seeded)} known to HubSpot only; "
+            f"{sum(s.companies for s in seeded)} companies named in HubSpot"
         )
 
         with engine.connect() as conn:

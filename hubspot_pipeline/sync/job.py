@@ -26,7 +26,7 @@ class SyncJob:
     # Search sees writes only after an index lag; records newer than this are left to the next run.
     search_lag_seconds: float = 30.0
     started_at: float = field(default_factory=time.time)
-    # The company mappings (to HubSpot only); DEFAULT_COMPANY_MAPPINGS when the workspace saved none.
+    # The company mappings, DOMAIN_MAPPING first; DEFAULT_COMPANY_MAPPINGS when the workspace saved none.
     company_mapping_set: MappingSet = field(default_factory=lambda: compile_company_mappings(None))
 
 

@@ -5,7 +5,12 @@ portal's definitions, the missing ones created (text, a number after a `number` 
 from __future__ import annotations
 
 from hubspot_pipeline.hubspot import HubSpotClient
-from hubspot_pipeline.sync.core.mapping import MappingSet, compile_company_mappings, validate_mapping_set
+from hubspot_pipeline.sync.core.mapping import (
+    DOMAIN_MAPPING,
+    MappingSet,
+    compile_company_mappings,
+    validate_mapping_set,
+)
 from hubspot_pipeline.sync.job import SyncJob
 
 PROPERTY_GROUP = "coldcopy_sync"
@@ -35,7 +40,9 @@ def ensure_hubspot_properties(job: SyncJob) -> list[str]:
 
 def _ensure(client: HubSpotClient, object_type: str, mapping_set: MappingSet) -> list[str]:
     existing = client.list_properties(object_type)
-    problems = validate_mapping_set([m.mapping for m in mapping_set.mappings], existing)
+    # The company key is added by compile_company_mappings, never saved: validation refuses it in a saved set.
+    saved = [m.mapping for m in mapping_set.mappings if m.mapping != DOMAIN_MAPPING]
+    problems = validate_mapping_set(saved, existing)
     if problems:
         raise MappingError("; ".join(str(p) for p in problems))
     names = {str(p["name"]) for p in existing}

@@ -17,7 +17,7 @@ from hubspot_pipeline.sync.core.leads import Leads, field_times_to_columns
 from hubspot_pipeline.sync.core.mapping import EMAIL, canonical_contacts, contact_records_frame
 from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX, ROW_TIME, STATE_COLUMNS
 from hubspot_pipeline.sync.core.plan import Plan, build_plan
-from hubspot_pipeline.sync.core.webhooks import event_effects
+from hubspot_pipeline.sync.core.webhooks import event_effects, is_event_of
 from hubspot_pipeline.sync.job import SyncJob
 from hubspot_pipeline.sync.store import leads as lead_store
 from hubspot_pipeline.sync.store import queues
@@ -227,7 +227,8 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
         dict(effects.primaries),
         additional,
         cursor_json,
-        [int(e["id"]) for e in events],
+        # The company sync marks the company events it reads (companies.py), after it has recorded them.
+        [int(e["id"]) for e in events if not (job.settings.sync_companies and is_event_of(e, "company"))],
         extra_leads,
         extra_state,
         scan.compare_seconds if scan is not None else 0.0,

@@ -120,3 +120,53 @@ def test_brackets_inside_quoted_text_do_not_count_as_nesting(client, connected: 
     body = {"mappings": [{**VALID[1], "transform_function": transform}]}
     response = client.post(url("/mappings"), json=body, headers=connected.headers)
     assert response.status_code == 200, response.text
+
+
+def test_company_mappings_may_pull_from_hubspot_and_are_saved(client, connected: Tenant) -> None:
+    companies = [
+        {"coldcopy_field": "name", "hubspot_property": "name", "object_type": "company"},
+        {
+            "coldcopy_field": "custom_fields.industry",
+            "hubspot_property": "coldcopy_industry",
+            "object_type": "company",
+            "direction": "from_hubspot",
+        },
+    ]
+    saved = client.post(
+        url("/mappings"), json={"mappings": [*VALID[:2], *companies]}, headers=connected.headers
+    )
+    assert saved.status_code == 200, saved.text
+    listed = client.get(url("/mappings"), headers=connected.headers).json()["mappings"]
+    assert [(m["hubspot_property"], m["direction"]) for m in listed if m["object_type"] == "company"] == [
+        ("name", "bidirectional"),
+        ("coldcopy_industry", "from_hubspot"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "mapping, problem",
+    [
+        ({"coldcopy_field": "title", "hubspot_property": "description"}, "'title' does not exist"),
+        ({"coldcopy_field": "name", "hubspot_property": "domain"}, "domain is the match key"),
+        (
+            {"coldcopy_field": "custom_fields.x'); DROP TABLE companies;--", "hubspot_property": "x"},
+            "does not exist",
+        ),
+        ({"coldcopy_field": "name+custom_fields.a", "hubspot_property": "name"}, "reads one company field"),
+        ({"coldcopy_field": "domain", "hubspot_property": "coldcopy_domain"}, "'domain' does not exist"),
+        ({"coldcopy_field": "engagement.score", "hubspot_property": "coldcopy_score"}, "does not exist"),
+    ],
+)
+def test_a_company_mapping_of_no_company_field_or_of_the_key_is_refused_and_nothing_saved(
+    client, connected: Tenant, mapping: dict, problem: str
+) -> None:
+    client.post(url("/mappings"), json={"mappings": VALID[:2]}, headers=connected.headers)
+    response = client.post(
+        url("/mappings"),
+        json={"mappings": [*VALID[:2], {**mapping, "object_type": "company", "direction": "bidirectional"}]},
+        headers=connected.headers,
+    )
+    assert response.status_code == 422, response.text
+    assert problem in response.json()["error"]["message"]
+    listed = client.get(url("/mappings"), headers=connected.headers).json()["mappings"]
+    assert [m["hubspot_property"] for m in listed] == ["email", "firstname"]

@@ -105,7 +105,11 @@ def tombstone(engine: sa.Engine, workspace_id: uuid.UUID, value: Any) -> Any:
 def company_state(engine: sa.Engine, workspace_id: uuid.UUID, value: Any) -> Any:
     company_id = uuid.uuid4()
     with engine.begin() as conn:
-        record_companies(conn, workspace_id, {company_id: ("9", {"k": value}, None)})
+        record_companies(
+            conn,
+            workspace_id,
+            [{"lead_id": company_id, "hubspot_id": "9", "agreed": {"k": value}, "sync_hash": None}],
+        )
     return _agreed(engine, company_id)["k"]
 
 

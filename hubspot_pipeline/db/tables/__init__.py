@@ -2,7 +2,14 @@
 `tests/db/test_migrations.py` checks that the two agree."""
 
 from hubspot_pipeline.db.tables.base import metadata
-from hubspot_pipeline.db.tables.coldcopy import campaigns, email_events, email_messages, leads, workspaces
+from hubspot_pipeline.db.tables.coldcopy import (
+    campaigns,
+    companies,
+    email_events,
+    email_messages,
+    leads,
+    workspaces,
+)
 from hubspot_pipeline.db.tables.engagement import engagement_events, lead_engagement
 from hubspot_pipeline.db.tables.monitoring import alerts, metric_counters, sync_runs
 from hubspot_pipeline.db.tables.platform import (
@@ -25,6 +32,7 @@ from hubspot_pipeline.db.tables.seed import (
     hubspot_workflow_triggers,
 )
 from hubspot_pipeline.db.tables.sync import (
+    company_changes,
     hubspot_sync_config,
     lead_changes,
     lead_digests,
@@ -36,6 +44,8 @@ __all__ = [
     "alerts",
     "audit_log",
     "campaigns",
+    "companies",
+    "company_changes",
     "email_events",
     "email_messages",
     "engagement_events",

@@ -42,6 +42,23 @@ campaigns = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
 )
 
+# ColdCopy's companies, one per domain of a workspace (migration 0013): what company mappings read and
+# HubSpot-side company edits write. Its id is sync.core.companies.company_id(workspace, domain).
+companies = sa.Table(
+    "companies",
+    metadata,
+    uuid_pk(),
+    workspace_fk(nullable=False, cascade=True),
+    sa.Column("domain", sa.Text, nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("custom_fields", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    sa.Column("deleted_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("domain <> ''", name="companies_domain_not_empty"),
+    sa.UniqueConstraint("workspace_id", "domain", name="companies_workspace_domain_key"),
+)
+
 leads = sa.Table(
     "leads",
     metadata,
@@ -59,12 +76,15 @@ leads = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
     sa.Column("deleted_at", sa.DateTime(timezone=True)),
+    # Set by the sync from the lead's domain; a deleted company leaves its leads without one.
+    sa.Column("company_id", UUID(as_uuid=True), sa.ForeignKey("companies.id", ondelete="SET NULL")),
     sa.CheckConstraint(f"status IN {LEAD_STATUSES!r}", name="leads_status_check"),
     sa.CheckConstraint("email <> ''", name="leads_email_not_empty"),
 )
 # Email is unique per workspace, whatever its case (HubSpot compares emails case-insensitively too).
 sa.Index("leads_workspace_email_key", leads.c.workspace_id, sa.func.lower(leads.c.email), unique=True)
 sa.Index("leads_workspace_updated_idx", leads.c.workspace_id, leads.c.updated_at)
+sa.Index("leads_company_idx", leads.c.company_id)
 
 # Each message ColdCopy sent (a campaign step) or received (a reply), as the mail server saw it. Events refer
 # to the message they are about. A reply's intent (interested, not interested, ...) is stored on the received

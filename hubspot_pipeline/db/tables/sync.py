@@ -98,6 +98,23 @@ lead_changes = sa.Table(
 sa.Index("lead_changes_workspace_idx", lead_changes.c.workspace_id, lead_changes.c.id)
 sa.Index("lead_changes_lead_idx", lead_changes.c.lead_id, lead_changes.c.changed_at)  # by-lead reads
 
+# The company outbox (migration 0013): as lead_changes, for `companies`.
+company_changes = sa.Table(
+    "company_changes",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    workspace_fk(nullable=False, cascade=True),
+    sa.Column("company_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("operation", sa.Text, nullable=False),
+    sa.Column("changed_fields", ARRAY(sa.Text)),
+    sa.Column(
+        "changed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")
+    ),
+    sa.CheckConstraint("operation IN ('insert', 'update', 'delete')", name="company_changes_operation_check"),
+)
+sa.Index("company_changes_workspace_idx", company_changes.c.workspace_id, company_changes.c.id)
+sa.Index("company_changes_company_idx", company_changes.c.company_id, company_changes.c.changed_at)
+
 # Every field changed on both sides with different values, with both values and what the policy decided.
 sync_conflicts = sa.Table(
     "sync_conflicts",
@@ -116,7 +133,10 @@ sync_conflicts = sa.Table(
     sa.Column("resolved_value", sa.Text),
     sa.Column("run_id", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    # `contact`: lead_id is the lead's; `company`: the company's (migration 0013).
+    sa.Column("object_type", sa.Text, nullable=False, server_default="contact"),
     sa.CheckConstraint("winner IN ('coldcopy', 'hubspot')", name="sync_conflicts_winner_check"),
+    sa.CheckConstraint("object_type IN ('contact', 'company')", name="sync_conflicts_object_type_check"),
 )
 sa.Index("sync_conflicts_workspace_idx", sync_conflicts.c.workspace_id, sync_conflicts.c.created_at)
 

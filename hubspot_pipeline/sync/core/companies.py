@@ -1,17 +1,19 @@
-"""Companies as ColdCopy sees them: a lead's company is its website's domain (or, failing that, its email's,
-unless a free-mail one), and the company's mapped properties are, per property, the value most of its leads
-give (ties: the first lead read), through each company mapping's transform. Pure."""
+"""Companies as ColdCopy keeps them (table `companies`, one per domain of a workspace): a lead's company is
+its website's domain (or, failing that, its email's, unless a free-mail one); a company ColdCopy does not
+have yet is made from the leads that name its domain: its name the `company` most of them give (ties: the
+first read; the domain when none gives one), each custom field a company mapping reads likewise. After that
+the company's values are its own: edited in ColdCopy or pulled from HubSpot, never re-derived. Pure."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-import pandas as pd
-
-from hubspot_pipeline.sync.core.leads import Leads
-from hubspot_pipeline.sync.core.mapping import COMPANY_KEY, EMAIL, MappingSet, lead_field_values
+from hubspot_pipeline.sync.core.mapping import CUSTOM_PREFIX, MappingSet
 
 FREE_MAIL = frozenset(
     {
@@ -31,7 +33,6 @@ FREE_MAIL = frozenset(
     }
 )
 HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/]*@)?([^/:?#]+)")
-NAME = "name"  # HubSpot's company name: the domain stands in when no lead gives one
 
 
 def domain_of(website: str, email: str) -> str:
@@ -46,31 +47,55 @@ def domain_of(website: str, email: str) -> str:
 
 
 def company_id(workspace_id: uuid.UUID, domain: str) -> uuid.UUID:
-    """The id a company's pair state is kept under (`hubspot_sync_status`, entity_type `company`)."""
+    """A company's id (`companies.id`), which its pair state is kept under (`hubspot_sync_status`,
+    entity_type `company`)."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"hubspot-pipeline:{workspace_id}:{domain}")
 
 
-def company_values(leads: pd.DataFrame, mapping_set: MappingSet) -> dict[str, dict[str, str]]:
-    """domain -> {domain, each company mapping's column: the value most of the domain's leads give, "" when
-    none does} for the leads (rows as the store reads them) that have a domain."""
-    websites, emails = lead_field_values(leads, "website"), lead_field_values(leads, EMAIL)
-    domains = [domain_of(w, e) for w, e in zip(websites, emails, strict=True)]
-    leads = leads.assign(**{"\x00domain": domains})
-    leads = leads[leads["\x00domain"] != ""]
-    if leads.empty:
-        return {}
-    canonical = Leads.of(leads.drop(columns=["\x00domain"]), mapping_set).canonical
-    canonical = canonical.assign(**{"\x00domain": leads["\x00domain"].to_numpy()})
-    wanted: dict[str, dict[str, str]] = {}
-    for domain, group in canonical.groupby("\x00domain", sort=True):
-        row = {COMPANY_KEY: str(domain)}
-        for column in mapping_set.columns:
-            top = Counter(v for v in group[column] if v).most_common(1)
-            row[column] = top[0][0] if top else (str(domain) if column == NAME else "")
-        wanted[str(domain)] = row
-    return wanted
+@dataclass
+class NewCompany:
+    """A company to add to `companies`, made from the leads that name its domain."""
+
+    name: str
+    custom_fields: dict[str, str]
+    lead_ids: list[str] = field(default_factory=list)
 
 
-def hash_columns(mapping_set: MappingSet) -> list[str]:
-    """The columns a company's hash covers: its key and every mapped property."""
-    return [COMPANY_KEY, *mapping_set.columns]
+def custom_keys(mapping_set: MappingSet) -> list[str]:
+    """The custom field keys the company mappings read."""
+    return sorted(
+        {
+            s[len(CUSTOM_PREFIX) :]
+            for m in mapping_set.mappings
+            for s in m.mapping.sources
+            if s.startswith(CUSTOM_PREFIX)
+        }
+    )
+
+
+def new_companies(leads: Iterable[Mapping[str, Any]], keys: Iterable[str]) -> dict[str, NewCompany]:
+    """domain -> the company its leads make. leads: rows with id, email, website, company, custom_fields;
+    keys: the custom fields to fill (custom_keys)."""
+    names: dict[str, Counter[str]] = {}
+    customs: dict[str, dict[str, Counter[str]]] = {}
+    members: dict[str, list[str]] = {}
+    keys = list(keys)
+    for lead in leads:
+        domain = domain_of(str(lead.get("website") or ""), str(lead.get("email") or ""))
+        if not domain:
+            continue
+        members.setdefault(domain, []).append(str(lead["id"]))
+        company = str(lead.get("company") or "")
+        if company.strip():
+            names.setdefault(domain, Counter())[company] += 1
+        custom = lead.get("custom_fields") or {}
+        for key in keys:
+            value = custom.get(key) if isinstance(custom, Mapping) else None
+            if value not in (None, ""):
+                customs.setdefault(domain, {}).setdefault(key, Counter())[str(value)] += 1
+    out = {}
+    for domain, lead_ids in members.items():
+        top = names.get(domain, Counter()).most_common(1)
+        values = {k: c.most_common(1)[0][0] for k, c in customs.get(domain, {}).items()}
+        out[domain] = NewCompany(top[0][0] if top else domain, values, lead_ids)
+    return out

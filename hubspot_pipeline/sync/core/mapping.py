@@ -96,12 +96,20 @@ DEFAULT_CONTACT_MAPPINGS: tuple[FieldMapping, ...] = (
 )
 
 
-# A company's key: its domain, from the lead's website or (not free-mail) email domain; never mapped.
+# A company's key: its domain (the `companies` row's, derived from its leads' websites or non-free-mail
+# email domains). ColdCopy's is never changed by the sync: a HubSpot-side edit of a company's domain stays
+# in HubSpot. Added to every company mapping set, first; never mapped by a workspace.
 COMPANY_KEY = "domain"
-# What a workspace pushes to its companies before anyone maps company properties: the name, the leads'
-# most common `company`.
+DOMAIN_MAPPING = FieldMapping(
+    COMPANY_KEY, COMPANY_KEY, "to_hubspot", "trim | lowercase", object_type="company"
+)
+# The fields of a `companies` row a company mapping may read or write; `company` (a lead's company name,
+# which company mappings read before ColdCopy kept companies) is taken as `name`.
+COMPANY_FIELDS = ("name",)
+COMPANY_NAME_ALIAS = "company"
+# What a workspace syncs before anyone maps company properties: the name, both ways.
 DEFAULT_COMPANY_MAPPINGS: tuple[FieldMapping, ...] = (
-    FieldMapping("company", "name", "to_hubspot", None, object_type="company"),
+    FieldMapping("name", "name", "bidirectional", None, object_type="company"),
 )
 
 
@@ -121,9 +129,15 @@ class CompiledMapping:
 
 @dataclass(frozen=True)
 class MappingSet:
-    """The compiled contact mappings of a workspace, email first."""
+    """The compiled mappings of one object type of a workspace, its key first (contacts: the email,
+    companies: the domain)."""
 
     mappings: tuple[CompiledMapping, ...]
+
+    @property
+    def key(self) -> str:
+        """The canonical column records are matched by: the first mapping's."""
+        return self.mappings[0].column
 
     @property
     def columns(self) -> list[str]:
@@ -161,14 +175,17 @@ def compile_mappings(
 def compile_company_mappings(
     rows: Iterable[Mapping[str, Any] | FieldMapping] | None, default_policy: str = "latest"
 ) -> MappingSet:
-    """Compile a workspace's company mappings (DEFAULT_COMPANY_MAPPINGS when it has none). They flow to
-    HubSpot only: validate_mapping_set refuses others now, and of those saved before, a `bidirectional` one
-    is pushed as `to_hubspot` and a `from_hubspot` one left out. The domain is the key, never mapped."""
+    """Compile a workspace's company mappings (DEFAULT_COMPANY_MAPPINGS when it has none), DOMAIN_MAPPING
+    first. They read and write `companies` rows: `company` is read as `name`; a mapping saved before
+    ColdCopy kept companies that reads another lead field is left out (validate_mapping_set refuses it)."""
     mappings = [FieldMapping.from_row(row) for row in rows] if rows else []
     company = [
-        replace(m, direction="to_hubspot") for m in mappings if m.object_type == "company" and m.pushes
-    ] or list(DEFAULT_COMPANY_MAPPINGS)
-    return MappingSet(_compiled(company, default_policy))
+        replace(m, coldcopy_field="name") if m.coldcopy_field == COMPANY_NAME_ALIAS else m
+        for m in mappings
+        if m.object_type == "company" and m.hubspot_property != COMPANY_KEY
+    ]
+    company = [m for m in company if all(_is_company_field(s) for s in m.sources)]
+    return MappingSet(_compiled([DOMAIN_MAPPING, *(company or DEFAULT_COMPANY_MAPPINGS)], default_policy))
 
 
 def _compiled(mappings: list[FieldMapping], default_policy: str) -> tuple[CompiledMapping, ...]:
@@ -243,9 +260,10 @@ def contact_records_frame(records: Sequence[Mapping[str, Any]], columns: Sequenc
 
 
 def canonical_contacts(contacts: pd.DataFrame, mapping_set: MappingSet) -> pd.DataFrame:
-    """HubSpot contacts (`id` plus property columns, raw strings) as canonical columns, indexed by id.
+    """HubSpot records (`id` plus property columns, raw strings) as canonical columns, indexed by id.
 
-    The email is trimmed and lowercased as HubSpot compares it; other values are taken as HubSpot holds them.
+    The key (email, domain) is trimmed and lowercased as HubSpot compares it; other values are taken as
+    HubSpot holds them.
     """
     index = pd.Index(contacts["id"].astype(str).to_numpy(), name="hubspot_id", dtype=object)
     data = {}
@@ -258,7 +276,7 @@ def canonical_contacts(contacts: pd.DataFrame, mapping_set: MappingSet) -> pd.Da
         else:
             data[column] = present.map(_text).to_numpy()
     frame = pd.DataFrame(data, index=index, dtype=object)
-    frame[EMAIL] = frame[EMAIL].str.strip().str.lower()
+    frame[mapping_set.key] = frame[mapping_set.key].str.strip().str.lower()
     return frame
 
 
@@ -309,11 +327,17 @@ CUSTOM_PROPERTY_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 TEXT_TYPES = frozenset({"string", "phone_number", "enumeration"})
 
 
-def _is_lead_field(name: str) -> bool:
-    if name in LEAD_FIELDS or name in ENGAGEMENT_FIELDS:
-        return True
+def _is_custom_field(name: str) -> bool:
     key = name[len(CUSTOM_PREFIX) :] if name.startswith(CUSTOM_PREFIX) else ""
     return bool(key) and all(c.isalnum() or c in "_-" for c in key)
+
+
+def _is_lead_field(name: str) -> bool:
+    return name in LEAD_FIELDS or name in ENGAGEMENT_FIELDS or _is_custom_field(name)
+
+
+def _is_company_field(name: str) -> bool:
+    return name in COMPANY_FIELDS or name == COMPANY_NAME_ALIAS or _is_custom_field(name)
 
 
 def _properties_by_name(hubspot_properties: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None) -> dict:
@@ -342,6 +366,8 @@ def _mapping_problems(
             f"conflict_policy {m.conflict_policy!r} is not one of {', '.join(POLICIES)}, or leave it empty"
         )
     bad_sources = [s for s in m.sources if not _is_lead_field(s)]
+    if m.object_type == "company":
+        bad_sources = []  # _company_problems
     if bad_sources:
         problems.append(
             f"ColdCopy field {', '.join(map(repr, bad_sources))} does not exist; use one of "
@@ -410,17 +436,25 @@ def _mapping_problems(
 
 def _company_problems(m: FieldMapping) -> list[str]:
     problems = []
-    if m.pulls:
+    bad = [s for s in m.sources if not _is_company_field(s)]
+    if bad:
         problems.append(
-            "company mappings flow to HubSpot only: HubSpot-side company edits are not brought into "
-            "ColdCopy, which keeps no companies of its own; set direction to to_hubspot"
+            f"ColdCopy company field {', '.join(map(repr, bad))} does not exist; a company mapping reads "
+            "and writes the company's name or custom_fields.<key> (table companies)"
         )
+    if len(m.sources) > 1:
+        problems.append("a company mapping reads one company field; remove the '+'")
     if m.hubspot_property == COMPANY_KEY:
         problems.append(
             "the company domain is the match key, taken from the lead's website (or its email's domain); "
             "remove this mapping"
         )
     return problems
+
+
+def _written_field(m: FieldMapping, source: str) -> str:
+    """The field a pulling mapping writes (a company's `company` is its `name`)."""
+    return "name" if m.object_type == "company" and source == COMPANY_NAME_ALIAS else source
 
 
 def validate_mapping_set(
@@ -438,7 +472,7 @@ def validate_mapping_set(
     properties = _properties_by_name(hubspot_properties)
     problems: list[MappingProblem] = []
     seen_properties: dict[tuple[str, str], int] = {}
-    pulled_fields: dict[str, int] = {}
+    pulled_fields: dict[tuple[str, str], int] = {}
     for index, row in enumerate(mappings):
         m = FieldMapping.from_row(row)
         messages: list[str] = []
@@ -460,12 +494,13 @@ def validate_mapping_set(
             seen_properties.setdefault(key, index)
             if m.pulls:
                 for source in m.sources:
-                    if source in pulled_fields:
+                    written = (m.object_type, _written_field(m, source))
+                    if written in pulled_fields:
                         messages.append(
                             f"ColdCopy field {source!r} is already filled from HubSpot by mapping "
-                            f"#{pulled_fields[source] + 1}; only one mapping may write it"
+                            f"#{pulled_fields[written] + 1}; only one mapping may write it"
                         )
-                    pulled_fields.setdefault(source, index)
+                    pulled_fields.setdefault(written, index)
         problems.extend(
             MappingProblem(index, m.coldcopy_field, m.hubspot_property, text) for text in messages
         )

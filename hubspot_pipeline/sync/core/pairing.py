@@ -59,6 +59,7 @@ def pair_records(
     syncing: pd.Index,
     linked_contacts: Collection[str],
     mapping_set: MappingSet,
+    pull_new: bool = True,
 ) -> Pairing:
     """Pair the leads still syncing with the contacts read.
 
@@ -66,19 +67,22 @@ def pair_records(
     not archived; state: every pair's state (index lead id, `hubspot_id`, `status`); syncing: the lead ids
     whose pair is live; linked_contacts: every contact a pair holds (ended ones too: their contacts are not
     pulled back as new leads), merge survivors relinked this run included, whether their kept pair goes on
-    or ended this run (its lead deleted): either way no new contact to pull back as a lead."""
+    or ended this run (its lead deleted): either way no new contact to pull back as a lead. Records are
+    matched by `mapping_set.key`; pull_new False: no free contact becomes a lead to create."""
+    key = mapping_set.key
     live = state.loc[state.index.isin(syncing)]
     linked = live[live["hubspot_id"].notna() & live.index.isin(leads.index)]
     unlinked_leads = leads.index[~leads.index.isin(linked.index)]
     free = contacts[~contacts.index.isin(set(linked_contacts))]
-    by_email = pd.Series(free.index, index=free[EMAIL].to_numpy())
+    by_email = pd.Series(free.index, index=free[key].to_numpy())
     by_email = by_email[~by_email.index.duplicated()]
-    first_match = leads.loc[unlinked_leads, EMAIL].map(by_email)
-    skipped = int((free[EMAIL] == "").sum())
-    new_contacts = free[~free.index.isin(set(first_match.dropna())) & (free[EMAIL] != "")]
-    new_contacts = new_contacts[~new_contacts[EMAIL].isin(set(leads[EMAIL]))]
-
-    placeholders = placeholder_leads(new_contacts, mapping_set)
+    first_match = leads.loc[unlinked_leads, key].map(by_email)
+    skipped = int((free[key] == "").sum())
+    new_contacts = free[~free.index.isin(set(first_match.dropna())) & (free[key] != "")]
+    new_contacts = new_contacts[~new_contacts[key].isin(set(leads[key]))]
+    if not pull_new:
+        new_contacts = new_contacts.iloc[:0]
+    placeholders = placeholder_leads(new_contacts, mapping_set) if len(new_contacts) else leads.iloc[:0]
     all_leads = pd.concat([leads, placeholders]) if len(placeholders) else leads
     pair_leads = list(linked.index) + list(unlinked_leads) + list(placeholders.index)
     pair_contacts = (

@@ -102,8 +102,10 @@ def build_plan(
     merge_primaries: Mapping[str, str] | None = None,
     additional_emails: Mapping[str, Collection[str]] | None = None,
     on_hubspot_archive: str = "unlink",
+    pull_new: bool = True,
 ) -> Plan:
-    """Plan one sync of a batch of pairs.
+    """Plan one sync of a batch of pairs: leads and contacts, or ColdCopy's and HubSpot's companies (the
+    same stages, keyed by `mapping_set.key`: the email, or the domain).
 
     leads: canonical leads (core.leads.Leads), index lead id; every lead that changed, that is in the
       retry index, or whose contact was read (by link or by email), may include unchanged ones.
@@ -115,14 +117,19 @@ def build_plan(
     merges: HubSpot id merged away -> id it was merged into (chains are followed).
     merge_primaries: survivor -> the primary of its merge (merge events); additional_emails: survivor ->
       its hs_additional_emails (the merged-away contacts' emails). Both say which lead keeps a survivor.
+    pull_new: a free HubSpot record with a key no ColdCopy record has becomes one (contacts); False
+      leaves it alone (companies: ColdCopy keeps the companies of its leads).
+    Over 80 lines only by these parameter notes: each stage it runs is a function of its own.
     """
+    key = mapping_set.key
     archived = {str(a) for a in archived_contacts}
     deleted = {str(d) for d in deleted_leads}
     ends = end_merged(
         with_tombstones(state),
         dict(merges or {}),
-        leads[EMAIL],
-        contacts[EMAIL],
+        leads[key],
+        contacts[key],
+        key=key,
         primaries=merge_primaries,
         additional_emails=additional_emails,
     )
@@ -141,6 +148,7 @@ def build_plan(
         syncing=syncing,
         linked_contacts=set(state["hubspot_id"].dropna().astype(str)),
         mapping_set=mapping_set,
+        pull_new=pull_new,
     )
     columns = mapping_set.columns
     pairs = pairing.pairs
@@ -149,7 +157,7 @@ def build_plan(
     pairs, lead_frame = pairs[~quiet].reset_index(drop=True), lead_frame[~quiet].reset_index(drop=True)
     values = sides(pairs, lead_frame, contacts, state["agreed"], columns)
     merged = merge_fields(pairs, values, mapping_set, Times(lead_times, contact_times))
-    plan_pairs = pairs.assign(email=merged.resolved[EMAIL].to_numpy())
+    plan_pairs = pairs.assign(**{key: merged.resolved[key].to_numpy()})
     plan = Plan(
         contact_writes=contact_writes(
             plan_pairs,
@@ -190,19 +198,21 @@ def end_merged(
     lead_emails: pd.Series,
     contact_emails: pd.Series,
     *,
+    key: str = EMAIL,
     primaries: Mapping[str, str] | None = None,
     additional_emails: Mapping[str, Collection[str]] | None = None,
 ) -> Ends:
     """Merges: each live link followed to the surviving contact; of the leads on one survivor one keeps it
     (relinked), the others' pairs end (re-pushing them would re-create the contacts HubSpot merged away).
-    `state` (from with_tombstones) is updated in place with the relinks."""
+    `state` (from with_tombstones) is updated in place with the relinks. The "emails" are the records'
+    keys (`key`: the email, or a company's domain)."""
     if not merges:
         return Ends(state)  # no merge learnt this run: every link stays as it is
     live = state[state["tombstone"].isna() & state["hubspot_id"].notna()]
     evidence = MergeEvidence(
         dict(primaries or {}),
         {str(k): frozenset(v) for k, v in (additional_emails or {}).items()},
-        {str(i): str(a.get(EMAIL) or "") for i, a in live["agreed"].items() if isinstance(a, Mapping)},
+        {str(i): str(a.get(key) or "") for i, a in live["agreed"].items() if isinstance(a, Mapping)},
         lead_emails.to_dict(),
         contact_emails.to_dict(),
     )
@@ -345,7 +355,7 @@ def refuse_nul(plan: Plan, pairs: pd.DataFrame, resolved: pd.DataFrame, mapping_
         fields = ", ".join(
             f"{mapping_set.by_column(c).mapping.coldcopy_field} (HubSpot {c})" for c in dict.fromkeys(columns)
         )
-        email = str(resolved[EMAIL].iloc[at]).replace(NUL, "\\x00")
+        email = str(resolved[mapping_set.key].iloc[at]).replace(NUL, "\\x00")
         if lead_id.startswith(NEW_LEAD_PREFIX):
             error = (
                 f"HubSpot contact {hubspot_id} ({email}) is not made a lead: {fields} holds a NUL character "

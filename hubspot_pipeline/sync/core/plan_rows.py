@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from hubspot_pipeline.sync.core.hashing import hash_frame
-from hubspot_pipeline.sync.core.mapping import EMAIL, MappingSet, lead_updates_from_canonical
+from hubspot_pipeline.sync.core.mapping import MappingSet, lead_updates_from_canonical
 from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX
 
 
@@ -23,8 +23,9 @@ def contact_writes(
     contact_known: np.ndarray,
     mapping_set: MappingSet,
 ) -> pd.DataFrame:
-    """lead_id, hubspot_id (None: create), email, properties: the pushed fields that changed, every non-empty
-    pushed field of a contact to create; the email always (the key of an upsert)."""
+    """lead_id, hubspot_id (None: create), the key (`email`, `domain`), properties: the pushed fields that
+    changed, every non-empty pushed field of a record to create; the key always (an upsert's id)."""
+    key = mapping_set.key
     pushed = np.array([mapping_set.by_column(c).mapping.pushes for c in columns])
     creating = pairs["hubspot_id"].isna().to_numpy() & ~contact_known
     values = resolved.to_numpy(dtype=object)  # plain arrays: pandas scalar access is slow per cell
@@ -32,7 +33,7 @@ def contact_writes(
         pairs["lead_id"].to_numpy(dtype=object),
         pairs["hubspot_id"].to_numpy(dtype=object),
     )
-    email_at = columns.index(EMAIL)
+    key_at = columns.index(key)
     # Which fields each pair sends, for every pair at once; then plain lists, row by row.
     chosen = np.flatnonzero(push.any(axis=1) | creating)
     wanted_all = np.where(creating[chosen, None], pushed[None, :] & (values[chosen] != ""), push[chosen])
@@ -42,16 +43,11 @@ def contact_writes(
         props = {columns[j]: row[j] for j, w in enumerate(wanted) if w}
         if not props:
             continue
-        props[EMAIL] = row[email_at]
+        props[key] = row[key_at]
         rows.append(
-            {
-                "lead_id": lead_ids[i],
-                "hubspot_id": hubspot_ids[i],
-                "email": row[email_at],
-                "properties": props,
-            }
+            {"lead_id": lead_ids[i], "hubspot_id": hubspot_ids[i], key: row[key_at], "properties": props}
         )
-    return empty_frame(["lead_id", "hubspot_id", "email", "properties"], rows)
+    return empty_frame(["lead_id", "hubspot_id", key, "properties"], rows)
 
 
 def lead_writes(

@@ -19,6 +19,8 @@ OUTBOX_STREAM = "lead_outbox"
 
 
 SEARCH_STREAM = "hubspot_contacts_search"
+COMPANY_OUTBOX_STREAM = "company_outbox"
+COMPANY_SEARCH_STREAM = "hubspot_companies_search"
 
 
 WEBHOOK_STREAM = "hubspot_webhooks"
@@ -32,14 +34,24 @@ class OutboxBatch:
     up_to_id: int
 
 
+# The outboxes: lead_changes (by lead_id) and company_changes (by company_id), the same shape.
+OUTBOXES = {"lead_changes": "lead_id", "company_changes": "company_id"}
+
+
 def read_outbox(
-    conn: sa.Connection, workspace_id: uuid.UUID, after_id: int, limit: int = 200_000
+    conn: sa.Connection,
+    workspace_id: uuid.UUID,
+    after_id: int,
+    limit: int = 200_000,
+    table: str = "lead_changes",
 ) -> OutboxBatch:
-    """Outbox rows after `after_id` (at most `limit`): which leads changed, which were deleted, and when each
-    field last changed. PostgreSQL aggregates, so 50,000 rows come back as one narrow row per lead and field."""
+    """Outbox rows after `after_id` (at most `limit`): which leads (or, from `company_changes`, companies)
+    changed, which were deleted, and when each field last changed. PostgreSQL aggregates, so 50,000 rows
+    come back as one narrow row per lead and field."""
+    key = OUTBOXES[table]
     rows = conn.execute(
         sa.text(
-            "WITH batch AS (SELECT id, lead_id, operation, changed_fields, changed_at FROM lead_changes "
+            f"WITH batch AS (SELECT id, {key} AS lead_id, operation, changed_fields, changed_at FROM {table} "
             "WHERE workspace_id = :ws AND id > :after ORDER BY id LIMIT :limit) "
             "SELECT lead_id::text, field, max(changed_at), max(id), "
             "(array_agg(operation ORDER BY id DESC))[1] FROM batch, "
@@ -59,15 +71,18 @@ def read_outbox(
     return OutboxBatch(sorted(last.index), deleted, times, int(frame["id"].max()))
 
 
-def newest_field_times(conn: sa.Connection, workspace_id: uuid.UUID, lead_ids: Sequence[str]) -> pd.DataFrame:
-    """When each field of these leads last changed, from all their outbox rows, the ones before the cursor
-    too: a retried pair's ColdCopy edits keep their times after the run that read them. Index lead id,
-    columns lead fields (and ROW_TIME for inserts), like OutboxBatch.times."""
+def newest_field_times(
+    conn: sa.Connection, workspace_id: uuid.UUID, lead_ids: Sequence[str], table: str = "lead_changes"
+) -> pd.DataFrame:
+    """When each field of these leads (or companies) last changed, from all their outbox rows, the ones
+    before the cursor too: a retried pair's ColdCopy edits keep their times after the run that read them.
+    Index lead id, columns lead fields (and ROW_TIME for inserts), like OutboxBatch.times."""
+    key = OUTBOXES[table]
     rows = conn.execute(
         sa.text(
-            "SELECT lead_id::text, field, max(changed_at) FROM lead_changes, "
+            f"SELECT {key}::text, field, max(changed_at) FROM {table}, "
             f"unnest(coalesce(changed_fields, ARRAY['{ROW_TIME}'])) AS field "
-            "WHERE workspace_id = :ws AND lead_id = ANY(CAST(:ids AS uuid[])) GROUP BY lead_id, field"
+            f"WHERE workspace_id = :ws AND {key} = ANY(CAST(:ids AS uuid[])) GROUP BY {key}, field"
         ),
         {"ws": workspace_id, "ids": sorted(set(lead_ids))},
     ).all()

@@ -222,20 +222,24 @@ def record_synced(
     conn.execute(sa.text("DELETE FROM sync_state_in"))
 
 
-def record_failed(conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+def record_failed(
+    conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[str, Any]], entity: str = ENTITY
+) -> None:
     """Pairs with a failed write: into the retry index with the error, agreed values unchanged; dead after
-    MAX_ATTEMPTS failures in a row."""
+    MAX_ATTEMPTS failures in a row. entity `company`: companies' pairs (by company id)."""
     if not rows:
         return
-    conn.execute(
-        sa.text("DELETE FROM lead_digests WHERE lead_id = ANY(CAST(:ids AS uuid[]))"),
-        {"ids": [r["lead_id"] for r in rows]},
-    )
+    if entity == ENTITY:
+        conn.execute(
+            sa.text("DELETE FROM lead_digests WHERE lead_id = ANY(CAST(:ids AS uuid[]))"),
+            {"ids": [r["lead_id"] for r in rows]},
+        )
 
     conn.execute(
         _RECORD_FAILED,
         {
             "ws": workspace_id,
+            "entity": entity,
             "max": MAX_ATTEMPTS,
             "rows": [
                 {"id": r["lead_id"], "hubspot_id": r.get("hubspot_id"), "error": r["error"][:2000]}
@@ -249,7 +253,7 @@ def record_failed(conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[
 # costs SQLAlchemy about a quarter of a millisecond per row to compile). A pair named twice counts once.
 _RECORD_FAILED = sa.text(
     "INSERT INTO hubspot_sync_status (workspace_id, entity_type, entity_id, hubspot_id, status, error_message, "
-    f"attempts) SELECT DISTINCT ON (t.id) :ws, '{ENTITY}', t.id, t.hubspot_id, 'error', t.error, 1 "
+    "attempts) SELECT DISTINCT ON (t.id) :ws, :entity, t.id, t.hubspot_id, 'error', t.error, 1 "
     "FROM jsonb_to_recordset(:rows) AS t(id uuid, hubspot_id text, error text) "
     "ON CONFLICT (workspace_id, entity_type, entity_id) DO UPDATE SET "
     "hubspot_id = coalesce(excluded.hubspot_id, hubspot_sync_status.hubspot_id), status = 'error', "
@@ -264,23 +268,26 @@ _RECORD_TOMBSTONES = sa.text(
     f"jsonb_build_object('{TOMBSTONE}', t.reason), hubspot_id = t.hubspot_id, status = 'synced', "
     "error_message = NULL, updated_at = now() "
     "FROM jsonb_to_recordset(:rows) AS t(lead_id uuid, hubspot_id text, reason jsonb) "
-    f"WHERE s.workspace_id = :ws AND s.entity_type = '{ENTITY}' AND s.entity_id = t.lead_id"
+    "WHERE s.workspace_id = :ws AND s.entity_type = :entity AND s.entity_id = t.lead_id"
 ).bindparams(sa.bindparam("rows", type_=JSONB))
 
 _RELINK = sa.text(
     "UPDATE hubspot_sync_status AS s SET hubspot_id = t.hubspot_id "
     "FROM jsonb_to_recordset(:rows) AS t(lead_id uuid, hubspot_id text) "
-    f"WHERE s.workspace_id = :ws AND s.entity_type = '{ENTITY}' AND s.entity_id = t.lead_id"
+    "WHERE s.workspace_id = :ws AND s.entity_type = :entity AND s.entity_id = t.lead_id"
 ).bindparams(sa.bindparam("rows", type_=JSONB))
 
 
-def record_tombstones(conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+def record_tombstones(
+    conn: sa.Connection, workspace_id: uuid.UUID, rows: list[dict[str, Any]], entity: str = ENTITY
+) -> None:
     """Ended pairs: the reason as a tombstone next to their agreed values, in one statement."""
     if rows:
         conn.execute(
             _RECORD_TOMBSTONES,
             {
                 "ws": workspace_id,
+                "entity": entity,
                 "rows": [
                     {"lead_id": r["lead_id"], "hubspot_id": r.get("hubspot_id"), "reason": r["reason"]}
                     for r in rows
@@ -289,29 +296,41 @@ def record_tombstones(conn: sa.Connection, workspace_id: uuid.UUID, rows: list[d
         )
 
 
-def relink_pairs(conn: sa.Connection, workspace_id: uuid.UUID, survivors: dict[str, str]) -> None:
+def relink_pairs(
+    conn: sa.Connection, workspace_id: uuid.UUID, survivors: dict[str, str], entity: str = ENTITY
+) -> None:
     """Pairs whose contact was merged into another: they point at the survivor (lead id -> its id)."""
     if survivors:
         conn.execute(
             _RELINK,
-            {"ws": workspace_id, "rows": [{"lead_id": k, "hubspot_id": v} for k, v in survivors.items()]},
+            {
+                "ws": workspace_id,
+                "entity": entity,
+                "rows": [{"lead_id": k, "hubspot_id": v} for k, v in survivors.items()],
+            },
         )
 
 
-def forget_pairs(conn: sa.Connection, workspace_id: uuid.UUID, lead_ids: Sequence[str]) -> None:
+def forget_pairs(
+    conn: sa.Connection, workspace_id: uuid.UUID, lead_ids: Sequence[str], entity: str = ENTITY
+) -> None:
     s = hubspot_sync_status
     if lead_ids:
         conn.execute(
             sa.delete(s).where(
                 s.c.workspace_id == workspace_id,
-                s.c.entity_type == ENTITY,
+                s.c.entity_type == entity,
                 s.c.entity_id.in_([uuid.UUID(i) for i in lead_ids]),
             )
         )
 
 
 def record_conflicts(
-    conn: sa.Connection, workspace_id: uuid.UUID, conflicts: pd.DataFrame, run_id: str | None
+    conn: sa.Connection,
+    workspace_id: uuid.UUID,
+    conflicts: pd.DataFrame,
+    run_id: str | None,
+    object_type: str = ENTITY,
 ) -> None:
     if conflicts.empty:
         return
@@ -336,6 +355,7 @@ def record_conflicts(
                 "winner": r["winner"],
                 "resolved_value": r["resolved_value"],
                 "run_id": run_id,
+                "object_type": object_type,
             }
         )
     conn.execute(sa.insert(sync_conflicts), rows)

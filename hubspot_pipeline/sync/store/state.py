@@ -30,8 +30,10 @@ def read_state(
     *,
     lead_ids: Iterable[str] = (),
     hubspot_ids: Iterable[str] = (),
+    entity: str = ENTITY,
 ) -> pd.DataFrame:
-    """Pair state by lead id or HubSpot id, index lead id, columns STATE_COLUMNS + attempts."""
+    """Pair state by lead id or HubSpot id, index lead id, columns STATE_COLUMNS + attempts. entity
+    `company`: companies' pairs, by company id."""
     s = hubspot_sync_status
     leads_wanted = sorted({i for i in lead_ids if not str(i).startswith(NEW_LEAD_PREFIX)})
     contacts_wanted = sorted(set(hubspot_ids))
@@ -50,7 +52,7 @@ def read_state(
             s.c.attempts,
         ).where(
             s.c.workspace_id == workspace_id,
-            s.c.entity_type == ENTITY,
+            s.c.entity_type == entity,
             sa.or_(
                 s.c.entity_id == sa.any_(sa.cast(some_leads, ARRAY(UUID))),
                 s.c.hubspot_id == sa.any_(sa.cast(some_contacts, ARRAY(sa.Text))),
@@ -68,13 +70,15 @@ def read_state(
     return frame.set_index("lead_id")
 
 
-def retry_lead_ids(conn: sa.Connection, workspace_id: uuid.UUID, limit: int = 50_000) -> list[str]:
+def retry_lead_ids(
+    conn: sa.Connection, workspace_id: uuid.UUID, limit: int = 50_000, entity: str = ENTITY
+) -> list[str]:
     s = hubspot_sync_status
     rows = conn.execute(
         sa.select(sa.cast(s.c.entity_id, sa.Text))
         .where(
             s.c.workspace_id == workspace_id,
-            s.c.entity_type == ENTITY,
+            s.c.entity_type == entity,
             s.c.status == "error",
             s.c.dead_at.is_(None),
         )
