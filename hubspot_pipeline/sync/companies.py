@@ -63,9 +63,11 @@ def sync_companies(
     report = CompanyReport()
     if job.client is None or not job.settings.sync_companies:
         return report
+    before = pd.concat([changed.state, contacts.extra_state])
+    arrived = new_contacts(plan, pushed, before)
     with job.engine.begin() as conn, sync_writer(conn):
         touched = leads_to_assign(job, changed, contacts, plan, pushed)
-        touched |= set(company_store.leads_of_contacts(conn, job.workspace_id, new_contacts(plan, pushed)))
+        touched |= set(company_store.leads_of_contacts(conn, job.workspace_id, arrived))
         assignment = company_store.assign_companies(
             conn, job.workspace_id, touched, custom_keys(job.company_mapping_set)
         )
@@ -88,7 +90,7 @@ def sync_companies(
         )
         if not isinstance(h, str) and i in outcome.hubspot_ids
     }
-    associate(job, assignment.moved, created_companies, new_contacts(plan, pushed), report)
+    associate(job, assignment.moved, created_companies, arrived, report)
     return report
 
 
@@ -108,9 +110,18 @@ def leads_to_assign(
     return out
 
 
-def new_contacts(plan: Plan, pushed: PushOutcome) -> set[str]:
-    """HubSpot ids of the contacts created this run, and of the contacts made leads this run."""
+def new_contacts(plan: Plan, pushed: PushOutcome, before: pd.DataFrame | None = None) -> set[str]:
+    """HubSpot ids of the contacts created this run, of the contacts made leads, and of the contacts paired
+    with a lead this run without a write (`before`: the pair state the run read, index lead id)."""
     writes, pulls = plan.contact_writes, plan.lead_writes
+    paired: set[str] = set()
+    if before is not None and len(plan.agreed):
+        linked = set(before.index[before["hubspot_id"].notna()])
+        paired = {
+            str(h)
+            for lead, h in zip(plan.agreed["lead_id"], plan.agreed["hubspot_id"], strict=True)
+            if isinstance(h, str) and str(lead) not in linked and not str(lead).startswith(NEW_LEAD_PREFIX)
+        }
     created = {
         pushed.hubspot_ids[str(lead)]
         for lead, hubspot_id in zip(writes["lead_id"], writes["hubspot_id"], strict=True)
@@ -121,7 +132,7 @@ def new_contacts(plan: Plan, pushed: PushOutcome) -> set[str]:
         for lead, hubspot_id in zip(pulls["lead_id"], pulls["hubspot_id"], strict=True)
         if str(lead).startswith(NEW_LEAD_PREFIX)
     }
-    return created | made
+    return created | made | paired
 
 
 def plan_companies(job: SyncJob, read: ChangedCompanies) -> Plan:

@@ -45,7 +45,8 @@ class ChangedCompanies:
 
 
 def read_changed_companies(job: SyncJob, created: list[str]) -> ChangedCompanies:
-    """Both sides' companies that may need syncing. created: companies just made from leads' domains."""
+    """Both sides' companies that may need syncing. created: companies just made from leads' domains (with
+    the pending ones earlier runs made and did not get into HubSpot)."""
     client = job.client
     assert client is not None
     mapping_set = job.company_mapping_set
@@ -53,7 +54,8 @@ def read_changed_companies(job: SyncJob, created: list[str]) -> ChangedCompanies
         after = int(queues.get_cursor(conn, job.workspace_id, queues.COMPANY_OUTBOX_STREAM) or 0)
         outbox = queues.read_outbox(conn, job.workspace_id, after, table="company_changes")
         retry = pair_state.retry_lead_ids(conn, job.workspace_id, entity=company_store.ENTITY)
-        named = set(outbox.lead_ids) | set(retry) | set(created)
+        pending = company_store.pending_companies(conn, job.workspace_id)
+        named = set(outbox.lead_ids) | set(retry) | set(created) | set(pending)
         rows = company_store.read_companies(conn, job.workspace_id, ids=named, every=job.full)
         state = pair_state.read_state(
             conn, job.workspace_id, lead_ids=[*rows["id"], *named], entity="company"

@@ -125,6 +125,10 @@ class Oracle:
         if column == "email":
             self.leads[lead_id].valid = valid
 
+    def lead_touched(self, lead_id: str) -> None:
+        """A lead field no mapping reads changed (its website): the outbox brings the lead back all the same."""
+        self.leads[lead_id].resting = False
+
     def lead_deleted(self, lead_id: str, *, hard: bool) -> None:
         self.leads[lead_id].deleted = True
         self.leads[lead_id].gone = hard

@@ -68,7 +68,13 @@ MAPPINGS = [
 ]
 MAPPINGS = [{"direction": "bidirectional", **m} for m in MAPPINGS]
 MAPPINGS[-1]["direction"] = "to_hubspot"
-WEBHOOK_TYPES = ["contact.creation", "contact.deletion", "contact.merge", "contact.restore"]
+WEBHOOK_TYPES = [
+    "contact.creation",
+    "contact.deletion",
+    "contact.merge",
+    "contact.restore",
+    *("company.creation", "company.deletion", "company.merge"),
+]
 WRITE_METHODS = ("POST ", "PATCH ", "PUT ", "DELETE ")
 READ_SUFFIXES = ("/search", "/batch/read")
 

@@ -94,6 +94,15 @@ def assign_companies(
                 "custom": company.custom_fields,
             },
         )
+        # A pending pair, so that every run reads the company until it is in HubSpot (a run killed before
+        # it created it included).
+        conn.execute(
+            sa.text(
+                "INSERT INTO hubspot_sync_status (workspace_id, entity_type, entity_id, status) "
+                f"VALUES (:ws, '{ENTITY}', :id, 'pending') ON CONFLICT DO NOTHING"
+            ),
+            {"ws": workspace_id, "id": new_id},
+        )
         known[domain] = new_id
         out.created.append(new_id)
     for lead in leads:
@@ -219,3 +228,15 @@ def companies_of_leads(
         {"ws": workspace_id, "ids": sorted(set(lead_ids))},
     ).all()
     return {str(i): str(c) for i, c in rows}
+
+
+def pending_companies(conn: sa.Connection, workspace_id: uuid.UUID) -> list[str]:
+    """Companies made from leads that are not in HubSpot yet (pair status `pending`)."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT entity_id::text FROM hubspot_sync_status WHERE workspace_id = :ws "
+            f"AND entity_type = '{ENTITY}' AND status = 'pending'"
+        ),
+        {"ws": workspace_id},
+    ).scalars()
+    return list(rows)
