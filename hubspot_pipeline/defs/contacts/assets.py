@@ -62,9 +62,10 @@ DESCRIPTIONS = {
         "the workspace's sync is healthy. Not materialized in a dry run."
     ),
     selection.HUBSPOT_COMPANIES: (
-        "HubSpot companies by domain (the lead's website, else its non-free-mail email domain), found by "
-        "search before any is created, with the contacts created this run (or whose website or company "
-        "changed) associated to them. Not materialized in a dry run."
+        "ColdCopy's companies (table companies, one per domain: the lead's website, else its non-free-mail "
+        "email domain) synced both ways with HubSpot companies: made from new domains, pushed, HubSpot edits "
+        "pulled, conflicts decided by policy, archives and merges followed; contacts associated with their "
+        "lead's company when created or moved. Not materialized in a dry run."
     ),
 }
 
