@@ -83,9 +83,11 @@ def run_records(counts: Mapping[str, int | float]) -> tuple[int, int, Figures]:
     """A run's records synced and failed (contact pairs, companies) and its company figures, from its
     report's counts, companies' under `companies_*` as `run_contact_sync` merges them."""
     companies = int(counts.get("companies_created", 0)) + int(counts.get("companies_updated", 0))
+    pulled = int(counts.get("companies_pulled", 0))  # ColdCopy companies updated from HubSpot
     company_errors = int(counts.get("companies_errors", 0))
     figures = Figures()
     figures.count(RECORDS_SYNCED, companies, object_type=COMPANY, direction="to_hubspot")
+    figures.count(RECORDS_SYNCED, pulled, object_type=COMPANY, direction="from_hubspot")
     figures.count(RECORDS_FAILED, company_errors, object_type=COMPANY, direction="to_hubspot")
-    synced = int(counts.get("synced", 0)) + companies
+    synced = int(counts.get("synced", 0)) + companies + pulled
     return synced, int(counts.get("failed", 0)) + company_errors, figures

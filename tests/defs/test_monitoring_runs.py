@@ -111,18 +111,19 @@ def test_after_a_sync_metrics_equal_what_the_sandbox_counted_and_holds(
     calls = _delta(before, after, "hubspot_pipeline_hubspot_api_calls_total")
     assert sandbox["total"] > 10 and calls == expected
     # Records: the 12 leads became contacts and the 3 contacts (which got their lead status pushed) leads;
-    # the sandbox holds 15 contacts and the run's two companies.
+    # the sandbox holds 15 contacts and the run's three companies (the leads' two domains, and example.org of
+    # the contacts made leads).
     records = _delta(before, after, "hubspot_pipeline_records_synced_total")
     with HubSpotClient(
         hubspot_sandbox.base_url, PrivateAppToken(hubspot_sandbox.private_app_token)
     ) as hubspot:
         contacts = [r for page, _ in hubspot.list_pages("contacts", ["email"]) for r in page]
         companies = [r for page, _ in hubspot.list_pages("companies", ["domain"]) for r in page]
-    assert len(contacts) == 15 and len(companies) == 2
+    assert len(contacts) == 15 and len(companies) == 3
     assert records == {
         (("direction", "to_hubspot"), ("object_type", "contact")): 15,
         (("direction", "from_hubspot"), ("object_type", "contact")): 3,
-        (("direction", "to_hubspot"), ("object_type", "company")): 2,
+        (("direction", "to_hubspot"), ("object_type", "company")): 3,
     }
     runs = _delta(before, after, "hubspot_pipeline_sync_runs_total")
     assert runs == {(("job", "contacts_sync_job"), ("outcome", "succeeded")): 1}
@@ -134,7 +135,7 @@ def test_after_a_sync_metrics_equal_what_the_sandbox_counted_and_holds(
         "succeeded",
         "code",
         sandbox["total"],
-        17,
+        18,
     )
 
 
