@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     # Where the embedded PostgreSQL keeps its files, and other local state (git-ignored).
     data_dir: Path = Field(default=PROJECT_ROOT / ".data", alias="HUBSPOT_PIPELINE_DATA_DIR")
+    # `production`: the processes of a deployment share PostgreSQL, the network and their settings, never a
+    # folder. Every value a local install makes up or keeps in the data folder (the embedded database, the
+    # local sandbox, generated keys and secrets) must then be set, and a process refuses to start without it
+    # (`production_problems`). `development` (the default): `make demo`, `make dev`, tests.
+    environment: Literal["development", "production"] = Field(
+        default="development", alias="HUBSPOT_PIPELINE_ENV"
+    )
 
     # A private app's token, used by `hubspot-pipeline sync` instead of the workspace's OAuth connection.
     hubspot_private_app_token: SecretStr | None = Field(default=None, alias="HUBSPOT_PRIVATE_APP_TOKEN")
@@ -196,12 +204,48 @@ def _describe(error: ValidationError) -> str:
     return "Invalid configuration:\n  " + "\n  ".join(lines)
 
 
+# In production, what each of these would fall back to lives in one process's data folder or on its own
+# machine; another process (an API replica, a run worker, the daemon) would silently use a different one.
+PRODUCTION_REQUIRED: dict[str, str] = {
+    "DATABASE_URL": "unset, each process would start an embedded PostgreSQL in its own data folder",
+    "HUBSPOT_API_BASE_URL": "unset, calls go to a local sandbox at 127.0.0.1:8765; set https://api.hubapi.com",
+    "TOKEN_ENCRYPTION_KEYS": "unset, each process generates its own key in its data folder and cannot read "
+    "tokens another encrypted",
+    "STATE_SIGNING_SECRET": "unset, each process signs OAuth state with its own local secret, so a callback "
+    "reaching another replica is refused",
+    "WORKFLOW_SIGNING_SECRET": "unset, each process signs custom actions with its own local secret",
+    "PRIVACY_HASH_SECRET": "unset, erasure hashes are keyed by a local secret; another process would not "
+    "recognise an erased email",
+}
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What a production process lacks (HUBSPOT_PIPELINE_ENV=production), one line per variable; empty in
+    development, where local defaults stand in."""
+    if settings.environment != "production":
+        return []
+    by_alias = {field.alias: name for name, field in Settings.model_fields.items()}
+    problems = []
+    for variable, why in PRODUCTION_REQUIRED.items():
+        value = getattr(settings, by_alias[variable])
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value().strip()
+        if not value:
+            problems.append(f"{variable}: required with HUBSPOT_PIPELINE_ENV=production ({why})")
+    return problems
+
+
 def load_settings() -> Settings:
-    """Read the environment, raising `SettingsError` that names each bad variable."""
+    """Read the environment, raising `SettingsError` that names each bad variable (in production, each
+    missing one too)."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         raise SettingsError(_describe(error)) from None
+    problems = production_problems(settings)
+    if problems:
+        raise SettingsError("Invalid configuration:\n  " + "\n  ".join(problems))
+    return settings
 
 
 @functools.cache
@@ -210,7 +254,9 @@ def get_settings() -> Settings:
 
 
 # Variables other programs read, which the project sets for the processes it starts.
-OTHER_PROGRAMS_VARIABLES = frozenset({"DAGSTER_HOME", "DAGSTER_PG_URL", "XDG_RUNTIME_DIR"})
+OTHER_PROGRAMS_VARIABLES = frozenset(
+    {"DAGSTER_HOME", "DAGSTER_PG_URL", "DAGSTER_COMPUTE_LOGS_DIR", "XDG_RUNTIME_DIR"}
+)
 
 
 def export_settings(*, keep_existing: bool = False, **values: str) -> None:
