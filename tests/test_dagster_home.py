@@ -11,7 +11,7 @@ from hubspot_pipeline.settings import Settings
 def test_stage_outputs_pickled_by_older_versions_are_removed(
     database_url: str, tmp_path: Path, monkeypatch
 ) -> None:
-    for name in ("DAGSTER_HOME", "DAGSTER_PG_URL"):  # restored after the test
+    for name in ("DAGSTER_HOME", "DAGSTER_PG_URL", "DAGSTER_COMPUTE_LOGS_DIR"):  # restored after the test
         monkeypatch.setenv(name, "unset-by-the-test")
     pickled = tmp_path / "dagster" / "storage" / "contacts" / "changed_leads" / "some-workspace"
     pickled.parent.mkdir(parents=True)
