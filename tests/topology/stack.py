@@ -16,6 +16,7 @@ test and `bench/deployment_capacity.py` for the capacity figures.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -26,7 +27,7 @@ import tempfile
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,39 @@ def wait_until(what: str, check: Callable[[], Any], seconds: float, interval: fl
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
         time.sleep(interval)
+
+
+def _server_admin_url() -> str:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        from hubspot_pipeline.db.connection import libpq_url
+
+        return libpq_url(configured)
+    from hubspot_pipeline.db.embedded import start_embedded
+    from hubspot_pipeline.settings import get_settings
+
+    return start_embedded(get_settings().data_dir).replace("/hubspot_pipeline?", "/postgres?")
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """A new, migrated database on DATABASE_URL's server (else the embedded one), dropped afterwards. The
+    stack's daemon acts on every workspace it finds, so it gets a database of its own."""
+    from hubspot_pipeline.db import migrate
+    from hubspot_pipeline.db.connection import get_engine
+    from hubspot_pipeline.db.embedded import create_database, drop_database
+
+    admin_url = _server_admin_url()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    create_database(admin_url, name)
+    base, _, query = admin_url.partition("?")
+    url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+    migrate.upgrade(engine=get_engine(url))
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        drop_database(admin_url, name)
 
 
 def shared_settings(database_url: str, sandbox_url: str) -> dict[str, str]:

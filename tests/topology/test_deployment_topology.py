@@ -9,18 +9,15 @@ in the daemon's runs, a HubSpot edit reaches its lead by webhook, and the API an
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from stack import Stack, wait_until
+from stack import Stack, scratch_database, wait_until
 
 from hubspot_pipeline.api import keys
-from hubspot_pipeline.db import migrate
-from hubspot_pipeline.db.connection import BULK_LOAD_WRITER, WRITER_SETTING, get_engine, libpq_url
-from hubspot_pipeline.db.embedded import create_database, drop_database
+from hubspot_pipeline.db.connection import BULK_LOAD_WRITER, WRITER_SETTING, get_engine
 from hubspot_pipeline.db.tables import hubspot_sync_status, leads, webhook_events, workspaces
 from hubspot_pipeline.sandbox.admin_client import SandboxAdmin
 
@@ -30,31 +27,12 @@ WORKSPACES = 3
 LEADS = 8
 
 
-def _server_admin_url() -> str:
-    configured = os.environ.get("DATABASE_URL")
-    if configured:
-        return libpq_url(configured)
-    from hubspot_pipeline.db.embedded import start_embedded
-    from hubspot_pipeline.settings import get_settings
-
-    return start_embedded(get_settings().data_dir).replace("/hubspot_pipeline?", "/postgres?")
-
-
 @pytest.fixture(scope="module")
 def topology_database() -> Iterator[str]:
     """A database of its own: the stack's daemon acts on every workspace it finds, and the session's test
     database holds other tests' workspaces (with stand-in tokens)."""
-    admin_url = _server_admin_url()
-    name = f"hp_topology_{uuid.uuid4().hex[:10]}"
-    create_database(admin_url, name)
-    base, _, query = admin_url.partition("?")
-    url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-    migrate.upgrade(engine=get_engine(url))
-    try:
+    with scratch_database("hp_topology") as url:
         yield url
-    finally:
-        get_engine(url).dispose()
-        drop_database(admin_url, name)
 
 
 def _workspaces(engine: sa.Engine) -> list[tuple[uuid.UUID, str, str]]:
