@@ -7,8 +7,9 @@ arrive by webhook (issue #19, part 3).
 The stack of `tests/topology/stack.py`: the sandbox (a free portal's limits: 100 calls per 10 s, 5 searches
 per second, per portal), a code server, the daemon, the webserver and the API with two workers, each a process
 of its own with its own DAGSTER_HOME, on a scratch database (DATABASE_URL's server, else the embedded one);
-`dagster.yaml` as in the repository (4 concurrent runs, one per workspace, the run queue every second) and
-HubSpot's budget shared by every process through PostgreSQL (`hubspot/limiter.py`).
+`dagster.yaml` as in the repository (one run per workspace, the run queue every second) with production's bound
+of 10 concurrent runs (`--max-concurrent-runs`), and HubSpot's budget shared by every process through
+PostgreSQL (`hubspot/limiter.py`).
 
 N workspaces of `--leads` demo leads each (bulk-loaded, no outbox rows) are connected over OAuth through the
 API, each to a portal of its own, with the app's webhooks pointed at the API (creations and every pulled
@@ -263,6 +264,12 @@ def main() -> None:
     parser.add_argument("--edits-per-second", type=float, default=1.0)
     parser.add_argument("--max-minutes", type=float, default=10.0, help="stop syncing after this long")
     parser.add_argument("--api-workers", type=int, default=2)
+    parser.add_argument(
+        "--max-concurrent-runs",
+        type=int,
+        default=10,
+        help="the run queue's bound (production's deploy/dagster.yaml: 10; the repository's: 4)",
+    )
     args = parser.parse_args()
 
     from hubspot_pipeline.db.connection import get_engine
@@ -275,6 +282,7 @@ def main() -> None:
         "leads_per_workspace": args.leads,
         "edits_per_second": args.edits_per_second,
         "api_workers": args.api_workers,
+        "max_concurrent_runs": args.max_concurrent_runs,
         "cpus": os.cpu_count(),
         "load_average_1m_at_start": round(load_average, 2),
     }
@@ -300,7 +308,12 @@ def main() -> None:
                 list(pool.map(lambda w: stack.connect(api_keys[w[0]], hubs[w[0]]), workspaces))
 
         started = time.monotonic()
-        with Stack.start(url, api_workers=args.api_workers, before_daemon=connect_all) as stack:
+        with Stack.start(
+            url,
+            api_workers=args.api_workers,
+            before_daemon=connect_all,
+            max_concurrent_runs=args.max_concurrent_runs,
+        ) as stack:
             result["stack_start_seconds"] = round(time.monotonic() - started, 1)
             slugs = {slug for _id, slug in workspaces}
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -135,6 +136,7 @@ class Stack:
     grpc_port: int = 0
     processes: dict[str, Process] = field(default_factory=dict)
     keep_root: bool = False
+    instance_yaml: str = ""  # the one dagster.yaml every process gets a copy of
 
     # ---- starting and stopping -------------------------------------------------------------------
 
@@ -148,9 +150,12 @@ class Stack:
         extra_settings: dict[str, str] | None = None,
         root: Path | None = None,
         before_daemon: Callable[[Stack], None] | None = None,
+        max_concurrent_runs: int | None = None,
     ) -> Stack:
         """Start every part and return once each answers. `before_daemon(stack)` runs once the API and the
-        sandbox answer and before the daemon starts (to connect workspaces before its first sensor ticks)."""
+        sandbox answer and before the daemon starts (to connect workspaces before its first sensor ticks).
+        `max_concurrent_runs`: the run queue's bound instead of the repository dagster.yaml's (the benchmark
+        uses production's)."""
         import psycopg
 
         from hubspot_pipeline.db.connection import DAGSTER_SCHEMA, libpq_url
@@ -165,7 +170,14 @@ class Stack:
             settings={},
             sandbox_url=f"http://127.0.0.1:{sandbox_port}",
             keep_root=keep,
+            instance_yaml=(ROOT / "dagster.yaml").read_text(),
         )
+        if max_concurrent_runs is not None:
+            before = stack.instance_yaml
+            stack.instance_yaml = re.sub(
+                r"max_concurrent_runs: \d+", f"max_concurrent_runs: {max_concurrent_runs}", before
+            )
+            assert stack.instance_yaml != before or f"max_concurrent_runs: {max_concurrent_runs}" in before
         stack.settings = {**shared_settings(database_url, stack.sandbox_url), **(extra_settings or {})}
         try:
             stack._spawn(
@@ -208,7 +220,7 @@ class Stack:
         folder = self.root / name
         home = folder / "dagster_home"
         home.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+        (home / "dagster.yaml").write_text(self.instance_yaml)
         (folder / "workspace.yaml").write_text(
             "load_from:\n"
             "  - grpc_server:\n"
