@@ -32,6 +32,7 @@ import concurrent.futures
 import json
 import os
 import random
+import signal
 import statistics
 import sys
 import threading
@@ -255,6 +256,36 @@ def _run_timings(conn: sa.Connection, since: float) -> list[dict[str, float]]:
     return timings
 
 
+def _idle_run_calls(
+    stack: Stack,
+    engine: sa.Engine,
+    admin,
+    workspaces: list[tuple[uuid.UUID, str]],
+    api_keys: dict[uuid.UUID, str],
+    hubs: dict[uuid.UUID, int],
+) -> list[int]:
+    """HubSpot calls of an incremental run with nothing to do (what the 15-minute schedule costs a quiet
+    portal): one asked through the API per workspace, counted at the sandbox."""
+    before = {w: admin.counters(hubs[w]).get("total", 0) for w, _slug in workspaces}
+    asked = {
+        w: stack.api("POST", "/sync/contacts", api_keys[w], json={}).json()["id"] for w, _slug in workspaces
+    }
+
+    def finished() -> bool:
+        with engine.connect() as conn:
+            states = conn.scalars(
+                sa.text("SELECT status FROM sync_requests WHERE id = ANY(:ids)"),
+                {"ids": list(asked.values())},
+            ).all()
+        return all(state in ("succeeded", "failed") for state in states)
+
+    try:
+        wait_until("the idle runs", finished, 120, interval=1)
+    except AssertionError:
+        return []
+    return [admin.counters(hubs[w]).get("total", 0) - before[w] for w, _slug in workspaces]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -270,7 +301,16 @@ def main() -> None:
         default=10,
         help="the run queue's bound (production's deploy/dagster.yaml: 10; the repository's: 4)",
     )
+    parser.add_argument(
+        "--dequeue-threads",
+        type=int,
+        default=0,
+        help="launch queued runs on this many threads (dequeue_use_threads); 0: one at a time, as dagster.yaml",
+    )
+    parser.add_argument("--drain-minutes", type=float, default=3.0, help="how long to wait for the queue")
     args = parser.parse_args()
+    # A SIGTERM stops the stack and drops the scratch database as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     from hubspot_pipeline.db.connection import get_engine
     from hubspot_pipeline.demo.sandbox_setup import configure_webhooks
@@ -283,6 +323,7 @@ def main() -> None:
         "edits_per_second": args.edits_per_second,
         "api_workers": args.api_workers,
         "max_concurrent_runs": args.max_concurrent_runs,
+        "dequeue_threads": args.dequeue_threads,
         "cpus": os.cpu_count(),
         "load_average_1m_at_start": round(load_average, 2),
     }
@@ -313,6 +354,7 @@ def main() -> None:
             api_workers=args.api_workers,
             before_daemon=connect_all,
             max_concurrent_runs=args.max_concurrent_runs,
+            dequeue_threads=args.dequeue_threads or None,
         ) as stack:
             result["stack_start_seconds"] = round(time.monotonic() - started, 1)
             slugs = {slug for _id, slug in workspaces}
@@ -376,14 +418,21 @@ def main() -> None:
                     return _count(conn, "webhook_events", "WHERE processed_at IS NULL") == 0
 
             try:
-                wait_until("the webhook queue to drain", drained, 600, interval=1)
+                wait_until("the webhook queue to drain", drained, args.drain_minutes * 60, interval=1)
                 drain_seconds = round(time.monotonic() - drain_start, 1)
             except AssertionError:
                 drain_seconds = None
-            editor.drain(engine, 120)
+            editor.drain(engine, 30)
             sampler.stop_event.set()
             sampler.join()
             with engine.connect() as conn:
+                left = {
+                    "webhook_events_unprocessed": _count(
+                        conn, "webhook_events", "WHERE processed_at IS NULL"
+                    ),
+                    "runs_queued": _count(conn, "dagster.runs", "WHERE status = 'QUEUED'"),
+                    "runs_in_flight": _count(conn, "dagster.runs", "WHERE status IN ('STARTING', 'STARTED')"),
+                }
                 timings = _run_timings(conn, since)
                 webhook_events = _count(conn, "webhook_events")
                 sizes = _table_sizes(conn)
@@ -394,6 +443,7 @@ def main() -> None:
                 pairs = _count(conn, "hubspot_sync_status")
             admin = SandboxAdmin(stack.sandbox_url, 1234567)
             calls = [admin.counters(hub).get("total", 0) for hub in list(hubs.values())[:20]]
+            idle_calls = _idle_run_calls(stack, engine, admin, workspaces[:5], api_keys, hubs)
             admin.close()
 
         finished = [t for t in timings if t["ended"] - since <= sync_seconds + 1]
@@ -417,10 +467,12 @@ def main() -> None:
                 "postgres_connections": sampler.figures(),
                 "webhook_events": webhook_events,
                 "webhook_drain_after_sync_s": drain_seconds,
+                "left_at_end": left,
                 "edits_sent": editor.sent,
                 "edits_arrived": len(editor.latencies),
                 "edit_to_lead_s": _summary(editor.latencies),
                 "hubspot_calls_per_workspace_sample": _summary([float(c) for c in calls]),
+                "hubspot_calls_per_idle_incremental_run": idle_calls,
                 "database_bytes": database_bytes,
                 "leads_in_database": leads_total,
                 "pairs": pairs,
