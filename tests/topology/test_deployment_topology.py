@@ -21,7 +21,9 @@ from hubspot_pipeline.db.connection import BULK_LOAD_WRITER, WRITER_SETTING, get
 from hubspot_pipeline.db.tables import hubspot_sync_status, leads, webhook_events, workspaces
 from hubspot_pipeline.sandbox.admin_client import SandboxAdmin
 
-pytestmark = pytest.mark.slow
+# Generous bounds: under a loaded machine every run's process start alone took 80 s (docs/benchmarks.md), and
+# the local run launcher starts runs one at a time.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 WORKSPACES = 3
 LEADS = 8
@@ -114,7 +116,7 @@ def _check(
     status = wait_until(
         "the backfill to finish",
         lambda: (s := stack.backfill_status(backfill)) not in {"REQUESTED", "CANCELING", "FAILING"} and s,
-        240,
+        600,
         interval=1,
     )
     runs = stack.runs({"dagster/backfill": backfill})
@@ -158,7 +160,7 @@ def _check(
             value = conn.execute(sa.select(leads.c.title).where(leads.c.id == lead_id)).scalar_one()
         return value if value == "Edited-in-HubSpot" else None
 
-    wait_until("the HubSpot edit to reach its lead", title, 120, interval=0.5)
+    wait_until("the HubSpot edit to reach its lead", title, 300, interval=0.5)
     with engine.connect() as conn:
         received = conn.execute(
             sa.select(webhook_events.c.processed_at).where(
@@ -177,7 +179,7 @@ def _check(
         triggers = {run["trigger"] for run in runs if run["status"] == "SUCCESS"}
         return runs if {"webhooks", "backfill"} <= triggers else None
 
-    runs = wait_until("the API to show the webhook's run", api_runs, 60, interval=1)
+    runs = wait_until("the API to show the webhook's run", api_runs, 120, interval=1)
     backfill_runs = [run for run in runs if run["trigger"] == "backfill"]
     assert [run["status"] for run in backfill_runs] == ["SUCCESS"], runs
     assert backfill_runs[0]["counts"].get("push_new") == LEADS, runs  # its run made the contacts
