@@ -302,6 +302,21 @@ def test_the_deploy_files_name_the_settings_production_needs() -> None:
     assert {"DAGSTER_PG_URL", "DATABASE_URL", "TOKEN_ENCRYPTION_KEYS", "HUBSPOT_API_BASE_URL"} <= named
 
 
+def test_the_deployment_runs_in_production_mode_with_what_it_requires() -> None:
+    """Every process of the deployment reads the shared ConfigMap: it says production, so a process missing a
+    required setting refuses to start instead of falling back to a local database, sandbox or key; and every
+    variable production requires is given by the ConfigMap or the Secret."""
+    from hubspot_pipeline.settings import PRODUCTION_REQUIRED
+
+    documents = _documents(API_MANIFESTS)
+    config_map = next(d for d in documents if d["kind"] == "ConfigMap")
+    assert config_map["data"].get("HUBSPOT_PIPELINE_ENV") == "production"
+    deployment = next(d for d in documents if d["kind"] == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    given = set(config_map["data"]) | {item["name"] for item in container["env"]}
+    assert set(PRODUCTION_REQUIRED) - given == set()
+
+
 def test_secrets_come_from_the_secret_never_the_config_map() -> None:
     documents = _documents(API_MANIFESTS)
     config_map = next(d for d in documents if d["kind"] == "ConfigMap")
