@@ -145,7 +145,8 @@ def test_companies_are_made_from_leads_pushed_with_their_mappings_and_edits_flow
     row = company_rows(engine, workspace_id)["acme.com"]
     assert row["id"] == company_id(workspace_id, "acme.com") and row["name"] == "acme "
     with engine.connect() as conn:
-        assert set(conn.execute(sa.select(leads.c.company_id)).scalars()) == {row["id"]}
+        mine = leads.c.workspace_id == workspace_id
+        assert set(conn.execute(sa.select(leads.c.company_id).where(mine)).scalars()) == {row["id"]}
     again = sync(engine, hubspot_client, workspace_id)
     assert company_writes(again) == 0 and again.counts["push"] == 0
     # ColdCopy edits the company: pushed, nothing else.
@@ -273,7 +274,11 @@ def test_a_lead_moving_to_another_domain_moves_its_contact_to_that_company(
     assert associations(hubspot_client, people["b@acme.com"]["id"]) == {found["beta.io"]["id"]}
     assert associations(hubspot_client, people["a@acme.com"]["id"]) == {found["acme.com"]["id"]}
     with engine.connect() as conn:
-        moved = conn.execute(sa.select(leads.c.company_id).where(leads.c.email == "b@acme.com")).scalar_one()
+        moved = conn.execute(
+            sa.select(leads.c.company_id).where(
+                leads.c.workspace_id == workspace_id, leads.c.email == "b@acme.com"
+            )
+        ).scalar_one()
     assert moved == company_id(workspace_id, "beta.io")
     quiet = sync(engine, hubspot_client, workspace_id)
     assert quiet.counts["companies_associated"] == 0 and company_writes(quiet) == 0
