@@ -3,10 +3,11 @@ on save, canonical values and hashes. Pure: no database."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from hubspot_pipeline.sync.core.hashing import hash_agreed, hash_frame
+from hubspot_pipeline.sync.core.hashing import HASH_KEY, _signature, hash_agreed, hash_frame, hash_values
 from hubspot_pipeline.sync.core.mapping import FieldMapping, compile_mappings, validate_mapping_set
 from hubspot_pipeline.sync.core.transforms import TransformError, parse_transform
 from tests.sync.helpers import canon_leads
@@ -224,3 +225,30 @@ def test_hashes_are_stable_and_match_between_leads_and_agreed_values():
     assert hashes[0] != hashes[1]
     # Adding a field changes every hash, even when the field is empty.
     assert hash_frame(frame.assign(x=""), ["email", "firstname", "x"]).tolist() != hashes
+
+
+def test_row_hashes_are_the_ones_earlier_runs_stored():
+    # Regression guard: `sync_hash` of every pair was stored by pandas' hash_pandas_object over the sorted
+    # columns and the fields' signature; hash_values computes it column by column, and a hash that moved
+    # would send every pair of a full resync to the plan once.
+    frame = pd.DataFrame(
+        {
+            "email": ["ana@example.com", "bo@example.com", "ana@example.com"],
+            "firstname": ["Ana", "Bø 日本", ""],
+        },
+        dtype=object,
+    )
+    assert hash_frame(frame, ["email", "firstname"]).tolist() == [
+        "fef18ca968c81590",
+        "224c33bcae5fb972",
+        "d505aee2649833cd",
+    ]
+    mixed = frame.assign(score=["12", None, 3.5], status=["new", "new", "new"], opens=[1.0, np.nan, 2.0])
+    columns = ["status", "email", "score", "firstname", "opens"]
+    ordered = mixed[sorted(columns)].copy()
+    ordered["\x00fields"] = _signature(sorted(columns))
+    pandas_hash = pd.util.hash_pandas_object(ordered, index=False, hash_key=HASH_KEY).to_numpy(
+        dtype=np.uint64
+    )
+    assert hash_values(mixed, columns).tolist() == pandas_hash.tolist()
+    assert hash_values(mixed.iloc[:0], columns).tolist() == []
