@@ -35,7 +35,7 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -96,7 +96,7 @@ class FullRead:
         self._pages: queue.Queue[Any] = queue.Queue(maxsize=QUEUED_PAGES)
         self._stop = threading.Event()
 
-    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+    def __iter__(self) -> Generator[list[dict[str, Any]], None, None]:
         started = time.monotonic()
         self.started_ms = int(self.client.server_now() * 1000)
         workers = [
@@ -123,6 +123,10 @@ class FullRead:
                 with contextlib.suppress(queue.Empty):
                     self._pages.get(timeout=0.05)
             self.stats.seconds = round(time.monotonic() - started, 3)
+
+    def waiting(self) -> int:
+        """Pages read and not yet handed to the consumer (0: the next one is still in flight)."""
+        return self._pages.qsize()
 
     def _run(self, walk: Any) -> None:
         try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -34,7 +35,8 @@ from hubspot_pipeline.sync.job import SyncJob
 log = logging.getLogger(__name__)
 
 MERGED_IDS = "hs_merged_object_ids"
-COMPARE_CHUNK = 20_000  # contacts compared at once: pandas' per-call cost stays small, memory too
+COMPARE_CHUNK = 20_000  # contacts compared at once at most: pandas' per-call cost stays small, memory too
+IDLE_CHUNK = 2_000  # compared at least at once when no page is waiting (below it, per-call costs dominate)
 
 
 @dataclass
@@ -104,25 +106,77 @@ class ContactScan:
     read: int  # contacts read
     unchanged: int
     started_ms: int
-    stats: FullReadStats
-    compare_seconds: float  # CPU seconds spent comparing
+    stats: FullReadStats  # stats.seconds: the read's wall time, first call to last page
+    compare_seconds: float  # CPU seconds spent comparing (nearly all of it while the walks waited)
+    pairs_seconds: float = 0.0  # wall seconds reading the pairs' hashes, beside the first calls
+    tail_seconds: float = (
+        0.0  # wall seconds comparing after the last page: the scan's own time on top of the read
+    )
 
 
-def scan_contacts(job: SyncJob, properties: list[str]) -> ContactScan:
+class ContactScanRun:
+    """A contact scan under way in a thread of its own (`start_scan`): a full resync starts it before its
+    lead side reads every lead by digest, so PostgreSQL's scan and HubSpot's read overlap. `result()` waits for
+    it; `cancel()` stops its walks (a run that failed before it wanted the contacts)."""
+
+    def __init__(self, job: SyncJob, properties: list[str]) -> None:
+        self._cancelled = threading.Event()
+        self._outcome: ContactScan | BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(job, properties), name="contact-scan", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, job: SyncJob, properties: list[str]) -> None:
+        try:
+            self._outcome = scan_contacts(job, properties, self._cancelled)
+        except BaseException as error:  # raised by result(), in the caller's thread
+            self._outcome = error
+
+    def result(self) -> ContactScan:
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        if self._outcome is None or self._cancelled.is_set():
+            raise RuntimeError("the contact scan was cancelled; start a new one")
+        return self._outcome
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self._thread.join()
+
+
+def start_scan(job: SyncJob, properties: list[str]) -> ContactScanRun:
     if job.client is None:
         raise ValueError("reading HubSpot needs a client; pass one to prepare()")
-    with job.engine.connect() as conn:
-        pairs = read_pair_hashes(conn, job.workspace_id, job.mapping_set)
+    return ContactScanRun(job, properties)
+
+
+def scan_contacts(
+    job: SyncJob,
+    properties: list[str],
+    cancelled: threading.Event | None = None,
+    *,
+    compare_chunk: int = COMPARE_CHUNK,
+    idle_chunk: int = IDLE_CHUNK,
+) -> ContactScan:
+    """Every contact read (`client.read_all`) and compared with its pair as it arrives: `compare_chunk`
+    contacts at once, or, when no page is waiting, what has arrived (at least `idle_chunk`), so that little
+    is left to compare once the last page is in. The pairs' hashes are read meanwhile."""
+    if job.client is None:
+        raise ValueError("reading HubSpot needs a client; pass one to prepare()")
     kept: dict[str, dict[str, Any]] = {}
     read_count = 0
     unchanged = 0
     compare = 0.0
     buffer: list[dict[str, Any]] = []
+    pairs_read = _PairsRead(job)
 
     def flush() -> None:
         nonlocal unchanged, compare, buffer, read_count
         if not buffer:
             return
+        pairs = pairs_read.result()
         started = time.thread_time()  # CPU time: the walks' threads wait on HubSpot meanwhile
         ids = np.fromiter((int(r["id"]) for r in buffer), dtype=np.int64, count=len(buffer))
         frame = contact_records_frame(buffer, job.mapping_set.columns)
@@ -140,11 +194,19 @@ def scan_contacts(job: SyncJob, properties: list[str]) -> ContactScan:
         compare += time.thread_time() - started
 
     read = job.client.read_all("contacts", properties)
-    for page in read:
-        buffer.extend(page)
-        if len(buffer) >= COMPARE_CHUNK:
-            flush()
+    pages = iter(read)
+    try:
+        for page in pages:
+            if cancelled is not None and cancelled.is_set():
+                break
+            buffer.extend(page)
+            if len(buffer) >= compare_chunk or (len(buffer) >= idle_chunk and not read.waiting()):
+                flush()
+    finally:
+        pages.close()  # stops the walks when the loop was left early
+    tail_started = time.perf_counter()
     flush()
+    tail = time.perf_counter() - tail_started
     log.info(
         "full read of %d contacts in %.1fs (list %d calls, search %d calls); %d unchanged, %d to plan",
         read_count,
@@ -154,4 +216,39 @@ def scan_contacts(job: SyncJob, properties: list[str]) -> ContactScan:
         unchanged,
         len(kept),
     )
-    return ContactScan(kept, read_count, unchanged, read.started_ms, read.stats, round(compare, 3))
+    return ContactScan(
+        kept,
+        read_count,
+        unchanged,
+        read.started_ms,
+        read.stats,
+        round(compare, 3),
+        round(pairs_read.seconds, 3),
+        round(tail, 3),
+    )
+
+
+class _PairsRead:
+    """The pairs' hashes read in a thread of their own, while the read's first calls are under way."""
+
+    def __init__(self, job: SyncJob) -> None:
+        self.seconds = 0.0
+        self._outcome: PairHashes | BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(job,), name="pair-hashes", daemon=True)
+        self._thread.start()
+
+    def _run(self, job: SyncJob) -> None:
+        started = time.perf_counter()
+        try:
+            with job.engine.connect() as conn:
+                self._outcome = read_pair_hashes(conn, job.workspace_id, job.mapping_set)
+        except BaseException as error:
+            self._outcome = error
+        self.seconds = time.perf_counter() - started
+
+    def result(self) -> PairHashes:
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None
+        return self._outcome

@@ -82,8 +82,11 @@ def run_contact_sync(
     lap("read_leads")
     contacts = read_changed_contacts(job, changed)
     lap("read_contacts")
-    if contacts.compare_seconds:
-        stages["read_contacts_compare"] = contacts.compare_seconds  # of read_contacts: ColdCopy's part
+    if contacts.full_read_seconds:  # a full resync's read began in read_leads (contact_scan.py)
+        stages["full_read"] = contacts.full_read_seconds
+        stages["read_contacts_compare"] = contacts.compare_seconds  # CPU, mostly while the walks waited
+        stages["read_contacts_pairs"] = contacts.pairs_seconds  # beside the read
+        stages["read_contacts_coldcopy"] = contacts.coldcopy_seconds  # of read_contacts, nothing in flight
     plan = plan_sync(job, changed, contacts)
     lap("plan")
     if dry_run:

@@ -3,6 +3,7 @@ changed HubSpot contacts (search cursor, webhook queue, re-reads, list scans), a
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot import SearchCursor
-from hubspot_pipeline.sync.contact_scan import scan_contacts
+from hubspot_pipeline.sync.contact_scan import ContactScanRun, start_scan
 from hubspot_pipeline.sync.core.hashing import hash_values
 from hubspot_pipeline.sync.core.leads import Leads, field_times_to_columns
 from hubspot_pipeline.sync.core.mapping import EMAIL, canonical_contacts, contact_records_frame
@@ -42,9 +43,31 @@ class ChangedLeads:
     # The outbox's change times by lead field (index lead id; ROW_TIME for inserts and deletes): the
     # companies read which fields changed, mapped to a contact property or not.
     field_times: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # A full run's contact scan, started before the leads were read so that both sides are read at once;
+    # read_changed_contacts takes it over.
+    contact_scan: ContactScanRun | None = None
+
+
+def contact_properties(job: SyncJob) -> list[str]:
+    """The contact properties a run reads: the mapped ones and what merges and change times need."""
+    return [*job.mapping_set.hubspot_properties, MERGED_IDS, ADDITIONAL_EMAILS, "lastmodifieddate"]
 
 
 def read_changed_leads(job: SyncJob) -> ChangedLeads:
+    """The leads that may need syncing. A full run first starts reading every HubSpot contact (contact_scan):
+    its digest scan of every lead then runs while the walks wait on HubSpot's budgets."""
+    scan = start_scan(job, contact_properties(job)) if job.full and job.client is not None else None
+    try:
+        changed = _read_changed_leads(job)
+    except BaseException:
+        if scan is not None:
+            scan.cancel()
+        raise
+    changed.contact_scan = scan
+    return changed
+
+
+def _read_changed_leads(job: SyncJob) -> ChangedLeads:
     with job.engine.connect() as conn:
         after = int(queues.get_cursor(conn, job.workspace_id, queues.OUTBOX_STREAM) or 0)
         outbox = queues.read_outbox(conn, job.workspace_id, after)
@@ -122,16 +145,21 @@ class ChangedContacts:
     webhook_ids: list[int]
     extra_leads: Leads
     extra_state: pd.DataFrame
-    compare_seconds: float = (
-        0.0  # full resync: comparing the contacts read with their pairs (contact_scan.py)
-    )
+    # Full resync (contact_scan.py): the read's wall seconds, CPU seconds comparing the contacts read with
+    # their pairs (while the walks wait on HubSpot), wall seconds reading the pairs' hashes (beside the read)
+    full_read_seconds: float = 0.0
+    compare_seconds: float = 0.0
+    pairs_seconds: float = 0.0
+    # Wall seconds of this stage spent on ColdCopy's side with no HubSpot call in flight: comparing what
+    # arrived after the last page, reading the leads and pairs of the contacts read, their change times.
+    coldcopy_seconds: float = 0.0
 
 
 def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContacts:
     client = job.client
     if client is None:
         raise ValueError("reading HubSpot needs a client; pass one to prepare()")
-    properties = [*job.mapping_set.hubspot_properties, MERGED_IDS, ADDITIONAL_EMAILS, "lastmodifieddate"]
+    properties = contact_properties(job)
     with job.engine.connect() as conn:
         saved = queues.get_cursor(conn, job.workspace_id, queues.SEARCH_STREAM)
         events = queues.pending_webhook_events(conn, job.workspace_id)
@@ -143,7 +171,7 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
     later: set[str] = set()  # contacts read after the archived listing
     if job.full:
         # Every contact through both budgets at once, compared with its pair as it arrives (contact_scan.py).
-        scan = scan_contacts(job, properties)
+        scan = (changed.contact_scan or start_scan(job, properties)).result()
         records.update(scan.records)
         for listed, _ in client.list_pages("contacts", ["email"], archived=True):
             archived.update(str(r["id"]) for r in listed)
@@ -203,6 +231,7 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
                 additional[str(record["id"])] = {e.strip().lower() for e in emails if e.strip()}
     archived -= set(records)
     # Leads the contacts belong to that the lead side did not bring: linked ones, and unlinked by email.
+    own_started = time.perf_counter()
     contact_ids = set(records) | archived | set(merges)
     with job.engine.connect() as conn:
         extra_state = pair_state.read_state(conn, job.workspace_id, hubspot_ids=sorted(contact_ids - linked))
@@ -219,6 +248,7 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
     extra_state = pd.concat([extra_state, more_state])
     extra_state = extra_state[~extra_state.index.duplicated()]
     times = _contact_times(records, event_times)
+    own = time.perf_counter() - own_started + (scan.tail_seconds if scan is not None else 0.0)
     return ChangedContacts(
         list(records.values()),
         times,
@@ -231,7 +261,10 @@ def read_changed_contacts(job: SyncJob, changed: ChangedLeads) -> ChangedContact
         [int(e["id"]) for e in events if not (job.settings.sync_companies and is_event_of(e, "company"))],
         extra_leads,
         extra_state,
+        scan.stats.seconds if scan is not None else 0.0,
         scan.compare_seconds if scan is not None else 0.0,
+        scan.pairs_seconds if scan is not None else 0.0,
+        round(own, 3),
     )
 
 

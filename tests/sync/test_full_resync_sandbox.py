@@ -8,6 +8,7 @@ import math
 import uuid
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from hubspot_pipeline.db.tables import leads
@@ -158,3 +159,39 @@ def test_a_contact_archived_during_the_full_read_is_archived_not_kept(
     rows = lead_rows(engine, workspace_id)
     assert "a0@example.com" not in rows and "a1@example.com" not in rows and len(rows) == 298
     assert len(contacts(hubspot_client)) == 298  # neither re-created
+
+
+def test_the_contacts_to_plan_do_not_depend_on_how_the_scan_chunks_its_comparison(
+    engine, workspace_id, hubspot_client, hubspot_sandbox
+):
+    # The scan compares a chunk whenever no page is waiting (contact_scan.IDLE_CHUNK), so where the chunks
+    # fall depends on the walks' timing: the contacts it keeps must not.
+    from hubspot_pipeline.sync.contact_scan import scan_contacts
+    from hubspot_pipeline.sync.reads import contact_properties
+
+    add_leads(engine, workspace_id, [{"email": f"c{i}@example.com", "title": "CTO"} for i in range(250)])
+    assert sync(engine, hubspot_client, workspace_id, full=True).errors == 0
+    hub_ids = {email: c["id"] for email, c in contacts(hubspot_client).items()}
+    edited = {hub_ids[f"c{i}@example.com"] for i in (0, 120, 249)}
+    for hubspot_id in edited:
+        hubspot_sandbox.admin.ui_edit(hubspot_id, {"jobtitle": "Edited in HubSpot"})
+    job = prepare(engine, hubspot_client, workspace_id, full=True)
+    for compare_chunk, idle_chunk in ((20_000, 2_000), (100, 1), (7, 7)):
+        scan = scan_contacts(job, contact_properties(job), compare_chunk=compare_chunk, idle_chunk=idle_chunk)
+        assert (scan.read, scan.unchanged, set(scan.records)) == (250, 247, edited)
+
+
+def test_a_cancelled_contact_scan_stops_and_hands_back_no_contacts(engine, workspace_id, hubspot_client):
+    # A full run starts the scan before its lead side (reads.read_changed_leads) and cancels it when the
+    # lead side fails: its walks stop and nothing it read can be taken for a whole read.
+    from hubspot_pipeline.sync.contact_scan import start_scan
+    from hubspot_pipeline.sync.reads import contact_properties
+
+    add_leads(engine, workspace_id, [{"email": f"s{i}@example.com"} for i in range(120)])
+    assert sync(engine, hubspot_client, workspace_id, full=True).errors == 0
+    job = prepare(engine, hubspot_client, workspace_id, full=True)
+    scan = start_scan(job, contact_properties(job))
+    scan.cancel()
+    with pytest.raises(RuntimeError, match="cancelled"):
+        scan.result()
+    assert start_scan(job, contact_properties(job)).result().read == 120
