@@ -25,7 +25,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from hubspot_pipeline.db.connection import sync_writer
-from hubspot_pipeline.sync.company_reads import OBJECT, ChangedCompanies, read_changed_companies
+from hubspot_pipeline.sync.company_reads import (
+    OBJECT,
+    ChangedCompanies,
+    company_work_waiting,
+    read_changed_companies,
+)
 from hubspot_pipeline.sync.core.companies import custom_keys
 from hubspot_pipeline.sync.core.mapping import COMPANY_KEY, canonical_contacts
 from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX, ROW_TIME, STATE_COLUMNS
@@ -54,19 +59,35 @@ class CompanyReport:
     associated: int = 0
     unassociated: int = 0
     errors: int = 0
+    skipped: bool = False  # nothing to sync and HubSpot not searched (sync_companies' poll_hubspot)
 
 
 def sync_companies(
-    job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts, plan: Plan, pushed: PushOutcome
+    job: SyncJob,
+    changed: ChangedLeads,
+    contacts: ChangedContacts,
+    plan: Plan,
+    pushed: PushOutcome,
+    *,
+    poll_hubspot: bool = True,
 ) -> CompanyReport:
-    """Sync the workspace's companies both ways and keep its contacts associated with them."""
+    """Sync the workspace's companies both ways and keep its contacts associated with them.
+
+    poll_hubspot=False (a run launched for particular changes: a webhook or a lead outbox row) skips the
+    whole stage when nothing on ColdCopy's side names a company (`company_work_waiting`) and no lead of the
+    run moved or arrived: it would only search HubSpot for company edits that sent no webhook, which the
+    schedule's runs do. Those reads and the search cost each webhook run about half a second, which the
+    workspace's next run (one at a time) waited for too."""
     report = CompanyReport()
     if job.client is None or not job.settings.sync_companies:
         return report
     before = pd.concat([changed.state, contacts.extra_state])
     arrived = new_contacts(plan, pushed, before)
+    touched = leads_to_assign(job, changed, contacts, plan, pushed)
+    if not (poll_hubspot or job.full or touched or arrived or company_work_waiting(job)):
+        report.skipped = True
+        return report
     with job.engine.begin() as conn, sync_writer(conn):
-        touched = leads_to_assign(job, changed, contacts, plan, pushed)
         touched |= set(company_store.leads_of_contacts(conn, job.workspace_id, arrived))
         assignment = company_store.assign_companies(
             conn, job.workspace_id, touched, custom_keys(job.company_mapping_set)

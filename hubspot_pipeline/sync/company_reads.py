@@ -120,6 +120,22 @@ def read_changed_companies(job: SyncJob, created: list[str]) -> ChangedCompanies
     )
 
 
+def company_work_waiting(job: SyncJob) -> bool:
+    """Whether ColdCopy's side names a company to sync: a company outbox row after its cursor, a company in
+    the retry index or made and not yet in HubSpot (pending), a `company.*` webhook queued. The sources
+    `read_changed_companies` reads, one row each at most; what they cannot say is whether a company changed
+    in HubSpot without a webhook (only the search by cursor finds that)."""
+    ws = job.workspace_id
+    with job.engine.connect() as conn:
+        after = int(queues.get_cursor(conn, ws, queues.COMPANY_OUTBOX_STREAM) or 0)
+        return bool(
+            queues.read_outbox(conn, ws, after, limit=1, table="company_changes").up_to_id > after
+            or pair_state.retry_lead_ids(conn, ws, limit=1, entity=company_store.ENTITY)
+            or company_store.pending_companies(conn, ws)
+            or any(is_event_of(e, "company") for e in queues.pending_webhook_events(conn, ws))
+        )
+
+
 def _search_and_scan(
     job: SyncJob, client: HubSpotClient, properties: list[str], saved: Any
 ) -> tuple[dict[str, dict[str, Any]], set[str], Any]:

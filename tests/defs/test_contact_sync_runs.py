@@ -80,6 +80,24 @@ def test_a_dry_run_writes_nothing_then_a_run_syncs_and_tags_itself(
         assert instance.get_run_by_id(edited.run_id).tags[tags.DRY_RUN] == "true"
 
 
+def test_a_webhook_run_with_no_company_work_skips_the_company_stage_and_the_schedules_run_polls(
+    contact_defs, engine, workspace_id, slug
+):
+    [email] = add_leads(engine, workspace_id, 1)
+    job = contact_defs.resolve_job_def("contacts_sync_job")
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("workspace", [slug])
+        assert job.execute_in_process(partition_key=slug, instance=instance).success
+        for trigger, skipped in [("webhooks", True), ("outbox", True), ("schedule", False)]:
+            with engine.begin() as conn:  # contact work, no company work: a name, not the domain
+                conn.execute(sa.update(leads).where(leads.c.email == email).values(first_name=trigger))
+            result = job.execute_in_process(
+                partition_key=slug, instance=instance, tags={tags.TRIGGER: trigger}
+            )
+            companies = _metadata(result, "hubspot_companies")
+            assert (companies["skipped"], companies["api_calls"] == 0) == (skipped, skipped), trigger
+
+
 def test_a_stage_selected_without_the_stages_it_reads_fails_with_its_message(
     resources, engine, workspace_id, slug, hubspot_sandbox
 ):

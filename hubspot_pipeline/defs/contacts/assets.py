@@ -173,7 +173,9 @@ def contacts_sync(
         if selection.HUBSPOT_COMPANIES in chosen:
             from hubspot_pipeline.sync.companies import sync_companies
 
-            companies = sync_companies(job, leads, contacts, plan, pushed)
+            # A sensor's run is for the changes it names; the schedule's runs search HubSpot's companies.
+            poll = tags.trigger_of(context.run.tags) not in tags.CHANGE_TRIGGERS
+            companies = sync_companies(job, leads, contacts, plan, pushed, poll_hubspot=poll)
             yield stages.done(selection.HUBSPOT_COMPANIES, dict(companies.__dict__))
     checks = {check_key.name for check_key in context.selected_asset_check_keys}
     if checks:  # a dry-run job selects none: no sample read from HubSpot for nothing

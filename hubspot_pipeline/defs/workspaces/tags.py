@@ -11,6 +11,8 @@ WORKSPACE_NAME = PREFIX + "workspace_name"
 TRIGGER = PREFIX + "trigger"  # webhooks | outbox | api | schedule | backfill | ui | code
 SYNC_KIND = PREFIX + "sync_kind"  # incremental | full (contacts); activities
 DRY_RUN = PREFIX + "dry_run"  # "true" on dry runs only, so they stand out in the runs list
+# Triggers of runs launched for particular changes (a webhook, a lead outbox row), not to look for any.
+CHANGE_TRIGGERS = frozenset({"webhooks", "outbox"})
 
 
 def trigger_of(tags: Mapping[str, str]) -> str:
