@@ -134,10 +134,36 @@ def test_calls_made_by_someone_else_are_counted_from_the_remaining_header(engine
     limiter = PostgresRateLimiter(
         engine, portal, per_ten_seconds=10, window_seconds=1.0, guard_seconds=0, sleep=slept.append
     )
-    limiter.complete(limiter.acquire("general"))
-    limiter.observe({"X-HubSpot-RateLimit-Max": "10", "X-HubSpot-RateLimit-Remaining": "0"})
+    grant = limiter.acquire("general")
+    limiter.complete(grant)
+    limiter.observe({"X-HubSpot-RateLimit-Max": "10", "X-HubSpot-RateLimit-Remaining": "0"}, grant)
     limiter.complete(limiter.acquire("general"))
     assert slept  # the budget was spent elsewhere: the next call had to wait
+
+
+def test_a_remaining_header_counted_before_our_own_calls_left_the_window_is_not_someone_elses_use(
+    engine: sa.Engine,
+) -> None:
+    # Regression (bench/sync_push_50k.py, 2026-11-30): HubSpot counts Remaining when the request arrives, the
+    # limiter read it after the answer, against its log as it was then. When our older calls left the window
+    # in between (they leave it together at the start of every window after the first), the header looked
+    # like calls made by someone else: phantom grants held up to 9 of the 100 slots for a whole window, and
+    # 1 run in 2 needed a sixth window for its 500 calls (52 s instead of 44 s).
+    portal = f"test:{uuid.uuid4()}"
+    slept: list[float] = []
+    limiter = PostgresRateLimiter(
+        engine, portal, per_ten_seconds=10, window_seconds=1.0, guard_seconds=0, sleep=slept.append
+    )
+    other_thread = PostgresRateLimiter(engine, portal)
+    for _ in range(9):
+        limiter.complete(limiter.acquire("general"))
+    slow = limiter.acquire("general")  # the 10th call: HubSpot counts all ten of ours, Remaining 0
+    time.sleep(1.1)  # its answer comes back after the nine others have left the window
+    limiter.complete(slow)
+    other_thread.complete(other_thread.acquire("general"))  # meanwhile another call prunes the log
+    limiter.observe({"X-HubSpot-RateLimit-Max": "10", "X-HubSpot-RateLimit-Remaining": "0"}, slow)
+    limiter.complete(limiter.acquire("general"))
+    assert slept == [], "two calls in the window, eight slots free: nothing to wait for"
 
 
 def _pg_now(engine: sa.Engine):  # PostgreSQL's clock, the one the limiter logs on
