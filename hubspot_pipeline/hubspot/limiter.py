@@ -5,7 +5,7 @@
     ...make the call...
     limiter.complete(grant, ended=t)     # the call is over (answered or failed); t: time.monotonic() then
     limiter.acquire("search")            # search has its own 5-per-second budget (reference §9.1)
-    limiter.observe(headers)             # X-HubSpot-RateLimit-* of a response: lower Max, others' use
+    limiter.observe(headers, grant)      # X-HubSpot-RateLimit-* of its response: lower Max, others' use
     limiter.block("general", 10)         # after a 429: every process pauses
 
 Rows of `hubspot_rate_limit_buckets`, one per (portal, policy), are locked for the few milliseconds of a
@@ -28,6 +28,12 @@ The end is the moment the answer arrived, carried over to PostgreSQL's clock wit
 when (`ended`, the caller's monotonic clock) and logs `clock_timestamp() - (now - ended)`, where now is read
 before the statement is sent, so the logged moment is never earlier than the true one (and the time spent
 waiting for the pool or for the row's lock is not added to every call).
+
+Calls made by someone else (another deployment, a script) show in `X-HubSpot-RateLimit-Remaining`: HubSpot's
+count when the request arrived, which `observe` compares with the log's entries since one window before the
+call was *sent* (every call of ours HubSpot counted then ended after that), not with the log as it is when the
+answer is read: our older calls leaving the window in between would otherwise look like someone else's. So
+entries are kept for two windows, and an answer to a call sent more than a window ago is not compared.
 
 `per_ten_seconds` is the portal's general budget (100, 110 for OAuth apps, 190, 250); one process configures
 it (the sync), the others pass None and use whatever the portal's row says. `daily` counts calls since the
@@ -73,7 +79,7 @@ class RateLimiter(Protocol):
 
     def complete(self, grant: Grant, ended: float | None = None) -> None: ...
 
-    def observe(self, headers: Mapping[str, str]) -> None: ...
+    def observe(self, headers: Mapping[str, str], grant: Grant | None = None) -> None: ...
 
     def block(self, kind: Kind, seconds: float) -> None: ...
 
@@ -89,7 +95,7 @@ class UnlimitedRateLimiter:
     def complete(self, grant: Grant, ended: float | None = None) -> None:
         return None
 
-    def observe(self, headers: Mapping[str, str]) -> None:
+    def observe(self, headers: Mapping[str, str], grant: Grant | None = None) -> None:
         return None
 
     def block(self, kind: Kind, seconds: float) -> None:
@@ -213,8 +219,9 @@ class PostgresRateLimiter:
                         raise self._daily_error(row.blocked_until.timestamp())
                     wait = max(wait, (row.blocked_until - now).total_seconds())
             horizon = now - dt.timedelta(milliseconds=window.window_ms)
+            kept = _kept(window.grants, now, window.window_ms)
             # Entries are upper bounds of when HubSpot counted each call; in-flight ones lie in the future.
-            entries = sorted(g for g in window.grants if g > horizon)
+            entries = sorted(g for g in kept if g > horizon)
             if len(entries) >= window.limit:
                 wait = max(wait, (entries[len(entries) - window.limit] - horizon).total_seconds())
             day_start = self._day_start(now)
@@ -227,7 +234,7 @@ class PostgresRateLimiter:
             conn.execute(
                 sa.update(buckets)
                 .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == kind)
-                .values(grants=[*entries, entry], updated_at=now)
+                .values(grants=[*kept, entry], updated_at=now)
             )
             conn.execute(
                 sa.update(buckets)
@@ -237,8 +244,9 @@ class PostgresRateLimiter:
             return 0.0, entry
 
     # -- learning from HubSpot -------------------------------------------------------------------------
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Adjust to the X-HubSpot-RateLimit-* headers of a (non-search) response."""
+    def observe(self, headers: Mapping[str, str], grant: Grant | None = None) -> None:
+        """Adjust to the X-HubSpot-RateLimit-* headers of a (non-search) response; `grant`: its call's, which
+        dates HubSpot's count (None: the count is taken as of now)."""
         lower = {k.lower(): v for k, v in headers.items()}
         maximum = _int(lower.get("x-hubspot-ratelimit-max"))
         remaining = _int(lower.get("x-hubspot-ratelimit-remaining"))
@@ -268,7 +276,7 @@ class PostgresRateLimiter:
                     .values(limit=sa.func.least(buckets.c.limit, maximum))
                 )
             if running_low and remaining is not None:
-                self._account_for_others(conn, remaining)
+                self._account_for_others(conn, remaining, grant)
             if daily_due and daily is not None and daily_remaining is not None:
                 self._next_daily_sync = time.monotonic() + DAILY_SYNC_SECONDS
                 conn.execute(
@@ -277,24 +285,27 @@ class PostgresRateLimiter:
                     .values(limit=daily, used=sa.func.greatest(buckets.c.used, daily - daily_remaining))
                 )
 
-    def _account_for_others(self, conn: sa.Connection, remaining: int) -> None:
-        # HubSpot says fewer calls are left than our log allows: someone else spends this budget (another
-        # deployment, a script). Log phantom grants now so that every process slows down accordingly.
+    def _account_for_others(self, conn: sa.Connection, remaining: int, grant: Grant | None) -> None:
+        # HubSpot counted more calls than ours: someone else spends this budget (another deployment, a
+        # script). Log phantom grants now so that every process slows down accordingly.
         row = conn.execute(
             sa.select(buckets)
             .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == "general")
             .with_for_update()
         ).one()
         now: dt.datetime = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
-        horizon = now - dt.timedelta(milliseconds=row.window_ms)
-        grants = [g for g in row.grants if g > horizon]
-        ours = row.limit - len(grants)
-        missing = min(ours - remaining, row.limit)
+        window = dt.timedelta(milliseconds=row.window_ms)
+        sent = now if grant is None or grant.entry is None else grant.entry - self.max_call
+        if sent < now - window:
+            return  # a count that old says nothing about the window now; and the log no longer holds it
+        kept = _kept(row.grants, now, row.window_ms)
+        ours = sum(1 for g in kept if g > sent - window)  # at least every call of ours HubSpot counted
+        missing = min(row.limit - remaining - ours, row.limit)
         if missing > 2:
             conn.execute(
                 sa.update(buckets)
                 .where(buckets.c.portal_key == self.portal_key, buckets.c.policy == "general")
-                .values(grants=grants + [now] * missing, updated_at=now)
+                .values(grants=kept + [now] * missing, updated_at=now)
             )
 
     def block(self, kind: Kind, seconds: float) -> None:
@@ -349,6 +360,13 @@ class PostgresRateLimiter:
 def next_utc_midnight() -> float:
     today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return (today + dt.timedelta(days=1)).timestamp()
+
+
+def _kept(grants: list[dt.datetime], now: dt.datetime, window_ms: int) -> list[dt.datetime]:
+    """The log's entries worth keeping: two windows' worth, so that `observe` can count the calls of ours
+    HubSpot saw when it answered a call sent up to a window ago."""
+    oldest = now - 2 * dt.timedelta(milliseconds=window_ms)
+    return [g for g in grants if g > oldest]
 
 
 def _int(value: str | None) -> int | None:

@@ -189,7 +189,7 @@ class Transport:
             self.metrics.record_call(label, raw.status_code, answered - started)
             self._note_server_clock(raw.headers)
             if kind == "general":
-                self.limiter.observe(raw.headers)
+                self.limiter.observe(raw.headers, grant)
             body = _body(raw)
             if raw.status_code == 429:
                 self.metrics.record_rate_limited(rate_limit_policy(body))
