@@ -141,6 +141,12 @@ sa.Index(
     email_messages.c.sent_at,
     postgresql_where=sa.text("direction = 'received' AND intent IS NULL"),
 )
+# The oldest undecided replies of every workspace: the reply-intent sensor's batch (0014).
+sa.Index(
+    "email_messages_unclassified_sent_idx",
+    email_messages.c.sent_at,
+    postgresql_where=sa.text("direction = 'received' AND intent IS NULL"),
+)
 
 email_events = sa.Table(
     "email_events",
@@ -166,4 +172,5 @@ sa.Index("email_events_seq_key", email_events.c.seq, unique=True)
 # A workspace's events after its cursor (a trigger run), without walking every other workspace's (0011).
 sa.Index("email_events_workspace_seq_idx", email_events.c.workspace_id, email_events.c.seq)
 sa.Index("email_events_workspace_occurred_idx", email_events.c.workspace_id, email_events.c.occurred_at)
-sa.Index("email_events_message_idx", email_events.c.message_id)
+# A reply's latest `replied` event in one probe (0014).
+sa.Index("email_events_message_seq_idx", email_events.c.message_id, email_events.c.seq)

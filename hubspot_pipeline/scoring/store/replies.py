@@ -55,7 +55,21 @@ def decide(row: Mapping[str, Any] | sa.RowMapping) -> IntentDecision:
 
 
 def _pending(workspace_id: uuid.UUID | None, limit: int) -> sa.Select:
+    """The oldest `limit` undecided replies, locked, with their lead's status and their `replied` event's
+    metadata. The batch is cut and locked first and only its replies are looked up: without a workspace
+    (the sensor) the oldest replies come from a sort of every pending one, which the lookups must not run
+    for (at 1,000,000 leads: 124,069 pending replies, 26 minutes for a batch of 500)."""
     m, e = email_messages, email_events
+    batch = (
+        sa.select(m.c.id)
+        .where(m.c.direction == "received", m.c.intent.is_(None))
+        .order_by(m.c.sent_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if workspace_id is not None:
+        batch = batch.where(m.c.workspace_id == workspace_id)
+    batch_cte = batch.cte("batch")
     replied = (
         sa.select(e.c.metadata)
         .where(e.c.message_id == m.c.id, e.c.event_type == "replied")
@@ -63,7 +77,7 @@ def _pending(workspace_id: uuid.UUID | None, limit: int) -> sa.Select:
         .limit(1)
         .lateral("replied")
     )
-    query = (
+    return (
         sa.select(
             m.c.id,
             m.c.workspace_id,
@@ -74,16 +88,11 @@ def _pending(workspace_id: uuid.UUID | None, limit: int) -> sa.Select:
             leads.c.status.label("lead_status"),
             replied.c.metadata.label("event_metadata"),
         )
+        .join(batch_cte, batch_cte.c.id == m.c.id)
         .join(leads, leads.c.id == m.c.lead_id)
         .outerjoin(replied, sa.true())
-        .where(m.c.direction == "received", m.c.intent.is_(None))
         .order_by(m.c.sent_at)
-        .limit(limit)
-        .with_for_update(of=m, skip_locked=True)
     )
-    if workspace_id is not None:
-        query = query.where(m.c.workspace_id == workspace_id)
-    return query
 
 
 def decide_pending_intents(
