@@ -141,6 +141,12 @@ sa.Index(
     email_messages.c.sent_at,
     postgresql_where=sa.text("direction = 'received' AND intent IS NULL"),
 )
+# The replies decided since a dbt build: its same-day scope (0014).
+sa.Index(
+    "email_messages_decided_idx",
+    email_messages.c.intent_classified_at,
+    postgresql_where=sa.text("direction = 'received'"),
+)
 # The oldest undecided replies of every workspace: the reply-intent sensor's batch (0014).
 sa.Index(
     "email_messages_unclassified_sent_idx",
