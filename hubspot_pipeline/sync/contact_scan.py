@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 MERGED_IDS = "hs_merged_object_ids"
 COMPARE_CHUNK = 20_000  # contacts compared at once at most: pandas' per-call cost stays small, memory too
-IDLE_CHUNK = 2_000  # compared at least at once when no page is waiting (below it, per-call costs dominate)
+IDLE_CHUNK = 5_000  # compared at least at once when no page is waiting (below it, per-call costs dominate)
 
 
 @dataclass
@@ -65,14 +65,15 @@ def pulled_only(mapping_set: MappingSet) -> list[str]:
 
 
 def read_pair_hashes(conn: sa.Connection, workspace_id: uuid.UUID, mapping_set: MappingSet) -> PairHashes:
-    """Every linked contact pair of the workspace, streamed by COPY (a million pairs in about a second)."""
+    """Every linked contact pair of the workspace, streamed by COPY (a million pairs in about a second),
+    parsed into integers as it is read and sorted by HubSpot id here rather than by PostgreSQL."""
     extra = pulled_only(mapping_set)
     picks = "".join(f", coalesce(agreed ->> '{c.replace(chr(39), chr(39) * 2)}', '')" for c in extra)
     select = (
         "SELECT hubspot_id::bigint, coalesce(('x' || sync_hash)::bit(64)::bigint, 0), "
         f"(status = 'synced' AND NOT coalesce(agreed ? '{TOMBSTONE}', false)){picks} "
         f"FROM hubspot_sync_status WHERE workspace_id = '{uuid.UUID(str(workspace_id))}' "
-        "AND entity_type = 'contact' AND hubspot_id ~ '^[0-9]{1,18}$' ORDER BY 1"
+        "AND entity_type = 'contact' AND hubspot_id ~ '^[0-9]{1,18}$'"
     )
     raw: Any = conn.connection.dbapi_connection
     buffer = io.BytesIO()
@@ -81,12 +82,14 @@ def read_pair_hashes(conn: sa.Connection, workspace_id: uuid.UUID, mapping_set: 
             buffer.write(block)
     buffer.seek(0)
     names = ["id", "hash", "quiet", *extra]
+    types = {"id": np.int64, "hash": np.int64} | {n: object for n in names[2:]}
     if not buffer.getbuffer().nbytes:
-        frame = pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
+        frame = pd.DataFrame({n: pd.Series([], dtype=t) for n, t in types.items()})
     else:
-        frame = pd.read_csv(buffer, header=None, names=names, dtype=object, keep_default_na=False)
-    ids = frame["id"].astype(np.int64).to_numpy()
-    quiet = frame["quiet"].eq("t").to_numpy(dtype=bool)
+        frame = pd.read_csv(buffer, header=None, names=names, dtype=types, keep_default_na=False)
+    order = np.argsort(frame["id"].to_numpy(), kind="stable")
+    ids = frame["id"].to_numpy()[order]
+    quiet = frame["quiet"].eq("t").to_numpy(dtype=bool)[order]
     twice = np.zeros(len(ids), dtype=bool)  # a contact two pairs point at: the plan decides (a merge)
     if len(ids) > 1:
         same = ids[1:] == ids[:-1]
@@ -94,9 +97,9 @@ def read_pair_hashes(conn: sa.Connection, workspace_id: uuid.UUID, mapping_set: 
         twice[:-1] |= same
     return PairHashes(
         ids,
-        frame["hash"].astype(np.int64).to_numpy(),
+        frame["hash"].to_numpy()[order],
         quiet & ~twice,
-        {c: frame[c].to_numpy(dtype=object) for c in extra},
+        {c: frame[c].to_numpy(dtype=object)[order] for c in extra},
     )
 
 
