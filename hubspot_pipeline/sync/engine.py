@@ -6,12 +6,14 @@ calls in a row for the CLI, tests and benchmarks):
     leads = read_changed_leads(job)                  # outbox + retry index (+ every lead, hashed, when full)
     contacts = read_changed_contacts(job, leads)     # search cursor + webhook queue + re-reads (+ list scan)
     plan = plan_sync(job, leads, contacts)           # pure: plan.build_plan
-    pushed = push_contacts(job, plan)                # HubSpot: upsert new by email, update known by id
-    report = record_sync(job, leads, contacts, plan, pushed)  # one transaction: leads, state, cursors
+    written = push_and_record(job, leads, contacts, plan)  # HubSpot: upsert new by email, update known by
+    # id; each page of pairs whose only write was their contact's recorded while later pages are pushed,
+    # then one transaction: leads, the other pairs' state, cursors (paged_push.py)
 
 Crash safety: HubSpot is written before the database. A run killed after pushing leaves the pairs
 unrecorded, so the next run pushes them again: updates by id and upserts by email are idempotent, so
-nothing is duplicated. Cursors move in the same transaction as the state they cover.
+nothing is duplicated. Pages recorded before the kill are found recorded (their hashes unchanged) and not
+pushed again. Cursors move last, in the same transaction as the state they cover.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.sync.companies import sync_companies
+from hubspot_pipeline.sync.core.pages import PAGE_SIZE
 from hubspot_pipeline.sync.job import SyncJob, prepare
+from hubspot_pipeline.sync.paged_push import Written, push_and_record
 from hubspot_pipeline.sync.push import PushOutcome, push_contacts
 from hubspot_pipeline.sync.reads import (
     ChangedContacts,
@@ -40,9 +44,11 @@ __all__ = [
     "PushOutcome",
     "SyncJob",
     "SyncReport",
+    "Written",
     "dry_run_report",
     "plan_sync",
     "prepare",
+    "push_and_record",
     "push_contacts",
     "read_changed_contacts",
     "read_changed_leads",
@@ -60,6 +66,7 @@ def run_contact_sync(
     dry_run: bool = False,
     run_id: str | None = None,
     search_lag_seconds: float = 30.0,
+    page_size: int = PAGE_SIZE,
 ) -> SyncReport:
     """One whole sync of a workspace's contacts (all stages in a row), with the time each stage took."""
     stages: dict[str, float] = {}
@@ -74,6 +81,7 @@ def run_contact_sync(
     job = prepare(
         engine, client, workspace_id, full=full, run_id=run_id, search_lag_seconds=search_lag_seconds
     )
+    job.page_size = page_size
     if not dry_run:
         from hubspot_pipeline.privacy.hubspot_deletions import erase_privacy_deletions
 
@@ -93,10 +101,12 @@ def run_contact_sync(
         report = dry_run_report(job, changed, plan)
         report.stage_seconds = stages
         return report
-    pushed = push_contacts(job, plan)
-    lap("push")
-    report = record_sync(job, changed, contacts, plan, pushed)
+    written = push_and_record(job, changed, contacts, plan)
+    # The recording overlapped with the push: "record" is what was left of it after the last push call.
+    stages["push"] = written.push_seconds
     lap("record")
+    stages["record"] = round(stages["record"] - written.push_seconds, 3)
+    report, pushed = written.report, written.pushed
     companies = sync_companies(job, changed, contacts, plan, pushed)
     lap("companies")
     report.counts |= {f"companies_{k}": v for k, v in companies.__dict__.items()}

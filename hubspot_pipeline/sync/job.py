@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from hubspot_pipeline.hubspot import HubSpotClient
 from hubspot_pipeline.sync.core.mapping import MappingSet, compile_company_mappings, compile_mappings
+from hubspot_pipeline.sync.core.pages import PAGE_SIZE
 from hubspot_pipeline.sync.store import settings as saved
 
 
@@ -28,6 +29,8 @@ class SyncJob:
     started_at: float = field(default_factory=time.time)
     # The company mappings, DOMAIN_MAPPING first; DEFAULT_COMPANY_MAPPINGS when the workspace saved none.
     company_mapping_set: MappingSet = field(default_factory=lambda: compile_company_mappings(None))
+    # Pairs recorded per page while the push goes on (sync/paged_push.py); below 100, also per push call.
+    page_size: int = PAGE_SIZE
 
 
 def prepare(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from hubspot_pipeline.privacy.store import erased_among
@@ -13,6 +14,18 @@ from hubspot_pipeline.sync.job import SyncJob
 class PushOutcome:
     hubspot_ids: dict[str, str]  # lead id (or placeholder) -> contact id written
     errors: dict[str, str]  # lead id (or placeholder) -> what went wrong
+
+    def merge(self, other: PushOutcome) -> None:
+        self.hubspot_ids.update(other.hubspot_ids)
+        self.errors.update(other.errors)
+
+    def only(self, lead_ids: Collection[str], *, keep: bool = True) -> PushOutcome:
+        """The outcome of these pairs alone (keep=False: of every other pair)."""
+        ids = set(lead_ids)
+        return PushOutcome(
+            {k: v for k, v in self.hubspot_ids.items() if (k in ids) == keep},
+            {k: v for k, v in self.errors.items() if (k in ids) == keep},
+        )
 
 
 def push_contacts(job: SyncJob, plan: Plan) -> PushOutcome:

@@ -1,5 +1,6 @@
-"""The record stage of a sync run: leads, pair state, conflicts and cursors in one database transaction, after
-the push (push.py); and the run's report."""
+"""The record stage of a sync run: pairs whose only write was their contact's page by page as their pages are
+pushed (`record_page`, core/pages.py), then everything else (leads, the other pairs' state, conflicts and the
+cursors) in one database transaction after the push (`record_sync`); and the run's report."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hubspot_pipeline.db.connection import sync_writer
 from hubspot_pipeline.privacy.store import erased_among, lock_workspace
 from hubspot_pipeline.sync.core.mapping import EMAIL
 from hubspot_pipeline.sync.core.markers import NEW_LEAD_PREFIX
+from hubspot_pipeline.sync.core.pages import without_pairs
 from hubspot_pipeline.sync.core.plan import Plan
 from hubspot_pipeline.sync.figures import contact_sync_figures
 from hubspot_pipeline.sync.job import SyncJob
@@ -41,10 +43,53 @@ class SyncReport:
         return self.__dict__.copy()
 
 
+def record_page(
+    job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts, page: Plan, pushed: PushOutcome
+) -> Settled:
+    """Record a page of pairs whose only write was their contact's (core/pages.py) as soon as it is pushed,
+    in a transaction of its own: pair state or the retry index, and their monitoring figures. Nothing else:
+    the cursors move at the end (`record_sync`), so a run that dies later reads these pairs again and finds
+    them recorded."""
+    errors = dict(pushed.errors)
+    with job.engine.begin() as conn, sync_writer(conn):
+        lock_workspace(conn, job.workspace_id)  # as in record_sync: an erasure since the plan wins
+        page = _without_erased_pairs(conn, job, page)
+        settled = settle_pairs(page.agreed, pushed, errors, {})
+        records.record_synced(conn, job.workspace_id, settled.synced, job.mapping_set)
+        records.record_failed(conn, job.workspace_id, settled.failed)
+        monitoring.record(conn, contact_sync_figures(changed, contacts, page, pushed, errors, {}))
+    return settled
+
+
+@dataclass
+class PagesRecorded:
+    """The pairs `record_page` recorded during the push: `record_sync` leaves them out and counts them."""
+
+    lead_ids: set[str] = field(default_factory=set)
+    synced: int = 0
+    failed: int = 0
+    samples: list[str] = field(default_factory=list)
+
+    def add(self, lead_ids: list[str], settled: Settled) -> None:
+        self.lead_ids.update(lead_ids)
+        self.synced += len(settled.synced)
+        self.failed += len(settled.failed)
+        self.samples += [str(f["error"]) for f in settled.failed[: max(0, 5 - len(self.samples))]]
+
+
 def record_sync(
-    job: SyncJob, changed: ChangedLeads, contacts: ChangedContacts, plan: Plan, pushed: PushOutcome
+    job: SyncJob,
+    changed: ChangedLeads,
+    contacts: ChangedContacts,
+    plan: Plan,
+    pushed: PushOutcome,
+    pages: PagesRecorded | None = None,
 ) -> SyncReport:
-    """Write leads, state, conflicts and cursors in one transaction, under the sync's writer setting."""
+    """Write leads, state, conflicts and cursors in one transaction, under the sync's writer setting; the
+    pairs already recorded with their pages (`pages`) are only counted."""
+    pages = pages or PagesRecorded()
+    whole = plan
+    plan, pushed = without_pairs(plan, pages.lead_ids), pushed.only(pages.lead_ids, keep=False)
     errors = dict(pushed.errors)
     with job.engine.begin() as conn, sync_writer(conn):
         # Under the workspace's privacy lock: a person erased while this run was under way is left out.
@@ -72,14 +117,15 @@ def record_sync(
         # Monitoring: contacts written each way, failures and latencies, committed with the writes they count.
         monitoring.record(conn, contact_sync_figures(changed, contacts, plan, pushed, errors, new_ids))
     failed = settled.failed
-    counts = plan.counts() | {
-        "synced": len(settled.synced),
-        "failed": len(failed),
+    counts = whole.counts() | {
+        "synced": pages.synced + len(settled.synced),
+        "failed": pages.failed + len(failed),
         "scanned": changed.scanned,
-        "unchanged": plan.unchanged + changed.unchanged_by_hash,
+        "unchanged": whole.unchanged + changed.unchanged_by_hash,
     }
-    samples = [str(f["error"]) for f in failed[:5]] + settled.not_created[:5]
-    return _report(job, plan, counts, len(failed) + len(settled.not_created), samples, dry_run=False)
+    samples = (pages.samples + [str(f["error"]) for f in failed[:5]])[:5] + settled.not_created[:5]
+    errors_count = pages.failed + len(failed) + len(settled.not_created)
+    return _report(job, whole, counts, errors_count, samples, dry_run=False)
 
 
 def _write_leads(conn: sa.Connection, job: SyncJob, plan: Plan, errors: dict[str, str]) -> dict[str, str]:

@@ -53,7 +53,8 @@ DESCRIPTIONS = {
     selection.PUSHED_CONTACTS: (
         "Contacts written to HubSpot: new ones by batch upsert on email (a rerun after a crash finds them, "
         "no duplicate), known ones by batch update on their id. Failed rows go to the retry index with "
-        "HubSpot's message. Not materialized in a dry run."
+        "HubSpot's message. Pairs whose only write was their contact's are recorded page by page as they "
+        "are pushed (a rerun after a crash finds them recorded). Not materialized in a dry run."
     ),
     selection.SYNC_STATE: (
         "The agreed state of every lead/contact pair, written in one transaction with what it covers: leads "
@@ -166,9 +167,11 @@ def contacts_sync(
         )
     report, companies = None, None
     if selection.PUSHED_CONTACTS in chosen and not dry_run:
-        pushed = sync.push_contacts(job, plan)
+        # One call: pages of pushed pairs are recorded while later pages are still being pushed, so
+        # pushed_contacts' seconds hold most of the recording and sync_state's what was left after it.
+        written = sync.push_and_record(job, leads, contacts, plan)
+        pushed, report = written.pushed, written.report
         yield stages.done(selection.PUSHED_CONTACTS, metadata.pushed_metadata(pushed))
-        report = sync.record_sync(job, leads, contacts, plan, pushed)
         yield stages.done(selection.SYNC_STATE, metadata.state_metadata(report))
         if selection.HUBSPOT_COMPANIES in chosen:
             from hubspot_pipeline.sync.companies import sync_companies
