@@ -591,3 +591,41 @@ def test_a_workspace_never_reaches_another_workspaces_triggers_leads_or_events(
         client.get(url("/workflows"), headers=other_tenant.headers).json()["triggers"][0]["id"]
         == theirs["id"]
     )
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["email", "link_url", "metadata", "message subject", "message text", "message header"],
+)
+def test_a_nul_anywhere_in_a_posted_event_is_refused_and_nothing_is_stored(
+    client, engine, tenant, where: str
+) -> None:
+    # Regression (schemathesis): a NUL (\u0000) in the email reached PostgreSQL, which cannot store one in
+    # text: a 500. Every string of the body is refused alike, before anything is written.
+    lead_id = add_lead(engine, tenant.workspace_id, "nul@buyer.example.com")
+    event = reply(lead_id) if where.startswith("message") else new_event("clicked", lead_id)
+    if where == "email":
+        event = {**new_event("clicked", lead_id), "email": "nul\u0000@buyer.example.com"}
+        del event["lead_id"]
+    elif where == "link_url":
+        event["link_url"] = "https://example.com/\u0000"
+    elif where == "metadata":
+        event["metadata"] = {"campaign": "spring\u0000"}
+    elif where == "message subject":
+        event["message"]["subject"] = "Re: \u0000"
+    elif where == "message text":
+        event["message"]["text"] = "Sure\u0000"
+    else:
+        event["message"]["headers"] = {"X-Mailer": "a\u0000b"}
+    with engine.connect() as conn:
+        before = conn.execute(
+            sa.text("SELECT count(*) FROM email_events WHERE workspace_id = :w"), {"w": tenant.workspace_id}
+        ).scalar_one()
+    response = client.post(url("/workflows/process"), json=event, headers=tenant.headers)
+    assert response.status_code == 422, response.text
+    assert "NUL" in response.json()["error"]["message"]
+    with engine.connect() as conn:
+        after = conn.execute(
+            sa.text("SELECT count(*) FROM email_events WHERE workspace_id = :w"), {"w": tenant.workspace_id}
+        ).scalar_one()
+    assert after == before
