@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from hubspot_pipeline.api import unexpected_errors
 from hubspot_pipeline.api.docs import install_docs
-from hubspot_pipeline.api.errors import install_error_handlers
+from hubspot_pipeline.api.errors import ApiError, install_error_handlers
+from hubspot_pipeline.api.json_input import unstorable_text_in
 from hubspot_pipeline.api.request_limits import RequestLimits
 from hubspot_pipeline.api.routes import (
     config,
@@ -48,7 +49,23 @@ def create_app(engine: sa.Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     install_docs(app, PREFIX)
 
-    api = APIRouter(prefix=PREFIX)
+    webhook_path = f"{PREFIX}/webhooks"
+
+    async def storable_body(request: Request) -> None:
+        """Every JSON body but HubSpot's deliveries (webhook_ingest answers those its own way): a string
+        PostgreSQL cannot store is refused before any endpoint writes it."""
+        if request.url.path == webhook_path:
+            return
+        problem = unstorable_text_in(await request.body())
+        if problem is not None:
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"The request is invalid: a string in the body {problem}; send text without control "
+                "characters or unpaired surrogates.",
+            )
+
+    api = APIRouter(prefix=PREFIX, dependencies=[Depends(storable_body)])
     for module in (oauth, config, mappings, sync, webhooks, workflows, monitoring, privacy):
         api.include_router(module.router)
 
@@ -65,6 +82,6 @@ def create_app(engine: sa.Engine | None = None) -> FastAPI:
     def docs_redirect() -> RedirectResponse:
         return RedirectResponse(f"{PREFIX}/docs")
 
-    app.add_middleware(RequestLimits, webhook_path=f"{PREFIX}/webhooks")
+    app.add_middleware(RequestLimits, webhook_path=webhook_path)
     unexpected_errors.install(app)  # last, so that it is the outermost of the app's middleware
     return app

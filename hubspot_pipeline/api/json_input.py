@@ -3,8 +3,10 @@ stored as PostgreSQL jsonb: how deep it nests, and text jsonb cannot hold."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import sys
 from typing import Any
 
 # The only ways a NUL or an unpaired surrogate reaches a parsed string: JSON refuses control characters
@@ -61,3 +63,15 @@ def json_problem(value: Any, raw: bytes, *, max_depth: int) -> str | None:
             (child, depth + 1) for child in children if check_text or isinstance(child, dict | list)
         )
     return None
+
+
+def unstorable_text_in(raw: bytes) -> str | None:
+    """What in a JSON request body PostgreSQL could not store as text (a NUL, an unpaired surrogate), as the
+    end of a sentence, or None. A body that is not JSON is left to FastAPI, which answers it itself."""
+    if _UNSTORABLE_ESCAPE.search(raw) is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return json_problem(value, raw, max_depth=sys.maxsize)
