@@ -141,11 +141,12 @@ sa.Index(
     email_messages.c.sent_at,
     postgresql_where=sa.text("direction = 'received' AND intent IS NULL"),
 )
-# The replies decided since a dbt build: its same-day scope (0014).
+# The replies decided since a dbt build: its same-day scope (0014; decided ones only since 0015, so the
+# planner never takes it for "every reply").
 sa.Index(
     "email_messages_decided_idx",
     email_messages.c.intent_classified_at,
-    postgresql_where=sa.text("direction = 'received'"),
+    postgresql_where=sa.text("direction = 'received' AND intent_classified_at IS NOT NULL"),
 )
 # The oldest undecided replies of every workspace: the reply-intent sensor's batch (0014).
 sa.Index(
