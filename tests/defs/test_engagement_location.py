@@ -1,7 +1,7 @@
 """The `engagement` code location (dbt through dagster-dbt) beside the main one: it loads, its assets are
 partitioned by workspace, the lineage runs from ColdCopy's email events through the dbt models to HubSpot
 contacts across both locations, the main location never imports dagster-dbt, and materializing a workspace
-runs dbt build and publishes its scores."""
+runs dbt build and publishes its scores; loading the main location compiles none of the reply-intent vocabulary."""
 
 from __future__ import annotations
 
@@ -37,6 +37,25 @@ def test_the_main_location_never_imports_dagster_dbt() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "[]"
+
+
+def test_loading_the_main_location_compiles_no_reply_phrase_until_a_reply_is_classified() -> None:
+    # Regression: every run process (a contact sync's too) compiled the intent vocabulary when
+    # defs/engagement imported it, 78 ms of a webhook run's start under load; only classifying needs it.
+    script = (
+        "from hubspot_pipeline.definitions import defs; defs(); "
+        "from hubspot_pipeline.scoring import phrases; "
+        "from hubspot_pipeline.scoring.intent import classify_reply; "
+        "from hubspot_pipeline.scoring.phrase_match import PhraseSet; "
+        "sets = [s for s in vars(phrases).values() if isinstance(s, PhraseSet)]; "
+        "compiled = lambda: sum('_patterns' in vars(s) for s in sets); "
+        "loaded = compiled(); "
+        "decision = classify_reply(subject='Re: hello', text='Please unsubscribe me from this list.'); "
+        "print(len(sets), loaded, compiled() > 0, decision.intent)"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["8", "0", "True", "unsubscribe_request"]
 
 
 def test_workspace_yaml_loads_both_locations() -> None:
