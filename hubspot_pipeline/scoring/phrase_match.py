@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 Phrases = dict[str, tuple[str, ...]]
 
@@ -32,12 +33,17 @@ class PhraseMatch:
 
 
 class PhraseSet:
-    """One category's patterns, compiled once per language."""
+    """One category's patterns, compiled once per language on first use: every run process of the main
+    location imports the vocabulary (`defs/engagement`), and most of them (a contact sync) never classify a
+    reply, so they do not pay for compiling it (tens of ms)."""
 
     def __init__(self, phrases: Phrases) -> None:
-        self._patterns = {
-            lang: re.compile("|".join(f"(?:{p})" for p in pats)) for lang, pats in phrases.items()
-        }
+        self._phrases = phrases
+
+    @cached_property
+    def _patterns(self) -> dict[str, re.Pattern[str]]:
+        # Two threads compiling at once both get the same patterns; one of them is kept.
+        return {lang: re.compile("|".join(f"(?:{p})" for p in pats)) for lang, pats in self._phrases.items()}
 
     def first(self, normalised_text: str) -> PhraseMatch | None:
         """The earliest match in any language (the lead's first words carry the decision)."""
