@@ -45,6 +45,11 @@ def _launch(defs: dg.Definitions, instance, result, workspace: str) -> list[dg.E
     for request in result.run_requests:
         if request.partition_key == workspace:
             job = defs.resolve_job_def(request.job_name or "contacts_sync_job")
+            if request.asset_selection is not None:  # the run worker subsets the job to the run's selection
+                job = job.get_subset(
+                    asset_selection=set(request.asset_selection),
+                    asset_check_selection=set(request.asset_check_keys or ()),
+                )
             runs.append(
                 job.execute_in_process(
                     partition_key=request.partition_key,
@@ -123,7 +128,7 @@ def test_a_contact_edited_in_hubspot_reaches_its_lead_and_the_echo_changes_nothi
             served_api.base_url + url("/sync/contacts"), json={}, headers=tenant.headers
         ).json()
         tick = _tick(sensors.sync_request_sensor, instance, requests_cursor)
-        _launch(job, instance, tick, workspace)
+        [requested] = _launch(job, instance, tick, workspace)
         contact_id = str(_lead_contact_id(engine, tenant))
 
         # The sync's own write comes back as a webhook: a run for it changes nothing on either side.
@@ -141,9 +146,11 @@ def test_a_contact_edited_in_hubspot_reaches_its_lead_and_the_echo_changes_nothi
         sandbox_api.admin.flush_webhooks()
         _wait_for_events(engine, tenant, events_cursor, "contact.propertyChange")
         tick = _tick(sensors.webhook_queue_sensor, instance, events_cursor)
-        _launch(job, instance, tick, workspace)
+        [edited] = _launch(job, instance, tick, workspace)
         lead = _lead(engine, tenant)
         assert lead.first_name == "Augusta"
+        # The webhook's run leaves the consistency checks to the schedule's runs; the API's run checked.
+        assert [len(list(run.get_asset_check_evaluations())) for run in (requested, edited)] == [4, 0]
         # Echo-free: the lead update was the sync's own (no outbox row), and nothing went back to HubSpot.
         assert (_writes(sandbox_api, hub_id), _outbox(engine, tenant)) == (writes, outbox)
 

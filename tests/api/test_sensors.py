@@ -60,6 +60,8 @@ def test_one_run_per_workspace_with_new_events_keyed_by_the_cursor_range(
     assert mine.tags[sensors.EVENTS_TAG] == f"{start}-{end}"
     assert mine.tags[tags.WORKSPACE_ID] == str(tenant.workspace_id)
     assert mine.tags[tags.TRIGGER] == "webhooks"
+    # The sync's assets without their consistency checks: the schedule's runs check (contacts/jobs.py).
+    assert len(mine.asset_selection) == 7 and mine.asset_check_keys == []
     (added,) = result.dynamic_partitions_requests
     assert set(added.partition_keys) == set(by_partition)
 
@@ -168,6 +170,8 @@ def test_the_sync_request_sensor_launches_each_request_once(client: TestClient, 
     assert [r.job_name for r in result.run_requests] == ["contacts_dry_run_job", "contacts_reconcile_job"]
     assert result.run_requests[1].tags[tags.SYNC_KIND] == "full"
     assert result.run_requests[0].tags[tags.DRY_RUN] == "true"
+    # A sync asked for through the API runs its whole job, the consistency checks included.
+    assert all(r.asset_selection is None and r.asset_check_keys is None for r in result.run_requests)
     assert int(result.cursor) == _max_request_seq(engine)
     assert isinstance(after, dg.SkipReason)
 

@@ -1,23 +1,28 @@
 """Runs of the contact sync assets for a workspace partition, against PostgreSQL and the sandbox over HTTP:
 a dry run then a real one (metadata, checks and tags of each), a partial selection and a key no workspace
-has (each refused with its message), and checks kept per workspace (one failing, one passing)."""
+has (each refused with its message), checks kept per workspace (one failing, one passing), and which runs
+check (the schedule's) and which do not (the outbox and webhook sensors')."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import dagster as dg
 import sqlalchemy as sa
 
 from hubspot_pipeline.db.tables import hubspot_sync_status, leads, workspaces
+from hubspot_pipeline.defs.contacts import jobs, schedules
 from hubspot_pipeline.defs.contacts.assets import contacts_sync
 from hubspot_pipeline.defs.contacts.resources import contacts_run_config
 from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.sync.store.workspaces import some_slugs
 
-from .conftest import add_leads
+from .conftest import add_leads, connect
 
 CHECKS = {"sync_error_rate", "stuck_retry_rows", "cursor_lag", "sample_pairs_match"}
+CHECK_KEYS = [dg.AssetCheckKey(dg.AssetKey(["contacts", "sync_state"]), name) for name in sorted(CHECKS)]
+SAMPLE_READS = "POST /crm/v3/objects/contacts/batch/read"  # sample_pairs_match reads its pairs' contacts
 
 
 def _metadata(result: dg.ExecuteInProcessResult, stage: str) -> dict:
@@ -178,6 +183,77 @@ def test_checks_are_kept_per_workspace_and_a_failing_one_is_not_hidden_by_a_pass
     assert latest[slug].passed is False and latest[slug].metadata["stuck"].value == 1
     assert latest[other_slug].passed is True
     assert latest[slug].severity == dg.AssetCheckSeverity.WARN
+
+
+def _as_launched(job: dg.JobDefinition, request: dg.RunRequest) -> dg.JobDefinition:
+    """The job a run launched for `request` executes: Dagster's run worker subsets it to the run's asset
+    and check selections (JobDefinition.get_subset), as here; a request without them runs the whole job."""
+    if request.asset_selection is None and request.asset_check_keys is None:
+        return job
+    return job.get_subset(
+        asset_selection=set(request.asset_selection or ()),
+        asset_check_selection=None if request.asset_check_keys is None else set(request.asset_check_keys),
+    )
+
+
+def _checks_of(instance: dg.DagsterInstance, run_id: str) -> list:
+    """The check executions a run recorded, planned ones included (a check planned and not run shows in the
+    UI as not passed)."""
+    return [
+        record
+        for check in CHECK_KEYS
+        for record in instance.event_log_storage.get_asset_check_execution_history(check, limit=20)
+        if record.run_id == run_id
+    ]
+
+
+def test_an_outbox_or_webhook_run_checks_nothing_and_reads_no_sample_and_the_schedules_run_checks(
+    contact_defs, resources, engine, workspace_id, slug, hubspot_sandbox
+):
+    # The edit-to-lead path: a workspace runs one run at a time, so the checks of one change's run (four
+    # queries and a sample read from HubSpot, 0.5-1.4 s) delayed the next change's run. The schedule checks.
+    connect(engine, workspace_id)
+    [email, *_] = add_leads(engine, workspace_id, 3)
+    job = contact_defs.resolve_job_def("contacts_sync_job")
+    settings = {"sync_settings": resources["sync_settings"]}
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("workspace", [slug])
+        assert job.execute_in_process(partition_key=slug, instance=instance).success  # pairs to sample
+        with engine.begin() as conn:
+            conn.execute(sa.update(leads).where(leads.c.email == email).values(first_name="Edited"))
+        outbox = contact_defs.resolve_sensor_def("lead_outbox_sensor")(
+            dg.build_sensor_context(instance=instance, cursor="0", resources=settings)
+        )
+        [from_outbox] = [r for r in outbox.run_requests if r.partition_key == slug]
+        from_webhooks = dg.RunRequest(
+            partition_key=slug, tags={tags.TRIGGER: "webhooks"}, **jobs.run_selection("webhooks")
+        )
+        for request in (from_outbox, from_webhooks):
+            reads = hubspot_sandbox.admin.calls(SAMPLE_READS)
+            run = _as_launched(job, request).execute_in_process(
+                partition_key=slug, instance=instance, run_config=request.run_config, tags=request.tags
+            )
+            assert run.success
+            assert {e.asset_key.path[-1] for e in run.get_asset_materialization_events()} >= {"sync_state"}
+            assert list(run.get_asset_check_evaluations()) == []
+            assert _checks_of(instance, run.run_id) == []  # not planned, so not shown as failed
+            assert hubspot_sandbox.admin.calls(SAMPLE_READS) == reads
+
+        context = dg.build_schedule_context(
+            instance=instance,
+            resources=settings,
+            scheduled_execution_time=datetime(2026, 11, 30, 1, 45, tzinfo=UTC),
+        )
+        [scheduled] = [r for r in schedules.contacts_sync_schedule(context) if r.partition_key == slug]
+        reads = hubspot_sandbox.admin.calls(SAMPLE_READS)
+        run = _as_launched(job, scheduled).execute_in_process(
+            partition_key=slug, instance=instance, run_config=scheduled.run_config, tags=scheduled.tags
+        )
+        assert {e.check_name: e.passed for e in run.get_asset_check_evaluations()} == dict.fromkeys(
+            CHECKS, True
+        )
+        assert len(_checks_of(instance, run.run_id)) == len(CHECKS)
+        assert hubspot_sandbox.admin.calls(SAMPLE_READS) == reads + 1
 
 
 def test_the_dry_run_job_and_the_config_say_the_same_mode():

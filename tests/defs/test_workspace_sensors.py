@@ -1,6 +1,7 @@
 """The sensors and schedule that launch contact syncs, and the one that keeps the workspace partitions:
 partition keys are workspace slugs (old workspace-id keys and keys added by hand are removed), run requests
-carry the workspace's name and id, and the run keys make a double launch impossible."""
+carry the workspace's name and id, the run keys make a double launch impossible, and which runs carry the
+sync's consistency checks (the schedules', not the outbox sensor's)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from hubspot_pipeline.defs.contacts import schedules
+from hubspot_pipeline.defs.contacts import jobs, schedules
 from hubspot_pipeline.defs.workspaces import tags
 
 from .conftest import add_leads, connect
@@ -50,6 +51,10 @@ def test_the_outbox_sensor_launches_one_tagged_run_per_changed_workspace(
         assert mine.tags[tags.WORKSPACE_ID] == str(workspace_id)
         assert mine.tags[tags.WORKSPACE_NAME] == f"Test {slug}"
         assert mine.tags[tags.TRIGGER] == "outbox" and mine.tags[tags.SYNC_KIND] == "incremental"
+        # Every asset of the job, none of its checks (the schedule's runs check).
+        graph = contact_defs.resolve_asset_graph()
+        assert set(mine.asset_selection) == jobs.CONTACT_SYNC.resolve(graph)
+        assert mine.asset_check_keys == [] and len(graph.asset_check_keys) == 4
         assert any(slug in request.partition_keys for request in result.dynamic_partitions_requests)
         again = sensor(
             dg.build_sensor_context(instance=instance, cursor=result.cursor, resources=_settings(resources))
@@ -77,3 +82,6 @@ def test_the_schedules_ask_for_each_syncing_workspace_and_tag_full_syncs_as_full
     assert nightly.tags[tags.SYNC_KIND] == "full"
     assert nightly.run_config["resources"]["contact_sync_run"]["config"]["full_resync"] is True
     assert unconnected not in {r.partition_key for r in incremental}
+    # The whole job, its checks included: every 15 minutes and every night each workspace is checked.
+    assert (mine.asset_selection, mine.asset_check_keys) == (None, None)
+    assert (nightly.asset_selection, nightly.asset_check_keys) == (None, None)

@@ -181,7 +181,9 @@ def contacts_sync(
             companies = sync_companies(job, leads, contacts, plan, pushed, poll_hubspot=poll)
             yield stages.done(selection.HUBSPOT_COMPANIES, dict(companies.__dict__))
     checks = {check_key.name for check_key in context.selected_asset_check_keys}
-    if checks:  # a dry-run job selects none: no sample read from HubSpot for nothing
+    # The dry-run job and the runs of the webhook and outbox sensors select none (jobs.run_selection): no
+    # sample read from HubSpot for them.
+    if checks:
         yield from (result for result in consistency_results(job) if result.check_name in checks)
     run.finished(report, companies)  # recorded for monitoring when the run ends (resources.py)
 

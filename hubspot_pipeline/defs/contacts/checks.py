@@ -1,7 +1,11 @@
-"""Health of a workspace's contact sync, checked at the end of every run, per workspace partition (on
+"""Health of a workspace's contact sync, checked at the end of a run, per workspace partition (on
 `contacts/sync_state`): row error rate, rows stuck in the retry index, cursor lag, and a sample of matched
 pairs compared on both sides. All WARN: they ask a person to look, they do not stop the sync. Each result
-belongs to its workspace's partition, so one workspace's warning is not hidden by another's pass."""
+belongs to its workspace's partition, so one workspace's warning is not hidden by another's pass.
+
+The schedule's runs (every 15 minutes), the nightly full resync, the API's runs and runs launched from the
+UI check; the runs the webhook and lead outbox sensors launch for each change do not (`jobs.run_selection`),
+so the next change's run does not wait for a sample read from HubSpot."""
 
 from __future__ import annotations
 

@@ -4,12 +4,16 @@ the launchpad). A full resync of chosen workspaces is a backfill of `contacts_re
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 
 from hubspot_pipeline.defs.contacts import selection
 from hubspot_pipeline.defs.contacts.resources import FULL_RESYNC, contacts_run_config
+from hubspot_pipeline.defs.workspaces import tags
 
 CONTACT_SYNC = dg.AssetSelection.groups("contacts")
+CONTACT_SYNC_ASSETS = tuple(dg.AssetKey(["contacts", stage]) for stage in selection.STAGES)
 
 contacts_sync_job = dg.define_asset_job(
     "contacts_sync_job",
@@ -40,6 +44,22 @@ contacts_dry_run_job = dg.define_asset_job(
     ),
     config=contacts_run_config(dry_run=True),
 )
+
+
+def run_selection(trigger: str) -> dict[str, Any]:
+    """What a `contacts_sync_job` run launched by `trigger` executes, as RunRequest arguments: all of it for
+    the schedule, the API, a backfill or the UI; every asset but none of the consistency checks for a run
+    launched for particular changes (a webhook, a lead outbox row).
+
+    Those runs follow every edit within seconds, and a workspace runs one run at a time, so the checks (four
+    queries and a sample read from HubSpot, 0.5-1.4 s) would delay the next edit's run: the schedule's run
+    checks the workspace every 15 minutes and the nightly full resync too. A check a run did not select is
+    not run, not failed: the UI keeps showing its last result. The assets are named because an empty check
+    selection on its own means the whole job, checks included."""
+    if trigger not in tags.CHANGE_TRIGGERS:
+        return {}
+    return {"asset_selection": list(CONTACT_SYNC_ASSETS), "asset_check_keys": []}
+
 
 JOBS = (contacts_sync_job, contacts_reconcile_job, contacts_dry_run_job)
 

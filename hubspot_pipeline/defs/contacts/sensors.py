@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from hubspot_pipeline.defs.contacts.jobs import contacts_sync_job
+from hubspot_pipeline.defs.contacts.jobs import contacts_sync_job, run_selection
 from hubspot_pipeline.defs.contacts.resources import contacts_run_config
 from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE, WORKSPACE_PARTITIONS
@@ -20,7 +20,8 @@ OUTBOX_BATCH_ROWS = 10_000  # outbox rows looked at per tick: bounded work, the 
     description=(
         "Launches an incremental contact sync for each syncing workspace with new lead outbox rows (leads "
         "created, edited or deleted in ColdCopy). The cursor is the last outbox row looked at; run keys "
-        "name the workspace and that row, so no change launches twice."
+        "name the workspace and that row, so no change launches twice. Its runs skip the sync's consistency "
+        "checks (the schedule's runs check every 15 minutes)."
     ),
 )
 def lead_outbox_sensor(context: dg.SensorEvaluationContext, sync_settings: SyncSettingsResource):
@@ -40,6 +41,7 @@ def lead_outbox_sensor(context: dg.SensorEvaluationContext, sync_settings: SyncS
                 partition_key=w.slug,
                 run_config=contacts_run_config(),
                 tags=request_tags(w, "outbox", mode),
+                **run_selection("outbox"),
             )
             for w in syncing
         ],

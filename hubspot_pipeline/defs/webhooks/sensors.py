@@ -27,7 +27,7 @@ from hubspot_pipeline.defs.activities.jobs import activity_batches_job
 from hubspot_pipeline.defs.activities.partitions import activity_key
 from hubspot_pipeline.defs.activities.resources import MODE as ACTIVITY_MODE
 from hubspot_pipeline.defs.activities.resources import activity_run_config
-from hubspot_pipeline.defs.contacts.jobs import JOBS, contacts_sync_job, job_for
+from hubspot_pipeline.defs.contacts.jobs import JOBS, contacts_sync_job, job_for, run_selection
 from hubspot_pipeline.defs.contacts.resources import contacts_run_config
 from hubspot_pipeline.defs.webhooks import queue
 from hubspot_pipeline.defs.workspaces import tags
@@ -71,7 +71,8 @@ def _new_partitions(
     description=(
         "Launches an incremental contact sync per workspace for new HubSpot webhook events (contacts "
         "created, edited, merged or deleted in HubSpot). Run keys name the event id range, so a tick "
-        "evaluated twice never launches twice."
+        "evaluated twice never launches twice. Its runs skip the sync's consistency checks (the schedule's "
+        "runs check every 15 minutes)."
     ),
 )
 def webhook_queue_sensor(
@@ -96,6 +97,7 @@ def webhook_queue_sensor(
                 **request_tags(syncing[group.workspace_id], "webhooks", mode),
                 EVENTS_TAG: f"{group.after_id}-{group.up_to_id}",
             },
+            **run_selection("webhooks"),
         )
         for group in batch.by_workspace
         if group.workspace_id in syncing
