@@ -396,13 +396,14 @@ class Stack:
         )["partitionBackfillOrError"]["status"]
 
     def runs(self, tags: dict[str, str] | None = None, limit: int = 500) -> list[dict[str, Any]]:
-        """Runs as the webserver lists them (id, job, status, partition, tags), newest first."""
+        """Runs as the webserver lists them (id, job, status, partition, tags, the asset checks selected: None
+        for the whole job), newest first."""
         data = self.graphql(
             """
             query($filter: RunsFilter, $limit: Int) {
               runsOrError(filter: $filter, limit: $limit) {
                 ... on Runs { results { runId jobName status startTime endTime creationTime
-                                        tags { key value } } }
+                                        tags { key value } assetCheckSelection { name } } }
               }
             }""",
             {

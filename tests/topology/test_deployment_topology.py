@@ -123,6 +123,7 @@ def _check(
     assert status == "COMPLETED_SUCCESS", runs
     assert sorted(run["tags"]["dagster/partition"] for run in runs) == sorted(slugs)
     assert {run["status"] for run in runs} == {"SUCCESS"}
+    assert all(run["assetCheckSelection"] is None for run in runs)  # the whole job: its checks included
 
     # Rows in PostgreSQL: every lead of every workspace is paired with a contact its run created.
     status_c = hubspot_sync_status.c
@@ -170,6 +171,9 @@ def _check(
             )
         ).all()
     assert received and all(row.processed_at is not None for row in received)
+    # The daemon launched the webhook's run without the consistency checks (the schedule's runs check).
+    webhook_runs = stack.runs({"hubspot_pipeline/trigger": "webhooks"})
+    assert webhook_runs and all(run["assetCheckSelection"] == [] for run in webhook_runs), webhook_runs
 
     # The API (its own DAGSTER_HOME, the same storage) shows the workspace's runs: the backfill's and the
     # webhook's, finished.
