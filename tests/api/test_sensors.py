@@ -10,11 +10,13 @@ import time
 import dagster as dg
 import sqlalchemy as sa
 from api_support import Tenant, url
+from dagster_runs import add_run
 from fastapi.testclient import TestClient
 from test_webhooks import event, post
 
 from hubspot_pipeline.api.webhook_ingest import store_events
 from hubspot_pipeline.db.tables import hubspot_sync_config, sync_requests, webhook_events, workspaces
+from hubspot_pipeline.defs.contacts.resources import contacts_run_config
 from hubspot_pipeline.defs.webhooks import sensors
 from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
@@ -99,6 +101,38 @@ def test_workspaces_with_sync_off_and_unconnected_portals_launch_nothing(client,
         result = _tick(sensors.webhook_queue_sensor, instance, start)
     assert result.run_requests == []
     assert result.cursor == str(_max_event_id(engine))
+
+
+def _add_run(instance: dg.DagsterInstance, job: str, slug: str, status: dg.DagsterRunStatus, **mode) -> None:
+    add_run(instance, job, slug, status, run_config=contacts_run_config(**mode))
+
+
+def test_a_workspace_whose_sync_waits_to_start_gets_no_second_run_and_one_that_started_does(
+    client, engine, tenant, other_tenant
+):
+    # Under load each batch of events asked for a run per workspace; they queued behind the workspace's one
+    # running run and all but the first found nothing left to do (the capacity benchmark's 760,252 echo
+    # events). A run that has not started reads every pending event of its workspace when it does.
+    start = _max_event_id(engine)
+    post(client, [event(tenant.hub_id), event(other_tenant.hub_id)])
+    end = _max_event_id(engine)
+    mine, other = _slug(engine, tenant), _slug(engine, other_tenant)
+    waiting = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING]
+    for job, status in [("contacts_sync_job", s) for s in waiting] + [("contacts_reconcile_job", waiting[0])]:
+        with dg.instance_for_test() as instance:
+            _add_run(instance, job, mine, status)
+            # A dry run writes nothing and marks nothing processed: the other workspace still gets its run.
+            _add_run(instance, "contacts_sync_job", other, dg.DagsterRunStatus.QUEUED, dry_run=True)
+            _add_run(instance, "contacts_dry_run_job", other, dg.DagsterRunStatus.QUEUED, dry_run=True)
+            result = _tick(sensors.webhook_queue_sensor, instance, start)
+        assert [r.partition_key for r in result.run_requests] == [other], (job, status)
+        assert result.cursor == str(end)  # the events are the waiting run's: the cursor moves past them
+    # A started run may have read the queue before these events came, a finished one did: a new run each.
+    for status in (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.CANCELED):
+        with dg.instance_for_test() as instance:
+            _add_run(instance, "contacts_sync_job", mine, status)
+            result = _tick(sensors.webhook_queue_sensor, instance, start)
+        assert sorted(r.partition_key for r in result.run_requests) == sorted([mine, other]), status
 
 
 def test_a_batch_committed_late_is_not_skipped(engine: sa.Engine, tenant: Tenant):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 import sqlalchemy as sa
+from dagster_runs import add_run
 
 from hubspot_pipeline.db.tables import hubspot_sync_status, leads, workspaces
 from hubspot_pipeline.defs.contacts import jobs, schedules
@@ -19,6 +20,8 @@ from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.sync.store.workspaces import some_slugs
 
 from .conftest import add_leads, connect
+
+QUEUED = dg.DagsterRunStatus.QUEUED
 
 CHECKS = {"sync_error_rate", "stuck_retry_rows", "cursor_lag", "sample_pairs_match"}
 CHECK_KEYS = [dg.AssetCheckKey(dg.AssetKey(["contacts", "sync_state"]), name) for name in sorted(CHECKS)]
@@ -254,6 +257,52 @@ def test_an_outbox_or_webhook_run_checks_nothing_and_reads_no_sample_and_the_sch
         )
         assert len(_checks_of(instance, run.run_id)) == len(CHECKS)
         assert hubspot_sandbox.admin.calls(SAMPLE_READS) == reads + 1
+
+
+def test_the_outbox_sensor_and_the_schedules_leave_a_workspace_to_a_waiting_run_that_does_their_work(
+    contact_defs, resources, engine, workspace_id, slug
+):
+    # A waiting run reads every pending change when it starts, so while the run queue is behind no trigger
+    # piles up runs that would find nothing left. Which waiting run covers which request: any sync that
+    # writes covers an outbox row; the 15-minute schedule's run checks, so only a waiting run that checks
+    # covers it; the nightly full resync only a waiting full resync.
+    connect(engine, workspace_id)
+    add_leads(engine, workspace_id, 2)  # outbox rows
+    settings = {"sync_settings": resources["sync_settings"]}
+    at = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
+
+    def asked(instance: dg.DagsterInstance) -> list[str]:
+        outbox = contact_defs.resolve_sensor_def("lead_outbox_sensor")(
+            dg.build_sensor_context(instance=instance, cursor="0", resources=settings)
+        )
+        context = dg.build_schedule_context(
+            instance=instance, resources=settings, scheduled_execution_time=at
+        )
+        made = {
+            "outbox": outbox.run_requests,
+            "schedule": schedules.contacts_sync_schedule(context),
+            "nightly": schedules.contacts_reconcile_schedule(context),
+        }
+        # A schedule with nothing to ask for says why (dg.SkipReason).
+        ran = {name: requests for name, requests in made.items() if isinstance(requests, list)}
+        return sorted(
+            name for name, requests in ran.items() if any(r.partition_key == slug for r in requests)
+        )
+
+    waiting_runs = [
+        ("nothing", None, None, ["nightly", "outbox", "schedule"]),
+        ("an outbox run", "contacts_sync_job", frozenset(), ["nightly", "schedule"]),
+        ("a schedule run", "contacts_sync_job", None, ["nightly"]),
+        ("a full resync", "contacts_reconcile_job", None, []),
+    ]
+    for what, job, checks, expected in waiting_runs:
+        with dg.instance_for_test() as instance:
+            instance.add_dynamic_partitions("workspace", [slug])
+            if job is not None:
+                full = job == "contacts_reconcile_job"
+                config = contacts_run_config(full_resync=full)
+                add_run(instance, job, slug, QUEUED, run_config=config, asset_check_selection=checks)
+            assert asked(instance) == expected, what
 
 
 def test_the_dry_run_job_and_the_config_say_the_same_mode():
