@@ -4,12 +4,13 @@ the launchpad). A full resync of chosen workspaces is a backfill of `contacts_re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 
 from hubspot_pipeline.defs.contacts import selection
-from hubspot_pipeline.defs.contacts.resources import FULL_RESYNC, contacts_run_config
+from hubspot_pipeline.defs.contacts.resources import FULL_RESYNC, RESOURCE, contacts_run_config
 from hubspot_pipeline.defs.workspaces import tags
 
 CONTACT_SYNC = dg.AssetSelection.groups("contacts")
@@ -62,6 +63,47 @@ def run_selection(trigger: str) -> dict[str, Any]:
 
 
 JOBS = (contacts_sync_job, contacts_reconcile_job, contacts_dry_run_job)
+
+# A run in one of these has not begun its first stage: Dagster records a run as STARTED before any step runs.
+NOT_STARTED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING]
+
+
+@dataclass(frozen=True)
+class WaitingSyncs:
+    """Workspaces (partition keys) with a contact sync run that is queued or launched but has not started.
+
+    Such a run reads every change pending when its first stage runs: its workspace's whole webhook queue,
+    the lead and company outboxes after their cursors, the retry index. A change that arrives while it
+    waits is taken by it, so a sensor or schedule asks for no second run: under load every change's run
+    would otherwise queue behind the workspace's one running run (dagster.yaml's tag limit) and all but
+    the first would start only to find nothing left. Dry runs write nothing and do not count."""
+
+    writing: frozenset[str]  # a sync that writes, any trigger: it takes every pending change
+    checking: frozenset[str]  # one of those that also runs the consistency checks (not a change's run)
+    full: frozenset[str]  # a full resync
+
+
+def waiting_syncs(instance: dg.DagsterInstance, limit: int = 5_000) -> WaitingSyncs:
+    """The workspaces whose contact sync is waiting to start (at most `limit` waiting runs per job)."""
+    writing: set[str] = set()
+    checking: set[str] = set()
+    full: set[str] = set()
+    for job in (contacts_sync_job, contacts_reconcile_job):
+        records = instance.get_run_records(
+            filters=dg.RunsFilter(job_name=job.name, statuses=NOT_STARTED), limit=limit
+        )
+        for record in records:
+            run = record.dagster_run
+            key = run.tags.get("dagster/partition")
+            config = (run.run_config or {}).get("resources", {}).get(RESOURCE, {}).get("config", {})
+            if not key or config.get("dry_run", False):
+                continue
+            writing.add(key)
+            if run.asset_check_selection is None or run.asset_check_selection:
+                checking.add(key)
+            if config.get("full_resync", job is contacts_reconcile_job):
+                full.add(key)
+    return WaitingSyncs(frozenset(writing), frozenset(checking), frozenset(full))
 
 
 def job_for(*, dry_run: bool, full_resync: bool) -> str:

@@ -1,8 +1,9 @@
-"""`lead_outbox_sensor`: a contact sync run for each workspace whose leads changed, within seconds."""
+"""`lead_outbox_sensor`: a contact sync run for each workspace whose leads changed, within seconds, unless its
+sync is already waiting to start (that run reads the outbox after its cursor when it starts)."""
 
 import dagster as dg
 
-from hubspot_pipeline.defs.contacts.jobs import contacts_sync_job, run_selection
+from hubspot_pipeline.defs.contacts.jobs import contacts_sync_job, run_selection, waiting_syncs
 from hubspot_pipeline.defs.contacts.resources import contacts_run_config
 from hubspot_pipeline.defs.workspaces import tags
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE, WORKSPACE_PARTITIONS
@@ -20,8 +21,9 @@ OUTBOX_BATCH_ROWS = 10_000  # outbox rows looked at per tick: bounded work, the 
     description=(
         "Launches an incremental contact sync for each syncing workspace with new lead outbox rows (leads "
         "created, edited or deleted in ColdCopy). The cursor is the last outbox row looked at; run keys "
-        "name the workspace and that row, so no change launches twice. Its runs skip the sync's consistency "
-        "checks (the schedule's runs check every 15 minutes)."
+        "name the workspace and that row, so no change launches twice; a workspace whose sync is already "
+        "waiting to start gets no second run. Its runs skip the sync's consistency checks (the schedule's "
+        "runs check every 15 minutes)."
     ),
 )
 def lead_outbox_sensor(context: dg.SensorEvaluationContext, sync_settings: SyncSettingsResource):
@@ -33,6 +35,7 @@ def lead_outbox_sensor(context: dg.SensorEvaluationContext, sync_settings: SyncS
         return dg.SkipReason(f"no lead changes after outbox row {after}")
     known = set(context.instance.get_dynamic_partitions(WORKSPACE))
     new = [w.slug for w in syncing if w.slug not in known]
+    waiting = waiting_syncs(context.instance).writing
     mode = tags.mode_tags(full=False, dry_run=False)
     return dg.SensorResult(
         run_requests=[
@@ -44,6 +47,7 @@ def lead_outbox_sensor(context: dg.SensorEvaluationContext, sync_settings: SyncS
                 **run_selection("outbox"),
             )
             for w in syncing
+            if w.slug not in waiting
         ],
         dynamic_partitions_requests=[WORKSPACE_PARTITIONS.build_add_request(new)] if new else [],
         cursor=str(up_to),

@@ -2,9 +2,10 @@
 
 `webhook_queue_sensor` reads the webhook queue after its cursor (the last event id it has looked at), in
 batches of at most `MAX_EVENTS_PER_TICK`, and launches one incremental contact sync run per workspace with
-events in the batch. The run's key is built from the cursor range, so a tick that is evaluated twice can never
-launch a second run for the same events. The run reads its workspace's pending events (those are never
-skipped: it takes every unprocessed one) and marks them processed when it records its result.
+events in the batch, unless the workspace already has a sync waiting to start, which will take them
+(`jobs.waiting_syncs`). The run's key is built from the cursor range, so a tick that is evaluated twice can
+never launch a second run for the same events. The run reads its workspace's pending events (those are never
+skipped: it takes every unprocessed one, up to 50,000) and marks them processed when it records its result.
 
 `sync_request_sensor` turns sync requests queued by `POST /sync/contacts` into runs (run key: the request id)
 and those queued by `POST /sync/activities` into an activity batch run per day they cover (run key: the
@@ -27,7 +28,7 @@ from hubspot_pipeline.defs.activities.jobs import activity_batches_job
 from hubspot_pipeline.defs.activities.partitions import activity_key
 from hubspot_pipeline.defs.activities.resources import MODE as ACTIVITY_MODE
 from hubspot_pipeline.defs.activities.resources import activity_run_config
-from hubspot_pipeline.defs.contacts.jobs import JOBS, contacts_sync_job, job_for, run_selection
+from hubspot_pipeline.defs.contacts.jobs import JOBS, contacts_sync_job, job_for, run_selection, waiting_syncs
 from hubspot_pipeline.defs.contacts.resources import contacts_run_config
 from hubspot_pipeline.defs.webhooks import queue
 from hubspot_pipeline.defs.workspaces import tags
@@ -71,8 +72,9 @@ def _new_partitions(
     description=(
         "Launches an incremental contact sync per workspace for new HubSpot webhook events (contacts "
         "created, edited, merged or deleted in HubSpot). Run keys name the event id range, so a tick "
-        "evaluated twice never launches twice. Its runs skip the sync's consistency checks (the schedule's "
-        "runs check every 15 minutes)."
+        "evaluated twice never launches twice; a workspace whose sync is already waiting to start gets no "
+        "second run (the waiting one takes the events). Its runs skip the sync's consistency checks (the "
+        "schedule's runs check every 15 minutes)."
     ),
 )
 def webhook_queue_sensor(
@@ -87,6 +89,7 @@ def webhook_queue_sensor(
             w.id: w
             for w in syncing_workspaces(conn, among=[group.workspace_id for group in batch.by_workspace])
         }
+    waiting = waiting_syncs(context.instance).writing
     mode = tags.mode_tags(full=False, dry_run=False)
     run_requests = [
         dg.RunRequest(
@@ -100,12 +103,13 @@ def webhook_queue_sensor(
             **run_selection("webhooks"),
         )
         for group in batch.by_workspace
-        if group.workspace_id in syncing
+        if group.workspace_id in syncing and syncing[group.workspace_id].slug not in waiting
     ]
-    skipped = len(batch.by_workspace) - len(run_requests)
+    taken = sum(1 for w in syncing.values() if w.slug in waiting)
+    off = len(batch.by_workspace) - len(syncing)
     context.log.info(
-        f"webhook events ({after_id}, {batch.up_to_id}]: {len(run_requests)} runs, {skipped} workspaces with sync "
-        f"off, {batch.unassigned} events of unconnected portals"
+        f"webhook events ({after_id}, {batch.up_to_id}]: {len(run_requests)} runs, {taken} workspaces left to "
+        f"their waiting sync, {off} with sync off, {batch.unassigned} events of unconnected portals"
     )
     return dg.SensorResult(
         run_requests=run_requests,
