@@ -256,6 +256,22 @@ def _run_timings(conn: sa.Connection, since: float) -> list[dict[str, float]]:
     return timings
 
 
+def _runs_by_trigger(conn: sa.Connection) -> dict[str, dict[str, int]]:
+    """Every run of the benchmark by what launched it (the trigger tag) and its status: how many runs the
+    webhook path asked for beside the syncs."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT coalesce(t.value, 'none') AS trigger, r.status, count(*) AS runs FROM dagster.runs r "
+            "LEFT JOIN dagster.run_tags t ON t.run_id = r.run_id AND t.key = 'hubspot_pipeline/trigger' "
+            "GROUP BY 1, 2"
+        )
+    ).all()
+    by: dict[str, dict[str, int]] = {}
+    for row in rows:
+        by.setdefault(row.trigger, {})[row.status] = row.runs
+    return by
+
+
 def _idle_run_calls(
     stack: Stack,
     engine: sa.Engine,
@@ -434,6 +450,7 @@ def main() -> None:
                     "runs_in_flight": _count(conn, "dagster.runs", "WHERE status IN ('STARTING', 'STARTED')"),
                 }
                 timings = _run_timings(conn, since)
+                runs_by_trigger = _runs_by_trigger(conn)
                 webhook_events = _count(conn, "webhook_events")
                 sizes = _table_sizes(conn)
                 database_bytes = conn.execute(
@@ -458,6 +475,7 @@ def main() -> None:
                 "progress": progress[:: max(1, len(progress) // 40)],
                 "runs_finished": len(timings),
                 "runs_failed": sum(1 for t in timings if t["status"] != "SUCCESS"),
+                "runs_by_trigger": runs_by_trigger,
                 "runs_per_minute_during_sync": round(len(finished) / window_minutes, 1),
                 "contacts_per_minute": round(done / window_minutes),
                 "queue_wait_s": _summary([t["queue_wait"] for t in timings]),
