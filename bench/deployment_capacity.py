@@ -321,7 +321,7 @@ def main() -> None:
         "--dequeue-threads",
         type=int,
         default=0,
-        help="launch queued runs on this many threads (dequeue_use_threads); 0: one at a time, as dagster.yaml",
+        help="launch queued runs on this many threads (dequeue_num_workers); 0: dagster.yaml's (4)",
     )
     parser.add_argument("--drain-minutes", type=float, default=3.0, help="how long to wait for the queue")
     args = parser.parse_args()

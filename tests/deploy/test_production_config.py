@@ -219,6 +219,8 @@ def test_the_helm_values_say_what_the_production_dagster_yaml_says() -> None:
     assert {
         "max_concurrent_runs": queued["maxConcurrentRuns"],
         "dequeue_interval_seconds": queued["dequeueIntervalSeconds"],
+        "dequeue_use_threads": queued["dequeueUseThreads"],
+        "dequeue_num_workers": queued["dequeueNumWorkers"],
         "tag_concurrency_limits": queued["tagConcurrencyLimits"],
     } == production["run_coordinator"]["config"]
     assert _snake(values["dagsterDaemon"]["runMonitoring"]) == production["run_monitoring"]

@@ -156,8 +156,8 @@ class Stack:
         """Start every part and return once each answers. `before_daemon(stack)` runs once the API and the
         sandbox answer and before the daemon starts (to connect workspaces before its first sensor ticks).
         `max_concurrent_runs`: the run queue's bound instead of the repository dagster.yaml's (the benchmark
-        uses production's). `dequeue_threads`: the run queue launches runs on this many threads instead of one
-        at a time (a launch through the code server waits for the run's process to start)."""
+        uses production's). `dequeue_threads`: the run queue launches runs on this many threads instead of
+        dagster.yaml's 4 (a launch through the code server waits for the run's process to start)."""
         import psycopg
 
         from hubspot_pipeline.db.connection import DAGSTER_SCHEMA, libpq_url
@@ -181,11 +181,9 @@ class Stack:
             )
             assert stack.instance_yaml != before or f"max_concurrent_runs: {max_concurrent_runs}" in before
         if dequeue_threads:
-            line = "    dequeue_interval_seconds: 1\n"
-            assert line in stack.instance_yaml
-            stack.instance_yaml = stack.instance_yaml.replace(
-                line, f"{line}    dequeue_use_threads: true\n    dequeue_num_workers: {dequeue_threads}\n"
-            )
+            line = re.compile(r"dequeue_num_workers: \d+")
+            assert line.search(stack.instance_yaml)
+            stack.instance_yaml = line.sub(f"dequeue_num_workers: {dequeue_threads}", stack.instance_yaml)
         stack.settings = {**shared_settings(database_url, stack.sandbox_url), **(extra_settings or {})}
         try:
             stack._spawn(
