@@ -166,18 +166,20 @@ class Editor(threading.Thread):
         engine = get_engine(self.url)
         http = httpx.Client(timeout=30)
         rng = random.Random(5)
+        workspaces = sorted(self.hubs)
         next_at = time.monotonic()
         while not self.stop_event.is_set():
             self._arrivals(engine)
             if time.monotonic() >= next_at:
                 next_at += self.interval
-                with engine.connect() as conn:
+                with engine.connect() as conn:  # a synced contact of a workspace drawn at random
                     row = conn.execute(
                         sa.text(
                             "SELECT entity_id, hubspot_id, workspace_id FROM hubspot_sync_status "
-                            "WHERE entity_type = 'contact' AND status = 'synced' AND hubspot_id IS NOT NULL "
-                            "OFFSET floor(random() * 200) LIMIT 1"
-                        )
+                            "WHERE workspace_id = :workspace AND entity_type = 'contact' AND status = 'synced' "
+                            "AND hubspot_id IS NOT NULL OFFSET floor(random() * 100) LIMIT 1"
+                        ),
+                        {"workspace": rng.choice(workspaces)},
                     ).first()
                 if row is not None and row.entity_id not in self.pending:
                     value = f"Edited {rng.randrange(10**9)}"
@@ -296,7 +298,7 @@ def _idle_run_calls(
         return all(state in ("succeeded", "failed") for state in states)
 
     try:
-        wait_until("the idle runs", finished, 120, interval=1)
+        wait_until("the idle runs", finished, 300, interval=1)
     except AssertionError:
         return []
     return [admin.counters(hubs[w]).get("total", 0) - before[w] for w, _slug in workspaces]
@@ -324,6 +326,12 @@ def main() -> None:
         help="launch queued runs on this many threads (dequeue_num_workers); 0: dagster.yaml's (4)",
     )
     parser.add_argument("--drain-minutes", type=float, default=3.0, help="how long to wait for the queue")
+    parser.add_argument(
+        "--steady-minutes",
+        type=float,
+        default=3.0,
+        help="after the drain, edit for this long with every workspace synced (0: skip)",
+    )
     args = parser.parse_args()
     # A SIGTERM stops the stack and drops the scratch database as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -439,6 +447,16 @@ def main() -> None:
             except AssertionError:
                 drain_seconds = None
             editor.drain(engine, 30)
+            # Steady state: every workspace synced, edits spread over them, the schedule's runs beside them.
+            steady = Editor(stack, url, hubs, args.edits_per_second)
+            steady_since = time.time()
+            if args.steady_minutes > 0:
+                steady.start()
+                time.sleep(args.steady_minutes * 60)
+                steady.stop_event.set()
+                steady.join()
+                steady.drain(engine, 120)
+            steady_seconds = time.time() - steady_since
             sampler.stop_event.set()
             sampler.join()
             with engine.connect() as conn:
@@ -450,6 +468,7 @@ def main() -> None:
                     "runs_in_flight": _count(conn, "dagster.runs", "WHERE status IN ('STARTING', 'STARTED')"),
                 }
                 timings = _run_timings(conn, since)
+                steady_timings = _run_timings(conn, steady_since)
                 runs_by_trigger = _runs_by_trigger(conn)
                 webhook_events = _count(conn, "webhook_events")
                 sizes = _table_sizes(conn)
@@ -489,6 +508,14 @@ def main() -> None:
                 "edits_sent": editor.sent,
                 "edits_arrived": len(editor.latencies),
                 "edit_to_lead_s": _summary(editor.latencies),
+                "steady_minutes": round(steady_seconds / 60, 1),
+                "steady_edits_sent": steady.sent,
+                "steady_edits_arrived": len(steady.latencies),
+                "steady_edit_to_lead_s": _summary(steady.latencies),
+                "steady_runs_finished": len(steady_timings),
+                "steady_queue_wait_s": _summary([t["queue_wait"] for t in steady_timings]),
+                "steady_start_overhead_s": _summary([t["start_overhead"] for t in steady_timings]),
+                "steady_step_s": _summary([t["step"] for t in steady_timings]),
                 "hubspot_calls_per_workspace_sample": _summary([float(c) for c in calls]),
                 "hubspot_calls_per_idle_incremental_run": idle_calls,
                 "database_bytes": database_bytes,
