@@ -62,6 +62,8 @@ def test_one_run_per_workspace_with_new_events_keyed_by_the_cursor_range(
     assert mine.tags[sensors.EVENTS_TAG] == f"{start}-{end}"
     assert mine.tags[tags.WORKSPACE_ID] == str(tenant.workspace_id)
     assert mine.tags[tags.TRIGGER] == "webhooks"
+    # The run queue launches it before queued full syncs and schedule runs (dagster.yaml's queue, priority 1).
+    assert mine.tags["dagster/priority"] == "1"
     # The sync's assets without their consistency checks: the schedule's runs check (contacts/jobs.py).
     assert len(mine.asset_selection) == 7 and mine.asset_check_keys == []
     (added,) = result.dynamic_partitions_requests

@@ -248,6 +248,8 @@ def test_an_outbox_or_webhook_run_checks_nothing_and_reads_no_sample_and_the_sch
             scheduled_execution_time=datetime(2026, 11, 30, 1, 45, tzinfo=UTC),
         )
         [scheduled] = [r for r in schedules.contacts_sync_schedule(context) if r.partition_key == slug]
+        # A change's run goes first in the run queue; the schedule's waits its turn.
+        assert from_outbox.tags["dagster/priority"] == "1" and "dagster/priority" not in scheduled.tags
         reads = hubspot_sandbox.admin.calls(SAMPLE_READS)
         run = _as_launched(job, scheduled).execute_in_process(
             partition_key=slug, instance=instance, run_config=scheduled.run_config, tags=scheduled.tags
