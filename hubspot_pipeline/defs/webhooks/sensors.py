@@ -37,7 +37,10 @@ from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
 from hubspot_pipeline.defs.workspaces.runs import request_tags
 from hubspot_pipeline.sync.store.workspaces import Workspace, syncing_workspaces, workspaces_by_id
 
-MAX_EVENTS_PER_TICK = 5_000
+# Events looked at per tick: a tick is one grouped query over this many rows of the id index (0.13 s at
+# 100,000 on 2 busy cores). At 5,000 a tick, 200 workspaces' first syncs echoed events (1,800 a second) faster
+# than the sensor read them, and its cursor fell 1.4 million events behind: edits waited for it.
+MAX_EVENTS_PER_TICK = 100_000
 MAX_REQUESTS_PER_TICK = 50
 ORPHANED_AFTER = timedelta(minutes=15)
 TRIGGER_TAG = tags.TRIGGER
