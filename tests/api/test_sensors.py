@@ -105,6 +105,26 @@ def test_workspaces_with_sync_off_and_unconnected_portals_launch_nothing(client,
     assert result.cursor == str(_max_event_id(engine))
 
 
+def test_only_a_run_for_someones_edit_goes_first_in_the_run_queue(client, engine, tenant, other_tenant):
+    # The sync's own writes echo back as INTEGRATION (an app) or API (a private app) changes: a first sync of
+    # 2,000 leads sends about 15,000. Their runs ahead of every queued full sync held first syncs back.
+    start = _max_event_id(engine)
+    echoes = [event(tenant.hub_id, objectId=n, changeSource="INTEGRATION") for n in range(3)]
+    post(client, [*echoes, event(tenant.hub_id, objectId=9, changeSource="API")])
+    post(client, [event(other_tenant.hub_id, changeSource="INTEGRATION")])
+    with dg.instance_for_test() as instance:
+        echoed = _tick(sensors.webhook_queue_sensor, instance, start)
+        assert [r.tags.get("dagster/priority") for r in echoed.run_requests] == [None, None]
+        # One person's edit (or an event naming no source) among the echoes: that workspace's run goes first.
+        middle = _max_event_id(engine)
+        post(client, [event(tenant.hub_id, objectId=1, changeSource="INTEGRATION"), event(tenant.hub_id)])
+        unnamed = event(other_tenant.hub_id)
+        del unnamed["changeSource"]
+        post(client, [unnamed])
+        edited = _tick(sensors.webhook_queue_sensor, instance, middle)
+    assert [r.tags.get("dagster/priority") for r in edited.run_requests] == ["1", "1"]
+
+
 def _add_run(instance: dg.DagsterInstance, job: str, slug: str, status: dg.DagsterRunStatus, **mode) -> None:
     add_run(instance, job, slug, status, run_config=contacts_run_config(**mode))
 
