@@ -43,7 +43,7 @@ def lead_outbox_sensor(context: dg.SensorEvaluationContext, sync_settings: SyncS
                 run_key=f"outbox:{w.slug}:{changed[w.id]}",
                 partition_key=w.slug,
                 run_config=contacts_run_config(),
-                tags=request_tags(w, "outbox", mode),
+                tags={**request_tags(w, "outbox", mode), **tags.EDIT_PRIORITY},
                 **run_selection("outbox"),
             )
             for w in syncing

@@ -13,6 +13,10 @@ import sqlalchemy as sa
 
 from hubspot_pipeline.db.tables import sync_requests, webhook_events
 
+# Change sources of writes made by software through the API: an app (ours among them: the sync's own writes
+# echo back as these) or a private app. Anything else (CRM_UI, IMPORT, MERGE, none given) may be a person.
+AUTOMATED_SOURCES = ("INTEGRATION", "API")
+
 
 @dataclass(frozen=True)
 class WorkspaceEvents:
@@ -24,6 +28,7 @@ class WorkspaceEvents:
     count: int
     first_occurred_at: int
     last_occurred_at: int
+    not_automated: int = 0  # events whose change source is not AUTOMATED_SOURCES: someone's edit
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,12 @@ class WebhookBatch:
 def next_webhook_batch(conn: sa.Connection, after_id: int, limit: int) -> WebhookBatch | None:
     """The next `limit` events after `after_id`, grouped by workspace; None when the queue has nothing new."""
     window = (
-        sa.select(webhook_events.c.id, webhook_events.c.workspace_id, webhook_events.c.occurred_at)
+        sa.select(
+            webhook_events.c.id,
+            webhook_events.c.workspace_id,
+            webhook_events.c.occurred_at,
+            webhook_events.c.change_source,
+        )
         .where(webhook_events.c.id > after_id)
         .order_by(webhook_events.c.id)
         .limit(limit)
@@ -50,6 +60,9 @@ def next_webhook_batch(conn: sa.Connection, after_id: int, limit: int) -> Webhoo
             sa.func.count(),
             sa.func.min(window.c.occurred_at),
             sa.func.max(window.c.occurred_at),
+            sa.func.count().filter(
+                sa.func.coalesce(window.c.change_source, "").not_in(AUTOMATED_SOURCES)
+            ),
         ).group_by(window.c.workspace_id)
     ).all()
     if not rows:
@@ -63,6 +76,7 @@ def next_webhook_batch(conn: sa.Connection, after_id: int, limit: int) -> Webhoo
             count=row[3],
             first_occurred_at=row[4],
             last_occurred_at=row[5],
+            not_automated=row[6],
         )
         for row in rows
         if row[0] is not None

@@ -101,6 +101,7 @@ def webhook_queue_sensor(
             run_config=contacts_run_config(),
             tags={
                 **request_tags(syncing[group.workspace_id], "webhooks", mode),
+                **(tags.EDIT_PRIORITY if group.not_automated else {}),
                 EVENTS_TAG: f"{group.after_id}-{group.up_to_id}",
             },
             **run_selection("webhooks"),

@@ -84,14 +84,12 @@ def start_workspace_run(
 
 
 def request_tags(workspace: Workspace, trigger: str, mode: Mapping[str, str]) -> dict[str, str]:
-    """The same tags for a run request, so a queued run shows them before it starts; a change's run (a
-    webhook, a lead outbox row) also gets the run queue's priority."""
+    """The same tags for a run request, so a queued run shows them before it starts."""
     return {
         tags.WORKSPACE_ID: str(workspace.id),
         tags.WORKSPACE_NAME: workspace.name,
         tags.TRIGGER: trigger,
         **mode,
-        **({tags.PRIORITY: tags.CHANGE_PRIORITY} if trigger in tags.CHANGE_TRIGGERS else {}),
     }
 
 

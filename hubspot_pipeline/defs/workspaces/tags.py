@@ -13,11 +13,12 @@ SYNC_KIND = PREFIX + "sync_kind"  # incremental | full (contacts); activities
 DRY_RUN = PREFIX + "dry_run"  # "true" on dry runs only, so they stand out in the runs list
 # Triggers of runs launched for particular changes (a webhook, a lead outbox row), not to look for any.
 CHANGE_TRIGGERS = frozenset({"webhooks", "outbox"})
-# Dagster's run queue launches higher priorities first (default 0). A change's run goes before the queued
-# full syncs, schedule and activity runs: at most one waits per workspace (contacts/jobs.py, waiting_syncs),
-# so they cannot crowd the others out, and under load an edit no longer waits for the whole backlog.
+# Dagster's run queue launches higher priorities first (default 0). The run of someone's edit (a lead outbox
+# row, a HubSpot change not made through the API) goes before queued full syncs, schedule and activity runs,
+# so under load an edit does not wait for the whole backlog; at most one waits per workspace (contacts/jobs.py,
+# waiting_syncs). Runs for the sync's own echoes do not: ahead of everything they held back first syncs.
 PRIORITY = "dagster/priority"
-CHANGE_PRIORITY = "1"
+EDIT_PRIORITY = {PRIORITY: "1"}
 
 
 def trigger_of(tags: Mapping[str, str]) -> str:
