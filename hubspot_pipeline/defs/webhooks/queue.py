@@ -60,9 +60,7 @@ def next_webhook_batch(conn: sa.Connection, after_id: int, limit: int) -> Webhoo
             sa.func.count(),
             sa.func.min(window.c.occurred_at),
             sa.func.max(window.c.occurred_at),
-            sa.func.count().filter(
-                sa.func.coalesce(window.c.change_source, "").not_in(AUTOMATED_SOURCES)
-            ),
+            sa.func.count().filter(sa.func.coalesce(window.c.change_source, "").not_in(AUTOMATED_SOURCES)),
         ).group_by(window.c.workspace_id)
     ).all()
     if not rows:
