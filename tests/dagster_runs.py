@@ -19,6 +19,7 @@ def add_run(
     *,
     run_config: dict[str, Any] | None = None,
     asset_check_selection: frozenset[dg.AssetCheckKey] | None = None,
+    tags: dict[str, str] | None = None,
 ) -> dg.DagsterRun:
     """A run of `job_name` for one partition; a queued run names its code location, as Dagster requires."""
     location = InProcessCodeLocationOrigin(LoadableTargetOrigin(module_name="hubspot_pipeline.definitions"))
@@ -26,7 +27,7 @@ def add_run(
         job_name=job_name,
         run_id=str(uuid.uuid4()),
         status=status,
-        tags={"dagster/partition": partition},
+        tags={"dagster/partition": partition, **(tags or {})},
         run_config=run_config or {},
         asset_check_selection=asset_check_selection,
         remote_job_origin=RemoteJobOrigin(RemoteRepositoryOrigin(location, "__repository__"), job_name),

@@ -125,8 +125,15 @@ def test_only_a_run_for_someones_edit_goes_first_in_the_run_queue(client, engine
     assert [r.tags.get("dagster/priority") for r in edited.run_requests] == ["1", "1"]
 
 
-def _add_run(instance: dg.DagsterInstance, job: str, slug: str, status: dg.DagsterRunStatus, **mode) -> None:
-    add_run(instance, job, slug, status, run_config=contacts_run_config(**mode))
+def _add_run(
+    instance: dg.DagsterInstance,
+    job: str,
+    slug: str,
+    status: dg.DagsterRunStatus,
+    tags: dict[str, str] | None = None,
+    **mode,
+) -> None:
+    add_run(instance, job, slug, status, run_config=contacts_run_config(**mode), tags=tags)
 
 
 def test_a_workspace_whose_sync_waits_to_start_gets_no_second_run_and_one_that_started_does(
@@ -136,7 +143,8 @@ def test_a_workspace_whose_sync_waits_to_start_gets_no_second_run_and_one_that_s
     # running run and all but the first found nothing left to do (the capacity benchmark's 760,252 echo
     # events). A run that has not started reads every pending event of its workspace when it does.
     start = _max_event_id(engine)
-    post(client, [event(tenant.hub_id), event(other_tenant.hub_id)])
+    echoes = [event(t.hub_id, changeSource="INTEGRATION") for t in (tenant, other_tenant)]  # the sync's own
+    post(client, echoes)
     end = _max_event_id(engine)
     mine, other = _slug(engine, tenant), _slug(engine, other_tenant)
     waiting = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING]
@@ -155,6 +163,26 @@ def test_a_workspace_whose_sync_waits_to_start_gets_no_second_run_and_one_that_s
             _add_run(instance, "contacts_sync_job", mine, status)
             result = _tick(sensors.webhook_queue_sensor, instance, start)
         assert sorted(r.partition_key for r in result.run_requests) == sorted([mine, other]), status
+
+
+def test_someones_edit_waits_only_in_a_waiting_run_that_goes_first(client, engine, tenant):
+    # A waiting echo or schedule run has no priority: it waits behind every queued full sync. An edit that
+    # joined it would wait as long, so the edit gets its own run, which goes first; a waiting edit's run
+    # (priority 1) takes the next edit.
+    start = _max_event_id(engine)
+    post(client, [event(tenant.hub_id)])  # CRM_UI: someone's edit in HubSpot
+    mine = _slug(engine, tenant)
+    with dg.instance_for_test() as instance:
+        _add_run(instance, "contacts_sync_job", mine, dg.DagsterRunStatus.QUEUED)
+        behind_echoes = _tick(sensors.webhook_queue_sensor, instance, start)
+    [request] = behind_echoes.run_requests
+    assert request.partition_key == mine and request.tags["dagster/priority"] == "1"
+    with dg.instance_for_test() as instance:
+        _add_run(
+            instance, "contacts_sync_job", mine, dg.DagsterRunStatus.QUEUED, tags={"dagster/priority": "1"}
+        )
+        behind_an_edit = _tick(sensors.webhook_queue_sensor, instance, start)
+    assert behind_an_edit.run_requests == []
 
 
 def test_a_batch_committed_late_is_not_skipped(engine: sa.Engine, tenant: Tenant):

@@ -265,9 +265,9 @@ def test_the_outbox_sensor_and_the_schedules_leave_a_workspace_to_a_waiting_run_
     contact_defs, resources, engine, workspace_id, slug
 ):
     # A waiting run reads every pending change when it starts, so while the run queue is behind no trigger
-    # piles up runs that would find nothing left. Which waiting run covers which request: any sync that
-    # writes covers an outbox row; the 15-minute schedule's run checks, so only a waiting run that checks
-    # covers it; the nightly full resync only a waiting full resync.
+    # piles up runs that would find nothing left. Which waiting run covers which request: a waiting sync
+    # with priority covers an outbox row (an edit); the 15-minute schedule's run checks, so only a waiting
+    # run that checks covers it; the nightly full resync only a waiting full resync.
     connect(engine, workspace_id)
     add_leads(engine, workspace_id, 2)  # outbox rows
     settings = {"sync_settings": resources["sync_settings"]}
@@ -291,19 +291,30 @@ def test_the_outbox_sensor_and_the_schedules_leave_a_workspace_to_a_waiting_run_
             name for name, requests in ran.items() if any(r.partition_key == slug for r in requests)
         )
 
+    # A lead edit's run goes first in the run queue, so only a waiting run that goes first takes it.
+    first = {"dagster/priority": "1"}
     waiting_runs = [
-        ("nothing", None, None, ["nightly", "outbox", "schedule"]),
-        ("an outbox run", "contacts_sync_job", frozenset(), ["nightly", "schedule"]),
-        ("a schedule run", "contacts_sync_job", None, ["nightly"]),
-        ("a full resync", "contacts_reconcile_job", None, []),
+        ("nothing", None, None, {}, ["nightly", "outbox", "schedule"]),
+        ("an outbox run", "contacts_sync_job", frozenset(), first, ["nightly", "schedule"]),
+        ("an echo run", "contacts_sync_job", frozenset(), {}, ["nightly", "outbox", "schedule"]),
+        ("a schedule run", "contacts_sync_job", None, {}, ["nightly", "outbox"]),
+        ("a full resync", "contacts_reconcile_job", None, {}, ["outbox"]),
     ]
-    for what, job, checks, expected in waiting_runs:
+    for what, job, checks, priority, expected in waiting_runs:
         with dg.instance_for_test() as instance:
             instance.add_dynamic_partitions("workspace", [slug])
             if job is not None:
                 full = job == "contacts_reconcile_job"
                 config = contacts_run_config(full_resync=full)
-                add_run(instance, job, slug, QUEUED, run_config=config, asset_check_selection=checks)
+                add_run(
+                    instance,
+                    job,
+                    slug,
+                    QUEUED,
+                    run_config=config,
+                    asset_check_selection=checks,
+                    tags=priority,
+                )
             assert asked(instance) == expected, what
 
 
