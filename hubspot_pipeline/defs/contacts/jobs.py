@@ -76,16 +76,28 @@ class WaitingSyncs:
     the lead and company outboxes after their cursors, the retry index. A change that arrives while it
     waits is taken by it, so a sensor or schedule asks for no second run: under load every change's run
     would otherwise queue behind the workspace's one running run (dagster.yaml's tag limit) and all but
-    the first would start only to find nothing left. Dry runs write nothing and do not count."""
+    the first would start only to find nothing left. Dry runs write nothing and do not count. Someone's edit
+    waits only in a run that goes first (`first`): in a waiting echo or schedule run it would wait its turn
+    behind every queued full sync."""
 
     writing: frozenset[str]  # a sync that writes, any trigger: it takes every pending change
+    first: frozenset[str]  # one of those with the run queue's priority (an edit's run): an edit waits in it
     checking: frozenset[str]  # one of those that also runs the consistency checks (not a change's run)
     full: frozenset[str]  # a full resync
+
+
+def _priority(run_tags: dict[str, str]) -> int:
+    """The run queue's priority of a run (Dagster reads a missing or unreadable tag as 0)."""
+    try:
+        return int(run_tags.get(tags.PRIORITY, "0"))
+    except ValueError:
+        return 0
 
 
 def waiting_syncs(instance: dg.DagsterInstance, limit: int = 5_000) -> WaitingSyncs:
     """The workspaces whose contact sync is waiting to start (at most `limit` waiting runs per job)."""
     writing: set[str] = set()
+    first: set[str] = set()
     checking: set[str] = set()
     full: set[str] = set()
     for job in (contacts_sync_job, contacts_reconcile_job):
@@ -99,11 +111,13 @@ def waiting_syncs(instance: dg.DagsterInstance, limit: int = 5_000) -> WaitingSy
             if not key or config.get("dry_run", False):
                 continue
             writing.add(key)
+            if _priority(run.tags) > 0:
+                first.add(key)
             if run.asset_check_selection is None or run.asset_check_selection:
                 checking.add(key)
             if config.get("full_resync", job is contacts_reconcile_job):
                 full.add(key)
-    return WaitingSyncs(frozenset(writing), frozenset(checking), frozenset(full))
+    return WaitingSyncs(frozenset(writing), frozenset(first), frozenset(checking), frozenset(full))
 
 
 def job_for(*, dry_run: bool, full_resync: bool) -> str:

@@ -35,7 +35,7 @@ def lead_outbox_sensor(context: dg.SensorEvaluationContext, sync_settings: SyncS
         return dg.SkipReason(f"no lead changes after outbox row {after}")
     known = set(context.instance.get_dynamic_partitions(WORKSPACE))
     new = [w.slug for w in syncing if w.slug not in known]
-    waiting = waiting_syncs(context.instance).writing
+    waiting = waiting_syncs(context.instance).first  # an edit does not wait in a run without priority
     mode = tags.mode_tags(full=False, dry_run=False)
     return dg.SensorResult(
         run_requests=[

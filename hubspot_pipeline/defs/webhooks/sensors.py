@@ -92,7 +92,13 @@ def webhook_queue_sensor(
             w.id: w
             for w in syncing_workspaces(conn, among=[group.workspace_id for group in batch.by_workspace])
         }
-    waiting = waiting_syncs(context.instance).writing
+    waiting = waiting_syncs(context.instance)
+
+    def taken(group: queue.WorkspaceEvents) -> bool:
+        """A waiting run takes the events; someone's edit only one that goes first (an echo run waits its turn)."""
+        slug = syncing[group.workspace_id].slug
+        return slug in (waiting.first if group.not_automated else waiting.writing)
+
     mode = tags.mode_tags(full=False, dry_run=False)
     run_requests = [
         dg.RunRequest(
@@ -107,12 +113,12 @@ def webhook_queue_sensor(
             **run_selection("webhooks"),
         )
         for group in batch.by_workspace
-        if group.workspace_id in syncing and syncing[group.workspace_id].slug not in waiting
+        if group.workspace_id in syncing and not taken(group)
     ]
-    taken = sum(1 for w in syncing.values() if w.slug in waiting)
+    left = sum(1 for group in batch.by_workspace if group.workspace_id in syncing and taken(group))
     off = len(batch.by_workspace) - len(syncing)
     context.log.info(
-        f"webhook events ({after_id}, {batch.up_to_id}]: {len(run_requests)} runs, {taken} workspaces left to "
+        f"webhook events ({after_id}, {batch.up_to_id}]: {len(run_requests)} runs, {left} workspaces left to "
         f"their waiting sync, {off} with sync off, {batch.unassigned} events of unconnected portals"
     )
     return dg.SensorResult(
