@@ -7,6 +7,7 @@ import sys
 
 import pytest
 import sqlalchemy as sa
+from fresh_process import python_output
 
 from hubspot_pipeline.settings import Settings, SettingsError, load_settings
 
@@ -55,10 +56,9 @@ def test_the_code_location_loads() -> None:
         "d = defs(); dg.Definitions.validate_loadable(d); "
         "print(sorted(j.name for j in d.jobs), sorted(s.name for s in d.sensors), sorted(s.name for s in d.schedules))"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "contacts_sync_job" in result.stdout and "contacts_reconcile_job" in result.stdout
-    assert "webhook_queue_sensor" in result.stdout
+    output = python_output(script)
+    assert "contacts_sync_job" in output and "contacts_reconcile_job" in output
+    assert "webhook_queue_sensor" in output
 
 
 def test_demo_data_is_deterministic_from_the_seed() -> None:

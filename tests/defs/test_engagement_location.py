@@ -5,14 +5,13 @@ runs dbt build and publishes its scores; loading the main location compiles none
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
 import sqlalchemy as sa
+from fresh_process import python_output
 
 from hubspot_pipeline.defs.workspaces.partitions import WORKSPACE_PARTITIONS
 from hubspot_pipeline.defs.workspaces.resources import SyncSettingsResource
@@ -34,9 +33,8 @@ def test_the_main_location_never_imports_dagster_dbt() -> None:
         "import sys; from hubspot_pipeline.definitions import defs; defs(); "
         "print(sorted(m for m in sys.modules if m.startswith(('dagster_dbt', 'dbt'))))"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip() == "[]"
+    output = python_output(script)
+    assert output.strip() == "[]"
 
 
 def test_loading_the_main_location_compiles_no_reply_phrase_until_a_reply_is_classified() -> None:
@@ -53,9 +51,8 @@ def test_loading_the_main_location_compiles_no_reply_phrase_until_a_reply_is_cla
         "decision = classify_reply(subject='Re: hello', text='Please unsubscribe me from this list.'); "
         "print(len(sets), loaded, compiled() > 0, decision.intent)"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == ["8", "0", "True", "unsubscribe_request"]
+    output = python_output(script)
+    assert output.split() == ["8", "0", "True", "unsubscribe_request"]
 
 
 def test_workspace_yaml_loads_both_locations() -> None:

@@ -20,7 +20,6 @@ import importlib.util
 import re
 import shutil
 import subprocess
-import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +29,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 from fastapi.testclient import TestClient
+from fresh_process import python_output
 
 from hubspot_pipeline.settings import OTHER_PROGRAMS_VARIABLES, PROJECT_ROOT, Settings
 
@@ -445,6 +445,5 @@ def test_no_code_location_imports_dagster_k8s() -> None:
         "defs(); engagement()\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dagster_k8s', 'kubernetes')))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    output = python_output(script)
+    assert output.strip().splitlines()[-1] == "[]"

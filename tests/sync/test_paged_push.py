@@ -19,7 +19,7 @@ from hubspot_pipeline.sandbox.testing import SandboxHandle
 from hubspot_pipeline.sync.engine import SyncReport, run_contact_sync
 from hubspot_pipeline.sync.store.state import ENTITY
 from tests.sync.sync_world import KillAfterWrites, RunKilled, is_write
-from tests.sync.test_engine_sandbox import SEARCH_LAG, add_leads, contacts, sync, write_calls
+from tests.sync.test_engine_sandbox import SEARCH_LAG, add_leads, contacts, statuses, sync, write_calls
 
 LEADS = 350  # four push calls of 100 pairs: pages of 100, 100, 100 and 50
 
@@ -63,16 +63,6 @@ def paged_sync(engine: sa.Engine, client: HubSpotClient, workspace_id: uuid.UUID
 def retitle_every_lead(engine: sa.Engine, workspace_id: uuid.UUID, title: str) -> None:
     with engine.begin() as conn:
         conn.execute(sa.update(leads).where(leads.c.workspace_id == workspace_id).values(title=title))
-
-
-def statuses(engine: sa.Engine, workspace_id: uuid.UUID) -> dict[str, int]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(hubspot_sync_status.c.status, sa.func.count())
-            .where(hubspot_sync_status.c.workspace_id == workspace_id)
-            .group_by(hubspot_sync_status.c.status)
-        ).all()
-    return dict(rows)
 
 
 def agreed_titles(engine: sa.Engine, workspace_id: uuid.UUID) -> dict[str, int]:

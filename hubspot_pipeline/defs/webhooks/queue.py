@@ -28,7 +28,7 @@ class WorkspaceEvents:
     count: int
     first_occurred_at: int
     last_occurred_at: int
-    not_automated: int = 0  # events whose change source is not AUTOMATED_SOURCES: someone's edit
+    not_automated: int  # events whose change source is not AUTOMATED_SOURCES: someone's edit
 
 
 @dataclass(frozen=True)
