@@ -3,6 +3,8 @@ connections as a client sees them; /_sandbox is never faulted; faults are counte
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -83,3 +85,32 @@ def test_a_write_can_be_applied_and_then_answered_with_a_gateway_error(
         refused = client.post(CONTACTS, json={"properties": {"email": "late@example.com"}})
         assert refused.status_code == 409  # a refused write is answered as it is: nothing was applied
     assert hubspot_sandbox.admin.calls("POST /crm/v3/objects/contacts") == 2
+
+
+def test_a_held_endpoint_keeps_its_requests_in_flight_until_released(hubspot_sandbox: SandboxHandle) -> None:
+    """A test's way to have calls in flight for as long as it needs, whatever the machine's load: requests to
+    a held endpoint wait, before they are handled, until it leaves the list; the rest are answered."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    endpoint = "POST /crm/v3/objects/contacts"
+    hubspot_sandbox.admin.configure(faults={"hold": [endpoint]})
+    with (
+        httpx.Client(base_url=hubspot_sandbox.base_url, headers=hubspot_sandbox.auth_headers()) as client,
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
+        pending = [
+            pool.submit(client.post, CONTACTS, json={"properties": {"email": f"held{n}@example.com"}})
+            for n in range(2)
+        ]
+        for _ in range(500):
+            if hubspot_sandbox.admin.held(endpoint) == 2:
+                break
+            time.sleep(0.01)
+        assert hubspot_sandbox.admin.held(endpoint) == 2
+        assert client.get(CONTACTS).status_code == 200  # other endpoints go on
+        assert client.get(f"{CONTACTS}/held0@example.com", params={"idProperty": "email"}).status_code == 404
+        assert not any(future.done() for future in pending) and hubspot_sandbox.admin.calls(endpoint) == 0
+
+        hubspot_sandbox.admin.configure(faults={"hold": []})
+        assert [future.result(timeout=30).status_code for future in pending] == [201, 201]
+    assert hubspot_sandbox.admin.held(endpoint) == 0 and hubspot_sandbox.admin.calls(endpoint, 201) == 2
