@@ -52,6 +52,10 @@ class SandboxAdmin:
         by_status = self.counters(hub_id)["byEndpoint"].get(endpoint, {})
         return by_status.get(str(status), 0) if status is not None else sum(by_status.values())
 
+    def held(self, endpoint: str) -> int:
+        """Requests to `endpoint` waiting now because it is held (configure(faults={"hold": [endpoint]}))."""
+        return self.counters()["held"].get(endpoint, 0)
+
     def reset_counters(self) -> None:
         self._call("DELETE", "/counters")
 

@@ -104,6 +104,7 @@ class SandboxApp:
             plan = plan_fault(sandbox.options.faults, sandbox.rng, write=write)
             if plan.delay_seconds:
                 await asyncio.sleep(plan.delay_seconds)
+            await self._wait_while_held(route.endpoint_name(params))
             if plan.fault is not None:
                 await self._inject(send, plan.fault, route, params)
                 return
@@ -129,6 +130,17 @@ class SandboxApp:
         if is_api:
             sandbox.counters.record(route.endpoint_name(params), reply.status, hub_id)
         await self._send(send, reply)
+
+    async def _wait_while_held(self, endpoint: str) -> None:
+        if endpoint not in self.sandbox.options.faults.hold:
+            return
+        held = self.sandbox.counters.held
+        held[endpoint] += 1
+        try:
+            while endpoint in self.sandbox.options.faults.hold:
+                await asyncio.sleep(0.01)
+        finally:
+            held[endpoint] -= 1
 
     async def _inject(self, send: Send, fault: str, route: Route, params: dict[str, str]) -> None:
         options = self.sandbox.options.faults

@@ -46,6 +46,11 @@ class FaultOptions(BaseModel):
         description="a POST, PUT, PATCH or DELETE is handled (its writes applied), then answered 502 or 504, "
         "as when HubSpot's gateway gives up on an origin that still finishes the work",
     )
+    hold: list[str] = Field(
+        default_factory=list,
+        description='endpoints as counted ("POST /crm/v3/objects/emails/batch/create") whose requests wait, '
+        "before they are handled, until the endpoint leaves this list: calls in flight for as long as a test needs",
+    )
 
 
 class WebhookOptions(BaseModel):
