@@ -36,6 +36,8 @@ from hubspot_pipeline.hubspot.retry import (
 )
 
 log = logging.getLogger(__name__)
+# Connections beyond max_concurrency: batch fan-out takes max_concurrency, other threads' calls the rest.
+SPARE_CONNECTIONS = 4
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ class Transport:
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=10.0),
             limits=httpx.Limits(
-                max_connections=max_concurrency + 4, max_keepalive_connections=max_concurrency + 4
+                max_connections=max_concurrency + SPARE_CONNECTIONS,
+                max_keepalive_connections=max_concurrency + SPARE_CONNECTIONS,
             ),
             transport=transport,
             headers={"Accept": "application/json"},

@@ -20,6 +20,7 @@ from hubspot_pipeline.activities.engine import log_activities
 from hubspot_pipeline.activities.templates import ensure_templates
 from hubspot_pipeline.db.tables import hubspot_activity_log
 from hubspot_pipeline.hubspot import HubSpotClient, PostgresRateLimiter, RetryPolicy
+from hubspot_pipeline.hubspot.transport import SPARE_CONNECTIONS
 from tests.activities.builders import add_campaign, add_sequence, sync_contacts
 from tests.activities.conftest import Portal
 from tests.activities.hubspot_side import activity_status, emails_by_message_id, log_rows, notes_by_event
@@ -131,30 +132,38 @@ def test_a_batch_killed_mid_push_leaves_every_event_exactly_once(
         for n in range(250)
     ]
     sync_contacts(engine, portal.client, workspace)
-    # Each call in flight for three seconds: the kill below lands while a batch is in flight and before the
-    # last batch is claimed even when this process is slow to notice (at 150 ms, then at 1 s, a machine at
-    # load 10-13 saw every batch claimed before the kill: 6 batches were left after the second, 3 s at 1 s).
-    latency_ms = 3000
-    sandbox.admin.configure(faults={"latency_ms": latency_ms})
+    # Creates are held at HubSpot until this test lets them through, so the kill lands, whatever the machine's
+    # load, when the process has claimed its five email batches (500 in-flight rows) and every connection of
+    # its client (2 + SPARE_CONNECTIONS) carries a held create: some email batches sent, maybe some not, and
+    # timeline batches sent or not yet.
+    creates = "POST /crm/v3/objects/emails/batch/create"
+    timeline = "POST /integrators/timeline/v3/events/batch/create"
+    sandbox.admin.configure(faults={"hold": [creates, timeline]})
     command = [sys.executable, "-m", "hubspot_pipeline.cli", "activities", "log", str(workspace)]
     command += ["--hubspot-url", sandbox.base_url, "--max-concurrency", "2"]
     process = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    batches = "POST /crm/v3/objects/emails/batch/create"
-    while not (sandbox.admin.calls(batches) >= 2 and _in_flight(engine, workspace) > 0):
+    while not (
+        _in_flight(engine, workspace) == 500
+        and sum(sandbox.admin.counters()["held"].values()) == 2 + SPARE_CONNECTIONS
+    ):
         assert process.poll() is None, process.stderr.read().decode()[-2000:] if process.stderr else ""
-        assert time.monotonic() < deadline, "the batch never got going"
+        assert time.monotonic() < deadline, f"the batch never got going: {sandbox.admin.counters()['held']}"
         time.sleep(0.01)
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=30) == -signal.SIGKILL
-    killed_at = len(log_rows(engine, workspace))
-    # Requests the process had sent land in HubSpot (what settled_seconds waits for).
-    time.sleep(latency_ms / 1000 + 1.0)
-    sandbox.admin.configure(faults={"latency_ms": 0})
+    sent = sandbox.admin.held(creates)
+    # The requests the process had sent land in HubSpot after it died (what settled_seconds waits for).
+    sandbox.admin.configure(faults={"hold": []})
+    while sandbox.admin.counters()["held"]:
+        assert time.monotonic() < deadline, "the held creates never landed"
+        time.sleep(0.01)
+    assert sent >= 3 and sandbox.admin.calls(creates) == sent
 
     report = log_activities(engine, portal.client, workspace, developer=portal.developer, settled_seconds=0)
 
-    assert killed_at < 750 and report.counts["recovered_found"] + report.counts["recovered_absent"] > 0
+    assert report.counts["recovered_found"] == 100 * sent
+    assert report.counts["recovered_absent"] == 500 - 100 * sent
     headers = {s.sent_header for s in sequences} | {s.reply_header for s in sequences}
     assert emails_by_message_id(portal.client) == dict.fromkeys(headers, 1)  # 500 emails, each once
     opened = sorted(str(s.events["opened"]) for s in sequences)
