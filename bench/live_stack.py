@@ -4,6 +4,7 @@ writing its own log, waited for until they answer and stopped together; and poll
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -75,13 +76,28 @@ def start_sandbox_and_api(
     wait_until_answering(f"http://127.0.0.1:{api_port}{PREFIX}/health")
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def stop(children: list[subprocess.Popen]) -> None:
-    """SIGTERM to each child's process group, newest first; SIGKILL to any still running after 30 s."""
+    """SIGTERM to each child's process group, newest first; SIGKILL to any group with a process still running
+    after 30 s. A whole group, not just its leader: the daemon's code server outlives a stopped daemon by minutes
+    (it waits for heartbeats) and would use the next benchmark's CPU."""
     for child in reversed(children):
-        if child.poll() is None:
+        if _group_alive(child.pid):
             os.killpg(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
     for child in children:
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
+        # poll() reaps the leader: a zombie still answers kill(0).
+        while child.poll() is None or _group_alive(child.pid):
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+                break
+            time.sleep(0.1)
