@@ -176,16 +176,13 @@ def test_a_run_killed_after_asking_hubspot_to_enrol_never_enrols_twice(
     lead = _lead(engine, workspace_id, hubspot_sandbox)
     execution_id = _fire(engine, workspace_id, lead, [{"type": "enroll", "workflow_id": "9090"}])
     hubspot_sandbox.admin.reset_counters()
-    hubspot_sandbox.admin.configure(
-        faults={"latency_ms": 3000}
-    )  # the enrolment is still on its way when killed
+    # The enrolment is held at HubSpot, which is working on it, when the process is killed (on any machine).
+    hubspot_sandbox.admin.configure(faults={"hold": [ENROLL]})
     process = _start_run(workspace_id, hubspot_sandbox)
-    _wait_for(
-        lambda: _execution(engine, execution_id).response.get("0:enroll", {}).get("state") == "in_flight"
-    )
-    time.sleep(1.0)  # the request has reached HubSpot, which is working on it
+    _wait_for(lambda: hubspot_sandbox.admin.held(ENROLL) == 1)
+    assert _execution(engine, execution_id).response["0:enroll"]["state"] == "in_flight"
     _kill(process)
-    hubspot_sandbox.admin.configure(faults={"latency_ms": 0})
+    hubspot_sandbox.admin.configure(faults={"hold": []})
     _wait_for(lambda: len(hubspot_sandbox.admin.enrollments()) == 1)  # HubSpot finished the enrolment
     _claim_runs_out(engine, execution_id)
     report = run_due(engine, workspace_id, _actors(engine, workspace_id, hubspot_sandbox))
