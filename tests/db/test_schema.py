@@ -219,3 +219,27 @@ def test_a_workspace_s_events_after_its_cursor_are_read_by_the_workspace_seq_ind
             ).scalars()
         )
     assert "email_events_workspace_seq_idx" in plan and "Sort" not in plan, plan
+
+
+def test_processes_creating_the_same_database_at_once_all_find_it_made(database_url: str) -> None:
+    # Two processes starting the embedded server at once (the API and the daemon of `make dev`, two test
+    # workers) both find the project database missing; the one that loses CREATE DATABASE must not fail.
+    from concurrent.futures import ThreadPoolExecutor
+
+    base, _, query = database_url.partition("?")
+    server = base.rsplit("/", 1)[0]
+    admin_url = f"{server}/postgres" + (f"?{query}" if query else "")
+    names = [f"hp_race_{uuid.uuid4().hex[:8]}" for _ in range(5)]
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for name in names:  # each call's exception, if any, is raised by list()
+                list(pool.map(create_database, [admin_url] * 4, [name] * 4))
+        engine = get_engine(admin_url)
+        with engine.connect() as conn:
+            made = conn.execute(
+                sa.text("SELECT count(*) FROM pg_database WHERE datname = ANY(:n)"), {"n": names}
+            )
+            assert made.scalar_one() == len(names)
+    finally:
+        for name in names:
+            drop_database(admin_url, name)
