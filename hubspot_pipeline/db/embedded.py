@@ -8,6 +8,7 @@ server as a dedicated system user, since PostgreSQL refuses to run as root.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import warnings
@@ -63,11 +64,13 @@ def stop_embedded(data_dir: Path) -> bool:
 
 
 def create_database(admin_url: str, name: str) -> None:
-    """CREATE DATABASE unless it exists (CREATE DATABASE cannot run inside a transaction)."""
+    """CREATE DATABASE unless it exists (CREATE DATABASE cannot run inside a transaction). Processes starting
+    at once may both find it missing: the one that loses the race finds it made."""
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def drop_database(admin_url: str, name: str) -> None:
