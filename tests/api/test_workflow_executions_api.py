@@ -95,7 +95,7 @@ def test_another_workspace_s_executions_never_show_by_filter_or_cursor(
         base64.urlsafe_b64encode(b'{"t": 1}').decode(),
         base64.urlsafe_b64encode(b'["yesterday", "not-a-uuid"]').decode(),
         base64.urlsafe_b64encode(b'["2026-11-01T00:00:00+00:00", "not-a-uuid"]').decode(),
-        base64.urlsafe_b64encode(b'["2026-11-01T00:00:00", "' + str(uuid.uuid4()).encode() + b'"]').decode(),
+        base64.urlsafe_b64encode(b'["2026-11-01T00:00:00", "0172b3aa-e68b-4cc5-8100-b258a7cf1a3b"]').decode(),
         "A" * 5000,
     ],
 )
