@@ -87,3 +87,16 @@ def _no_leftover_dagster_state_storage() -> Iterator[None]:
 
     _current_storage.set(None)
     yield
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    """Under pytest-xdist, tests sharing a node id are refused: xdist schedules by node id and would run one
+    of them and report them all passed. schemathesis's tests are such (an item per API operation, each with
+    the test's bare node id), so `make test` runs tests/api/test_openapi_fuzz.py in a process of its own."""
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for nodeid in ids:
+        (shared if nodeid in seen else seen).add(nodeid)
+    if shared:
+        raise pytest.UsageError(f"tests sharing a node id cannot run under xdist: {sorted(shared)}")
