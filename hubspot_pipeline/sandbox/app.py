@@ -104,7 +104,8 @@ class SandboxApp:
             plan = plan_fault(sandbox.options.faults, sandbox.rng, write=write)
             if plan.delay_seconds:
                 await asyncio.sleep(plan.delay_seconds)
-            await self._wait_while_held(route.endpoint_name(params))
+            if sandbox.options.faults.hold:  # (most requests: nothing is held)
+                await self._wait_while_held(route.endpoint_name(params))
             if plan.fault is not None:
                 await self._inject(send, plan.fault, route, params)
                 return
