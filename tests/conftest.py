@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from hubspot_pipeline.db import migrate
 from hubspot_pipeline.db.connection import get_engine, libpq_url
 from hubspot_pipeline.db.embedded import create_database, drop_database
+from tests.databases import on_database
 
 
 def _server_admin_url() -> str:
@@ -30,18 +31,12 @@ def _server_admin_url() -> str:
     return url.replace("/hubspot_pipeline?", "/postgres?")
 
 
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    server = base.rsplit("/", 1)[0]
-    return f"{server}/{name}" + (f"?{query}" if query else "")
-
-
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     admin_url = _server_admin_url()
     name = f"hp_test_{uuid.uuid4().hex[:12]}"
     create_database(admin_url, name)
-    url = _with_database(admin_url, name)
+    url = on_database(admin_url, name)
     previous = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url  # child processes (sandbox, API, Dagster) use the test database
     from hubspot_pipeline.db.connection import database_url as cached_url

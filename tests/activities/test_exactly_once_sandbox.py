@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -24,6 +23,7 @@ from hubspot_pipeline.hubspot.transport import SPARE_CONNECTIONS
 from tests.activities.builders import add_campaign, add_sequence, sync_contacts
 from tests.activities.conftest import Portal
 from tests.activities.hubspot_side import activity_status, emails_by_message_id, log_rows, notes_by_event
+from tests.polling import wait_until
 
 FAST_RETRIES = RetryPolicy(base_delay=0.01, max_delay=0.05)
 
@@ -142,22 +142,19 @@ def test_a_batch_killed_mid_push_leaves_every_event_exactly_once(
     command = [sys.executable, "-m", "hubspot_pipeline.cli", "activities", "log", str(workspace)]
     command += ["--hubspot-url", sandbox.base_url, "--max-concurrency", "2"]
     process = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not (
-        _in_flight(engine, workspace) == 500
-        and sum(sandbox.admin.counters()["held"].values()) == 2 + SPARE_CONNECTIONS
-    ):
+
+    def claimed_and_held() -> bool:
         assert process.poll() is None, process.stderr.read().decode()[-2000:] if process.stderr else ""
-        assert time.monotonic() < deadline, f"the batch never got going: {sandbox.admin.counters()['held']}"
-        time.sleep(0.01)
+        held = sum(sandbox.admin.counters()["held"].values())
+        return _in_flight(engine, workspace) == 500 and held == 2 + SPARE_CONNECTIONS
+
+    wait_until("500 in-flight rows and a held create on every connection", claimed_and_held, 120, 0.01)
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=30) == -signal.SIGKILL
     sent = sandbox.admin.held(creates)
     # The requests the process had sent land in HubSpot after it died (what settled_seconds waits for).
     sandbox.admin.configure(faults={"hold": []})
-    while sandbox.admin.counters()["held"]:
-        assert time.monotonic() < deadline, "the held creates never landed"
-        time.sleep(0.01)
+    wait_until("the held creates to land", lambda: not sandbox.admin.counters()["held"], 30, 0.01)
     assert sent >= 3 and sandbox.admin.calls(creates) == sent
 
     report = log_activities(engine, portal.client, workspace, developer=portal.developer, settled_seconds=0)

@@ -21,6 +21,7 @@ from test_webhooks import v3_headers
 
 from hubspot_pipeline.api.app import create_app
 from hubspot_pipeline.db.embedded import create_database, drop_database
+from tests.databases import on_database
 
 UVICORN_TRACEBACK = "Exception in ASGI application"
 
@@ -70,16 +71,12 @@ def test_an_unexpected_error_is_logged_with_a_correlation_id_and_its_type_only(
     # a database it cannot reach, test_cli_errors.py). The exception's message names it (as a database
     # error's message can name an email or a token); the log must not.
     marker = f"hp_absent_{uuid.uuid4().hex[:12]}"
-    server, _, query = database_url.partition("?")
-    suffix = f"?{query}" if query else ""
-    admin_url = f"{server.rsplit('/', 1)[0]}/postgres{suffix}"
+    admin_url = on_database(database_url, "postgres")
     create_database(admin_url, marker)
     log = tmp_path / "serve.log"
     port = free_port()
     try:
-        process = start_api(
-            port, env={"DATABASE_URL": f"{server.rsplit('/', 1)[0]}/{marker}{suffix}"}, log=log
-        )
+        process = start_api(port, env={"DATABASE_URL": on_database(database_url, marker)}, log=log)
     finally:
         drop_database(admin_url, marker)  # WITH (FORCE): the API's pooled connections go with it
     try:

@@ -16,22 +16,21 @@ from hubspot_pipeline.db import migrate
 from hubspot_pipeline.db.connection import get_engine
 from hubspot_pipeline.db.embedded import create_database, drop_database
 from hubspot_pipeline.sync.core.companies import company_id
+from tests.databases import on_database
 
 
 @pytest.fixture
 def old_database(database_url: str) -> Iterator[sa.Engine]:
-    base, _, query = database_url.partition("?")
-    server = base.rsplit("/", 1)[0]
-    suffix = f"?{query}" if query else ""
+    admin_url = on_database(database_url, "postgres")
     name = f"hp_companies_{uuid.uuid4().hex[:8]}"
-    create_database(f"{server}/postgres{suffix}", name)
-    engine = get_engine(f"{server}/{name}{suffix}")
+    create_database(admin_url, name)
+    engine = get_engine(on_database(database_url, name))
     try:
         migrate.upgrade("0012", engine=engine)
         yield engine
     finally:
         engine.dispose()
-        drop_database(f"{server}/postgres{suffix}", name)
+        drop_database(admin_url, name)
 
 
 def test_companies_are_backfilled_from_the_leads_domains_and_the_leads_point_at_them(

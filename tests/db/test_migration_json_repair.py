@@ -14,24 +14,23 @@ import sqlalchemy as sa
 from hubspot_pipeline.db import migrate
 from hubspot_pipeline.db.connection import get_engine
 from hubspot_pipeline.db.embedded import create_database, drop_database
+from tests.databases import on_database
 
 UPDATED_AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def old_database(database_url: str) -> Iterator[sa.Engine]:
-    base, _, query = database_url.partition("?")
-    server = base.rsplit("/", 1)[0]
-    suffix = f"?{query}" if query else ""
+    admin_url = on_database(database_url, "postgres")
     name = f"hp_repair_{uuid.uuid4().hex[:8]}"
-    create_database(f"{server}/postgres{suffix}", name)
-    engine = get_engine(f"{server}/{name}{suffix}")
+    create_database(admin_url, name)
+    engine = get_engine(on_database(database_url, name))
     try:
         migrate.upgrade("0007", engine=engine)
         yield engine
     finally:
         engine.dispose()
-        drop_database(f"{server}/postgres{suffix}", name)
+        drop_database(admin_url, name)
 
 
 def _insert_lead(conn: sa.Connection, workspace_id: str, email: str, custom_fields: str) -> str:

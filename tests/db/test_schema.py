@@ -22,6 +22,7 @@ from hubspot_pipeline.db.tables import (
     metadata,
     workspaces,
 )
+from tests.databases import on_database
 
 IGNORED_DIFFERENCES = {"add_index", "remove_index", "remove_table_comment", "modify_comment"}
 VERSION_TABLE = "hubspot_pipeline_alembic_version"
@@ -37,12 +38,10 @@ HEAD = max(p.name[:4] for p in (Path(migrate.__file__).parent / "migrations" / "
 
 def test_migrations_upgrade_and_downgrade_cleanly(database_url: str) -> None:
     # A database of its own, so that dropping everything does not disturb the other tests.
-    base, _, query = database_url.partition("?")
-    server = base.rsplit("/", 1)[0]
-    admin_url = f"{server}/postgres" + (f"?{query}" if query else "")
+    admin_url = on_database(database_url, "postgres")
     name = f"hp_migrations_{uuid.uuid4().hex[:8]}"
     create_database(admin_url, name)
-    engine = get_engine(f"{server}/{name}" + (f"?{query}" if query else ""))
+    engine = get_engine(on_database(database_url, name))
     try:
         migrate.upgrade(engine=engine)
         assert migrate.current_revision(engine) == HEAD
@@ -226,9 +225,7 @@ def test_processes_creating_the_same_database_at_once_all_find_it_made(database_
     # workers) both find the project database missing; the one that loses CREATE DATABASE must not fail.
     from concurrent.futures import ThreadPoolExecutor
 
-    base, _, query = database_url.partition("?")
-    server = base.rsplit("/", 1)[0]
-    admin_url = f"{server}/postgres" + (f"?{query}" if query else "")
+    admin_url = on_database(database_url, "postgres")
     names = [f"hp_race_{uuid.uuid4().hex[:8]}" for _ in range(5)]
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:

@@ -3,12 +3,11 @@ connections as a client sees them; /_sandbox is never faulted; faults are counte
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
 from hubspot_pipeline.sandbox.testing import SandboxHandle, run_sandbox
+from tests.polling import wait_until
 
 CONTACTS = "/crm/v3/objects/contacts"
 
@@ -102,11 +101,7 @@ def test_a_held_endpoint_keeps_its_requests_in_flight_until_released(hubspot_san
             pool.submit(client.post, CONTACTS, json={"properties": {"email": f"held{n}@example.com"}})
             for n in range(2)
         ]
-        for _ in range(500):
-            if hubspot_sandbox.admin.held(endpoint) == 2:
-                break
-            time.sleep(0.01)
-        assert hubspot_sandbox.admin.held(endpoint) == 2
+        wait_until("both requests held", lambda: hubspot_sandbox.admin.held(endpoint) == 2, 10, 0.01)
         assert client.get(CONTACTS).status_code == 200  # other endpoints go on
         assert client.get(f"{CONTACTS}/held0@example.com", params={"idProperty": "email"}).status_code == 404
         assert not any(future.done() for future in pending) and hubspot_sandbox.admin.calls(endpoint) == 0

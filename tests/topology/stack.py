@@ -25,7 +25,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,6 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.databases import on_database
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -46,18 +48,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_until(what: str, check: Callable[[], Any], seconds: float, interval: float = 0.25) -> Any:
-    """`check()`'s first truthy value, polled until `seconds` have passed (then AssertionError naming `what`)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 def _server_admin_url() -> str:
@@ -83,8 +73,7 @@ def scratch_database(prefix: str) -> Iterator[str]:
     admin_url = _server_admin_url()
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     create_database(admin_url, name)
-    base, _, query = admin_url.partition("?")
-    url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+    url = on_database(admin_url, name)
     migrate.upgrade(engine=get_engine(url))
     try:
         yield url

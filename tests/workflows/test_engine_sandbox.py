@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from hubspot_pipeline.workflows.core.retry import MAX_ATTEMPTS
 from hubspot_pipeline.workflows.custom_action import CustomActionSender, workspace_signing_secret
 from hubspot_pipeline.workflows.engine import Actors, evaluate, run_due
 from hubspot_pipeline.workflows.store import triggers
+from tests.polling import wait_until
 from tests.workflows.receiver import run_receiver
 
 ENROLL = "POST /automation/v2/workflows/{workflowId}/enrollments/contacts/{email}"
@@ -142,13 +142,6 @@ def _kill(process: subprocess.Popen) -> None:
     process.wait(timeout=20)
 
 
-def _wait_for(condition, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_a_run_killed_while_its_custom_action_is_on_the_wire_resends_it_only_with_the_same_key(
     engine, workspace_id, hubspot_sandbox: SandboxHandle, allow_private
 ) -> None:
@@ -157,7 +150,7 @@ def test_a_run_killed_while_its_custom_action_is_on_the_wire_resends_it_only_wit
         receiver.answer = lambda n: (200, 30.0 if n == 0 else 0.0, {})  # the first delivery hangs
         execution_id = _fire(engine, workspace_id, lead, [{"type": "custom_action", "url": receiver.url}])
         process = _start_run(workspace_id, hubspot_sandbox)
-        _wait_for(lambda: len(receiver.deliveries) == 1)
+        wait_until("the custom action's delivery", lambda: len(receiver.deliveries) == 1, 30, 0.05)
         _kill(process)
         assert _execution(engine, execution_id).status == "pending"
         _claim_runs_out(engine, execution_id)
@@ -179,11 +172,13 @@ def test_a_run_killed_after_asking_hubspot_to_enrol_never_enrols_twice(
     # The enrolment is held at HubSpot, which is working on it, when the process is killed (on any machine).
     hubspot_sandbox.admin.configure(faults={"hold": [ENROLL]})
     process = _start_run(workspace_id, hubspot_sandbox)
-    _wait_for(lambda: hubspot_sandbox.admin.held(ENROLL) == 1)
+    wait_until("the enrolment held at HubSpot", lambda: hubspot_sandbox.admin.held(ENROLL) == 1, 30, 0.05)
     assert _execution(engine, execution_id).response["0:enroll"]["state"] == "in_flight"
     _kill(process)
     hubspot_sandbox.admin.configure(faults={"hold": []})
-    _wait_for(lambda: len(hubspot_sandbox.admin.enrollments()) == 1)  # HubSpot finished the enrolment
+    wait_until(
+        "HubSpot to finish the enrolment", lambda: len(hubspot_sandbox.admin.enrollments()) == 1, 30, 0.05
+    )
     _claim_runs_out(engine, execution_id)
     report = run_due(engine, workspace_id, _actors(engine, workspace_id, hubspot_sandbox))
     assert report.counts["success"] == 1
